@@ -1,0 +1,344 @@
+"""The ACE-Step v1 DiT: condition encoder (`encode`) and velocity network (`decode`).
+
+A Sana-style linear DiT. Module names mirror the official state dict, so the checkpoint loads
+unchanged (and LoRA target names such as `to_q` / `to_out.0` keep working). Numerics follow
+upstream exactly where they matter:
+
+* RoPE pairs adjacent channels (2i, 2i+1) but takes its angles from a half-split table
+  (`cat(freqs, freqs)`), so the two members of a pair rotate by different angles;
+* the ReLU linear self-attention runs in fp32 with a row of ones appended to V as normaliser;
+* cross-attention has no pre-norm and no gate; AdaLN-single shares one `t_block` output.
+
+Beyond upstream: `q_scale` (one factor per batch row, applied to the `to_q` outputs of
+`erg_blocks`) replaces upstream's forward hooks, so the ERG-weakened unconditional pass can run
+in the same batch as the conditional one; the cross-attention mask is only built when some key
+is padded, and then as a broadcastable (B, 1, W, L) mask rather than (B, H, W, L).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from diffusers.models.embeddings import TimestepEmbedding, Timesteps
+from torch import nn
+
+from music.acestep_v1.lyric_encoder import LyricConformer, LyricConformerConfig
+
+# Upstream's ERG-diffusion hooks weaken these DiT blocks in the unconditional pass.
+ERG_DIFFUSION_BLOCKS = range(15, 20)
+
+
+@dataclass(kw_only=True)
+class DiTConfig:
+    in_channels: int = 8
+    out_channels: int = 8
+    num_layers: int = 24
+    num_attention_heads: int = 20
+    attention_head_dim: int = 128
+    mlp_ratio: float = 2.5
+    rope_theta: float = 1_000_000.0
+    speaker_embedding_dim: int = 512
+    text_embedding_dim: int = 768
+    lyric_encoder_vocab_size: int = 6693
+    lyric_hidden_size: int = 1024
+    patch_size: tuple[int, int] = (16, 1)
+    lyric_encoder: LyricConformerConfig = field(default_factory=LyricConformerConfig)
+
+    @property
+    def width(self) -> int:
+        # upstream ignores the stored `inner_dim` and recomputes heads x head_dim
+        return self.num_attention_heads * self.attention_head_dim
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "DiTConfig":
+        """Read `ace_step_transformer/config.json`. Conformer sizes default to upstream's code
+        defaults (output = 1024, 16 heads, 4096 units, 6 blocks) unless `lyric_encoder_config`
+        is present."""
+        lyric_raw = dict(raw.get("lyric_encoder_config") or {})
+        lyric = LyricConformerConfig(input_size=raw.get("lyric_hidden_size", 1024), **lyric_raw)
+        names = {
+            "in_channels", "out_channels", "num_layers", "num_attention_heads", "attention_head_dim",
+            "mlp_ratio", "rope_theta", "speaker_embedding_dim", "text_embedding_dim",
+            "lyric_encoder_vocab_size", "lyric_hidden_size",
+        }
+        kwargs = {k: raw[k] for k in names if k in raw}
+        if "patch_size" in raw:
+            kwargs["patch_size"] = tuple(raw["patch_size"])
+        return cls(**kwargs, lyric_encoder=lyric)
+
+
+def rope_tables(length: int, head_dim: int, theta: float, *, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos/sin tables (length, head_dim) in upstream's half-split layout, computed in fp32 and
+    then cast to the activation dtype as upstream does."""
+    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.int64, device=device).float() / head_dim))
+    positions = torch.arange(length, dtype=torch.int64, device=device).float()
+    freqs = torch.outer(positions, inv_freq)
+    angles = torch.cat((freqs, freqs), dim=-1)
+    return angles.cos().to(dtype), angles.sin().to(dtype)
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """x: (B, H, S, D). Rotates adjacent pairs (2i, 2i+1) with the half-split angle table."""
+    even, odd = x.unflatten(-1, (-1, 2)).unbind(-1)
+    rotated = torch.stack((-odd, even), dim=-1).flatten(-2)
+    return (x.float() * cos + rotated.float() * sin).to(x.dtype)
+
+
+def rms_norm(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """diffusers' RMSNorm without affine weights: statistics in fp32, result in x's dtype."""
+    variance = x.float().pow(2).mean(-1, keepdim=True)
+    return (x * torch.rsqrt(variance + eps)).to(x.dtype)
+
+
+def _scale_rows(x: torch.Tensor, q_scale: torch.Tensor | None) -> torch.Tensor:
+    return x if q_scale is None else x * q_scale.view(-1, *([1] * (x.ndim - 1))).to(x.dtype)
+
+
+class LinearSelfAttention(nn.Module):
+    """ReLU linear attention with RoPE, accumulated in fp32 (O(S·D²) per head)."""
+
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.to_q = nn.Linear(width, width)
+        self.to_k = nn.Linear(width, width)
+        self.to_v = nn.Linear(width, width)
+        self.to_out = nn.ModuleList([nn.Linear(width, width)])
+
+    def forward(self, x, *, rope, frame_mask, q_scale):
+        batch, length, width = x.shape
+        dtype = x.dtype
+        q = _scale_rows(self.to_q(x), q_scale)
+        # upstream lays q and v out as (B, H, D, S) and k as (B, H, S, D)
+        q = q.transpose(1, 2).reshape(batch, self.heads, -1, length).transpose(-1, -2)
+        k = self.to_k(x).transpose(1, 2).reshape(batch, self.heads, -1, length).transpose(-1, -2)
+        v = self.to_v(x).transpose(1, 2).reshape(batch, self.heads, -1, length)
+        q = apply_rope(q, *rope)
+        k = apply_rope(k, *rope)
+        if frame_mask is not None:
+            m = frame_mask[:, None, :, None].to(k.dtype)
+            q, k, v = q * m, k * m, v * m.transpose(-1, -2)
+        q = F.relu(q).transpose(-1, -2).float()  # (B, H, D, S)
+        k = F.relu(k).float()
+        v = F.pad(v.float(), (0, 0, 0, 1), value=1.0)  # (B, H, D+1, S)
+        out = torch.matmul(torch.matmul(v, k), q)
+        out = out[:, :, :-1] / (out[:, :, -1:] + 1e-15)
+        out = out.reshape(batch, width, length).transpose(1, 2).to(dtype)
+        return self.to_out[0](out)
+
+
+class CrossAttention(nn.Module):
+    """Softmax attention from latent frames to [speaker | text | lyrics], RoPE on q and k."""
+
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.to_q = nn.Linear(width, width)
+        self.to_k = nn.Linear(width, width)
+        self.to_v = nn.Linear(width, width)
+        self.to_out = nn.ModuleList([nn.Linear(width, width)])
+
+    def forward(self, x, context, *, rope, context_rope, attn_mask, q_scale):
+        batch = x.shape[0]
+        q = _scale_rows(self.to_q(x), q_scale).unflatten(-1, (self.heads, -1)).transpose(1, 2)
+        k = self.to_k(context).unflatten(-1, (self.heads, -1)).transpose(1, 2)
+        v = self.to_v(context).unflatten(-1, (self.heads, -1)).transpose(1, 2)
+        q = apply_rope(q, *rope)
+        k = apply_rope(k, *context_rope)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+        out = out.transpose(1, 2).reshape(batch, -1, self.heads * q.shape[-1]).to(q.dtype)
+        return self.to_out[0](out)
+
+
+class _Conv1d(nn.Module):
+    """Holder so that state-dict keys read `<name>.conv.weight` as upstream's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self.conv = nn.Conv1d(*args, **kwargs)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class GLUMBConv(nn.Module):
+    """1x1 expand + SiLU, depthwise k=3 over time, GLU gate, 1x1 project (no bias)."""
+
+    def __init__(self, width: int, hidden: int):
+        super().__init__()
+        self.inverted_conv = _Conv1d(width, hidden * 2, 1)
+        self.depth_conv = _Conv1d(hidden * 2, hidden * 2, 3, padding=1, groups=hidden * 2)
+        self.point_conv = _Conv1d(hidden, width, 1, bias=False)
+
+    def forward(self, x):
+        x = F.silu(self.inverted_conv(x.transpose(1, 2)))
+        x, gate = self.depth_conv(x).chunk(2, dim=1)
+        return self.point_conv(x * F.silu(gate)).transpose(1, 2)
+
+
+class DiTBlock(nn.Module):
+    def __init__(self, width: int, heads: int, mlp_ratio: float):
+        super().__init__()
+        self.attn = LinearSelfAttention(width, heads)
+        self.cross_attn = CrossAttention(width, heads)
+        self.ff = GLUMBConv(width, int(width * mlp_ratio))
+        self.scale_shift_table = nn.Parameter(torch.zeros(6, width))
+
+    def forward(self, h, *, context, temb, rope, context_rope, frame_mask, attn_mask, q_scale):
+        shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = (
+            self.scale_shift_table[None] + temb.reshape(h.shape[0], 6, -1)
+        ).chunk(6, dim=1)
+        x = rms_norm(h) * (1 + scale_msa) + shift_msa
+        h = h + gate_msa * self.attn(x, rope=rope, frame_mask=frame_mask, q_scale=q_scale)
+        h = h + self.cross_attn(
+            h, context, rope=rope, context_rope=context_rope, attn_mask=attn_mask, q_scale=q_scale
+        )
+        x = rms_norm(h) * (1 + scale_mlp) + shift_mlp
+        return h + gate_mlp * self.ff(x)
+
+
+class PatchEmbed(nn.Module):
+    """(B, 8, 16, W) -> (B, W, width): the 16 frequency rows fold into channels."""
+
+    def __init__(self, in_channels: int, width: int, patch_size: tuple[int, int]):
+        super().__init__()
+        hidden = in_channels * 256  # fixed by upstream, not a config value
+        self.early_conv_layers = nn.Sequential(
+            nn.Conv2d(in_channels, hidden, kernel_size=patch_size, stride=patch_size),
+            nn.GroupNorm(32, hidden, eps=1e-6),
+            nn.Conv2d(hidden, width, kernel_size=1),
+        )
+
+    def forward(self, latent):
+        return self.early_conv_layers(latent).flatten(2).transpose(1, 2)
+
+
+class FinalLayer(nn.Module):
+    def __init__(self, width: int, patch_size: tuple[int, int], out_channels: int):
+        super().__init__()
+        self.patch_size = patch_size
+        self.out_channels = out_channels
+        self.linear = nn.Linear(width, patch_size[0] * patch_size[1] * out_channels)
+        self.scale_shift_table = nn.Parameter(torch.zeros(2, width))
+
+    def forward(self, x, embedded_timestep, output_length: int):
+        shift, scale = (self.scale_shift_table[None] + embedded_timestep[:, None]).chunk(2, dim=1)
+        x = F.rms_norm(x, (x.shape[-1],), eps=1e-6) * (1 + scale) + shift
+        x = self.linear(x)
+        batch, frames = x.shape[:2]
+        ph, pw = self.patch_size
+        # (B, W, ph*pw*C) -> (B, C, ph, W*pw)
+        x = x.reshape(batch, 1, frames, ph, pw, self.out_channels)
+        x = torch.einsum("nhwpqc->nchpwq", x).reshape(batch, self.out_channels, ph, frames * pw)
+        if output_length > x.shape[-1]:
+            x = F.pad(x, (0, output_length - x.shape[-1]))
+        return x[..., :output_length]
+
+
+@dataclass
+class Conditions:
+    """Output of `ACEStepDiT.encode`: the cross-attention context and its mask (float)."""
+
+    states: torch.Tensor  # (B, 1 + T_text + T_lyric, width)
+    mask: torch.Tensor  # (B, 1 + T_text + T_lyric)
+
+
+class ACEStepDiT(nn.Module):
+    def __init__(self, config: DiTConfig):
+        super().__init__()
+        self.config = config
+        width = config.width
+        self.transformer_blocks = nn.ModuleList(
+            DiTBlock(width, config.num_attention_heads, config.mlp_ratio) for _ in range(config.num_layers)
+        )
+        self.time_proj = Timesteps(num_channels=256, flip_sin_to_cos=True, downscale_freq_shift=0)
+        self.timestep_embedder = TimestepEmbedding(in_channels=256, time_embed_dim=width)
+        self.t_block = nn.Sequential(nn.SiLU(), nn.Linear(width, 6 * width))
+        self.speaker_embedder = nn.Linear(config.speaker_embedding_dim, width)
+        self.genre_embedder = nn.Linear(config.text_embedding_dim, width)
+        self.lyric_embs = nn.Embedding(config.lyric_encoder_vocab_size, config.lyric_hidden_size)
+        self.lyric_encoder = LyricConformer(config.lyric_encoder)
+        self.lyric_proj = nn.Linear(config.lyric_encoder.output_size, width)
+        self.proj_in = PatchEmbed(config.in_channels, width, config.patch_size)
+        self.final_layer = FinalLayer(width, config.patch_size, config.out_channels)
+
+    # ---- conditions -------------------------------------------------------------------------
+    def encode(
+        self,
+        *,
+        text_states: torch.Tensor,
+        text_mask: torch.Tensor,
+        speaker_embeds: torch.Tensor,
+        lyric_ids: torch.Tensor,
+        lyric_mask: torch.Tensor,
+        lyric_q_scale: torch.Tensor | None = None,
+    ) -> Conditions:
+        """[speaker | text | lyrics] context. `lyric_q_scale` (B,) weakens the Conformer's
+        ERG layers per row (1 = untouched)."""
+        speaker = self.speaker_embedder(speaker_embeds).unsqueeze(1)
+        text = self.genre_embedder(text_states)
+        lyrics = self.lyric_encoder(self.lyric_embs(lyric_ids), lyric_mask, q_scale=lyric_q_scale)
+        lyrics = self.lyric_proj(lyrics)
+        speaker_mask = torch.ones(speaker.shape[0], 1, device=speaker.device)
+        states = torch.cat([speaker, text, lyrics], dim=1)
+        mask = torch.cat([speaker_mask, text_mask, lyric_mask], dim=1)
+        return Conditions(states=states, mask=mask)
+
+    # ---- velocity ---------------------------------------------------------------------------
+    def decode(
+        self,
+        *,
+        latents: torch.Tensor,
+        timestep: torch.Tensor,
+        conditions: Conditions,
+        frame_mask: torch.Tensor | None = None,
+        q_scale: torch.Tensor | None = None,
+        erg_blocks: range = ERG_DIFFUSION_BLOCKS,
+    ) -> torch.Tensor:
+        """Velocity (B, 8, 16, W) for latents (B, 8, 16, W) at `timestep` (B,) on 0..1000.
+
+        `frame_mask` (B, W) is upstream's `attention_mask` (all ones in every upstream mode; None
+        skips the multiply). `q_scale` (B,) scales the `to_q` outputs of `erg_blocks` per row.
+        """
+        cfg = self.config
+        dtype = latents.dtype
+        output_length = latents.shape[-1]
+        embedded_timestep = self.timestep_embedder(self.time_proj(timestep).to(dtype=dtype))
+        temb = self.t_block(embedded_timestep)
+        h = self.proj_in(latents)
+        context = conditions.states
+        rope = rope_tables(h.shape[1], cfg.attention_head_dim, cfg.rope_theta, device=h.device, dtype=h.dtype)
+        context_rope = rope_tables(
+            context.shape[1], cfg.attention_head_dim, cfg.rope_theta, device=h.device, dtype=context.dtype
+        )
+        attn_mask = cross_attention_mask(frame_mask, conditions.mask, dtype=h.dtype)
+        for index, block in enumerate(self.transformer_blocks):
+            h = block(
+                h,
+                context=context,
+                temb=temb,
+                rope=rope,
+                context_rope=context_rope,
+                frame_mask=frame_mask,
+                attn_mask=attn_mask,
+                q_scale=q_scale if index in erg_blocks else None,
+            )
+        return self.final_layer(h, embedded_timestep, output_length)
+
+
+def cross_attention_mask(
+    frame_mask: torch.Tensor | None, context_mask: torch.Tensor, *, dtype: torch.dtype
+) -> torch.Tensor | None:
+    """Additive (B, 1, W or 1, L) mask with 0 / -inf, or None when nothing is masked: upstream
+    always materialises (B, H, W, L), which also blocks the fused SDPA kernels."""
+    frames_full = frame_mask is None or bool((frame_mask == 1).all())
+    if frames_full and bool((context_mask == 1).all()):
+        return None
+    rows = frame_mask[:, :, None] if frame_mask is not None else torch.ones_like(context_mask[:, :1, None])
+    combined = rows * context_mask[:, None, :]
+    zero = torch.zeros((), dtype=dtype, device=combined.device)
+    return torch.where(combined == 1, zero, -math.inf).to(dtype)[:, None]
