@@ -1,0 +1,1 @@
+"""ACE-Step v1 (3.5B) pipeline: own implementation, numerically equal to upstream."""
