@@ -281,7 +281,11 @@ class ChainClient:
                                   "running and the RPC URL is right")
         text = str(exc)
         if re.search(r"insufficient funds|cannot afford", text, re.IGNORECASE):
-            return InsufficientFunds(f"{what}: the sending account {sender} cannot pay for the gas on chain "
+            try:
+                held = f"has {self.w3.eth.get_balance(sender)} wei, which"
+            except Exception:  # noqa: BLE001 - the balance only makes the message more precise
+                held = "has too little ETH, which"
+            return InsufficientFunds(f"{what}: the sending account {sender} {held} cannot pay for the gas on chain "
                                      f"{self.chain_id}; fund it")
         if "execution reverted" in text or type(exc).__name__ in ("ContractLogicError", "TransactionFailed"):
             return ContractRevert(f"{what}: the contract reverted ({text})")
