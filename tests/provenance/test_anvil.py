@@ -3,6 +3,7 @@ driven through Web3.HTTPProvider. Runs wherever node_modules exists; on CI it mu
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import socket
@@ -123,3 +124,43 @@ def test_deploy_and_mint_over_http(anvil_url):
         client.mint(fresh, sender=broke)
     with pytest.raises(ChainIdMismatch):
         ChainClient.connect(anvil_url, contract_address=client.address, expected_chain_id=1).signer()
+
+
+def test_cli_deploy_sign_mint_over_http(anvil_url, tmp_path):
+    from click.testing import CliRunner
+
+    from provenance.cli import provenance_cli
+    from provenance.keys import create_keystore
+
+    runner = CliRunner()
+    env = {"SONGSTUDIO_SIGNER_PASSWORD": "signer-pw", "SONGSTUDIO_OWNER_PASSWORD": "owner-pw",
+           "SONGSTUDIO_RPC_URL": anvil_url, "SONGSTUDIO_SIGNER_KEYSTORE": str(tmp_path / "signer.json"),
+           "SONGSTUDIO_OWNER_KEYSTORE": str(tmp_path / "owner.json")}
+
+    def run(*args):
+        result = runner.invoke(provenance_cli, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    # keystores with a cheap KDF (`keys new` uses scrypt, ~1 s per unlock; it is tested in test_cli)
+    for role in ("signer", "owner"):
+        create_keystore(env[f"SONGSTUDIO_{role.upper()}_KEYSTORE"], password=env[f"SONGSTUDIO_{role.upper()}_PASSWORD"],
+                        role=role, kdf="pbkdf2", iterations=1000)
+    owner = run("keys", "address", "--keystore", env["SONGSTUDIO_OWNER_KEYSTORE"]).strip()
+    w3 = Web3(HTTPProvider(anvil_url))
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": owner,
+                                                                 "value": ONE_ETH}))
+    deployment = json.loads(run("chain", "deploy"))
+    env |= {"SONGSTUDIO_CONTRACT": deployment["contract"], "SONGSTUDIO_CHAIN_ID": str(deployment["chain_id"])}
+    assert json.loads(run("chain", "info"))["owner"] == owner
+
+    audio = tmp_path / "take.flac"
+    audio.write_bytes(b"stand-in for a sealed master")
+    wallet = new_key("owner").address
+    authorization = tmp_path / "auth.json"
+    authorization.write_text(run("sign", str(audio), "--to", wallet, "--uri", "ipfs://bafkreicli"))
+    record = json.loads(run("mint", str(authorization)))
+    assert record["status"] == "minted" and record["token_id"] == "1" and record["to"] == wallet
+
+    result = runner.invoke(provenance_cli, ["mint", str(authorization)], env=env)
+    assert result.exit_code == 1 and "already minted as token 1" in result.output
