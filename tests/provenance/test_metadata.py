@@ -76,3 +76,13 @@ def test_canonical_json_is_order_independent_compact_utf8():
 def test_metadata_bad_input(override, message):
     with pytest.raises(InvalidInput, match=message):
         make(**override)
+
+
+def test_package_exports_resolve_lazily():
+    import subprocess
+    import sys
+
+    code = ("import sys, provenance; assert 'web3' not in sys.modules and 'c2pa' not in sys.modules; "
+            "[getattr(provenance, n) for n in provenance.__all__]; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
