@@ -3,6 +3,7 @@ driven through Web3.HTTPProvider. Runs wherever node_modules exists; on CI it mu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -18,7 +19,7 @@ from web3 import HTTPProvider, Web3
 from provenance.authorization import build_authorization, sign_authorization
 from provenance.chain import ChainClient
 from provenance.errors import ChainIdMismatch, ContractRevert, InsufficientFunds
-from provenance.records import MINTED, mint_with_record
+from provenance.records import FAILED, MINTED, mint_with_record, pending_record, settle, with_tx_hash
 from tests.provenance.conftest import ONE_ETH, new_key
 
 pytestmark = pytest.mark.network
@@ -115,6 +116,19 @@ def test_deploy_and_mint_over_http(anvil_url):
     with pytest.raises(ContractRevert) as info:
         client.set_signer(wallet.address, owner=relayer)
     assert info.value.error == "OwnableUnauthorizedAccount"
+
+    # a reverted transaction that was mined anyway (explicit gas skips the estimate): the receipt
+    # has status 0, the reason comes from replaying it, and the record ends failed, not minted
+    bad = dataclasses.replace(signed, authorization=dataclasses.replace(auth, audio_hash="0x" + "5d" * 32, nonce=7))
+    a = bad.authorization
+    tx_hash = client.contract.functions.mint(a.to, a.uri, bytes.fromhex(a.audio_hash[2:]), a.nonce, a.deadline,
+                                             bytes.fromhex(bad.signature[2:])).transact(
+        {"from": dev_account, "gas": 400_000}).to_0x_hex()
+    with pytest.raises(ContractRevert) as info:
+        client.wait_for_mint(tx_hash)
+    assert info.value.error == "InvalidSignature" and tx_hash in str(info.value)
+    settled = settle(client, with_tx_hash(pending_record(bad), tx_hash), save=lambda r: None)
+    assert settled.status == FAILED and settled.token_id is None and "signature does not match" in settled.reason
 
     broke = new_key("owner")
     fresh = sign_authorization(build_authorization(
