@@ -2,11 +2,12 @@
 
 Registered in worker processes through `SONGSTUDIO_EXTRA_ENGINES={"fake": "tests.studio.fake_engine:FakeEngine.from_settings"}`.
 `options.step_delay` (seconds per step) makes a run long enough to cancel or SIGKILL it;
-`options.fail_at_step` raises mid-run; `options.nan` returns broken audio.
+`options.fail_at_step` raises mid-run; `options.fail_once_file` fails only the first attempt; `options.nan` returns broken audio.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -42,6 +43,10 @@ class FakeEngine(MusicEngine):
             progress("diffusion", step, steps)
             if request.options.get("fail_at_step") == step:
                 raise RuntimeError(f"fake failure at step {step}")
+            marker = request.options.get("fail_once_file")
+            if marker and step == 1 and not os.path.exists(marker):
+                open(marker, "w").close()
+                raise RuntimeError("fake transient failure (first attempt only)")
             time.sleep(delay)
         progress("diffusion", steps, steps)
         n = int(request.duration * self.sample_rate)
