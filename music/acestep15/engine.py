@@ -1,0 +1,197 @@
+"""ACE-Step 1.5 as a `MusicEngine`, running diffusers' `AceStepPipeline`.
+
+The engine only maps requests onto the pipeline: checks and argument building live in
+`request_mapping`, checkpoint lookup in `loading`, the LoRA slot in `lora`, audio inputs in
+`audio_inputs`. Given the same arguments and seeds its audio equals a direct pipeline call.
+"""
+
+from __future__ import annotations
+
+import math
+from time import perf_counter
+from typing import Any
+
+import numpy as np
+
+from music.engine import MusicEngine, MusicRequest, MusicResult, ProgressCallback, RequestError, Take, no_progress
+from music.acestep15.audio_inputs import load_stereo
+from music.acestep15.loading import SAMPLE_RATE, CheckpointLocation, load_pipeline, locate, read_transformer_config
+from music.acestep15.lora import LoraSlot, lora_file
+from music.acestep15.request_mapping import MAX_DURATION, MIN_DURATION, PlannedCall, plan_call
+from music.acestep15.variants import DEFAULT_MODEL_ID, Variant, resolve_variant
+
+
+class ACEStep15Engine(MusicEngine):
+    name = "ace-step-1.5"
+    sample_rate = SAMPLE_RATE
+    max_duration = MAX_DURATION
+    min_duration = MIN_DURATION
+
+    def __init__(self, *, pipe, variant: Variant, location: CheckpointLocation, device: str) -> None:
+        self._pipe = pipe
+        self.variant = variant
+        self.location = location
+        self.device = device
+        self._lora = LoraSlot(pipe)
+
+    @classmethod
+    def from_settings(
+        cls,
+        *,
+        model_id_or_dir: str | None = None,
+        variant: str | None = None,
+        device: str = "cpu",
+        dtype: Any = None,
+        cache_dir: str | None = None,
+        offload: bool = False,
+        model_dir: str | None = None,
+        local_files_only: bool = False,
+        vae_tiling: bool | None = None,
+        **unknown: Any,
+    ) -> "ACEStep15Engine":
+        """Load a checkpoint: a local diffusers folder, or a hub id found in (or, online, fetched into) the cache.
+
+        `model_dir` is accepted as another name for `model_id_or_dir`. `dtype` None means bf16 on an
+        accelerator, fp32 on CPU. `offload` keeps models on the CPU and moves each to `device` when it runs.
+        `vae_tiling` None tiles VAE coding on accelerators only (bounded memory for long songs).
+        """
+        if unknown:
+            raise RequestError(f"unknown ACE-Step 1.5 setting(s): {', '.join(sorted(unknown))}")
+        if model_id_or_dir is not None and model_dir is not None and model_id_or_dir != model_dir:
+            raise RequestError("give model_id_or_dir or model_dir, not both")
+        source = model_id_or_dir or model_dir or DEFAULT_MODEL_ID
+        location = locate(str(source), cache_dir=cache_dir, local_files_only=local_files_only)
+        chosen = resolve_variant(
+            requested=variant, model_id=location.model_id, transformer_config=read_transformer_config(location.folder)
+        )
+        pipe = load_pipeline(location, device=device, dtype=dtype, offload=offload, vae_tiling=vae_tiling)
+        return cls(pipe=pipe, variant=chosen, location=location, device=device)
+
+    @property
+    def pipeline(self):
+        """The underlying diffusers pipeline (for benchmarks and advanced callers)."""
+        return self._pipe
+
+    def tasks(self) -> tuple[str, ...]:
+        return self.variant.tasks
+
+    # --- LoRA: the base weights stay loaded; only the adapter changes ---
+    @property
+    def lora_path(self) -> str | None:
+        return self._lora.path
+
+    def load_lora(self, path: str, *, weight: float = 1.0) -> None:
+        self._lora.load(path, weight=weight)
+
+    def set_lora_weight(self, weight: float) -> None:
+        self._lora.set_weight(weight)
+
+    def unload_lora(self) -> None:
+        self._lora.unload()
+
+    # --- requests ---
+    def _plan(self, request: MusicRequest) -> PlannedCall:
+        return plan_call(
+            request,
+            variant=self.variant,
+            model_id=self.location.model_id,
+            has_audio_tokenizer=self._pipe.audio_tokenizer is not None and self._pipe.audio_token_detokenizer is not None,
+            lora_exists=lambda path: lora_file(path) is not None,
+        )
+
+    def validate(self, request: MusicRequest) -> None:
+        self._plan(request)
+
+    def generate(self, request: MusicRequest, progress: ProgressCallback = no_progress) -> MusicResult:
+        import torch
+
+        started = perf_counter()
+        plan = self._plan(request)
+        steps = plan.kwargs["num_inference_steps"]
+        progress("diffusion", 0, steps)  # a cancel before any work lands here
+
+        if request.lora is not None:
+            self._lora.load(request.lora, weight=request.lora_weight)
+        elif self._lora.path is not None:
+            self._lora.unload()  # the request asks for the base model
+
+        kwargs = dict(plan.kwargs)
+        target_samples = round(plan.target_seconds * SAMPLE_RATE)
+        if plan.source_audio is not None:
+            source = load_stereo(plan.source_audio, target_rate=SAMPLE_RATE, role="source_audio")
+            target_samples = source.shape[-1]
+            kwargs["src_audio"] = pad_to_hop(source, hop=self._hop)
+            kwargs["audio_duration"] = target_samples / SAMPLE_RATE
+        if plan.reference_audio is not None:
+            kwargs["reference_audio"] = load_stereo(plan.reference_audio, target_rate=SAMPLE_RATE, role="reference_audio")
+        inputs_done = perf_counter()
+
+        device = self._pipe._execution_device
+        kwargs["generator"] = [torch.Generator(device=device).manual_seed(seed) for seed in plan.seeds]
+        marks: list[float] = []
+
+        def on_step_end(pipe, step: int, timestep: float, tensors: dict) -> None:
+            marks.append(perf_counter())
+            progress("diffusion", step + 1, steps)  # may raise Cancelled: it leaves the pipeline here
+
+        try:
+            # The pipeline VAE-encodes source/reference audio with the global RNG; seed it (in a fork,
+            # so the caller's RNG state is untouched) to make those tasks repeatable too.
+            with torch.random.fork_rng(**fork_args(device)):
+                torch.manual_seed(plan.seeds[0])
+                audios = self._pipe(**kwargs, callback_on_step_end=on_step_end, output_type="pt").audios
+        except BaseException:
+            self._pipe.maybe_free_model_hooks()  # offloaded models go back to the CPU
+            raise
+        finished = perf_counter()
+        progress("decode", 1, 1)
+
+        audio = audios[:, :, :target_samples].cpu().numpy()
+        if audio.shape[-1] != target_samples or not np.isfinite(audio).all():
+            raise RuntimeError(
+                f"the pipeline returned {audio.shape[-1]} samples ({'finite' if np.isfinite(audio).all() else 'NaN/inf'}) "
+                f"where {target_samples} finite samples were expected"
+            )
+        takes = [Take(audio=np.ascontiguousarray(take, dtype=np.float32), seed=seed) for take, seed in zip(audio, plan.seeds)]
+        last_step = marks[-1] if marks else finished
+        return MusicResult(
+            takes=takes,
+            sample_rate=SAMPLE_RATE,
+            engine=self.name,
+            model_id=self.location.model_id,
+            revision=self.location.revision,
+            parameters={
+                **plan.parameters,
+                "duration": target_samples / SAMPLE_RATE,
+                "dtype": str(self._pipe.transformer.dtype).removeprefix("torch."),
+                "device": str(device),
+            },
+            timings={
+                "inputs": inputs_done - started,
+                "diffusion": last_step - inputs_done,  # text encoding + all denoising steps
+                "decode": finished - last_step,
+                "total": finished - started,
+            },
+        )
+
+    @property
+    def _hop(self) -> int:
+        return int(math.prod(self._pipe.vae.config.downsampling_ratios))
+
+
+def pad_to_hop(audio, *, hop: int):
+    """Zero-pad `[channels, samples]` to whole latent frames: the VAE drops a partial last frame."""
+    import torch
+
+    remainder = audio.shape[-1] % hop
+    return audio if remainder == 0 else torch.nn.functional.pad(audio, (0, hop - remainder))
+
+
+def fork_args(device) -> dict[str, Any]:
+    """`torch.random.fork_rng` arguments that also save/restore the accelerator's RNG."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cpu":
+        return {"devices": []}
+    return {"devices": [device.index or 0], "device_type": device.type}
