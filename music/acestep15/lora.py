@@ -69,12 +69,14 @@ class LoraSlot:
         weights = lora_file(path)
         if weights is None:
             raise RequestError(f"LoRA not found: {path} (give a LoRA folder or a .safetensors file)")
-        scale = alpha_scale(weights)
         self.unload()
         try:
+            scale = alpha_scale(weights)
             self._pipe.load_lora_weights(str(weights.parent), weight_name=weights.name, adapter_name=ADAPTER_NAME)
-        except (ValueError, KeyError, RuntimeError) as exc:
-            self.unload()  # leave no half-loaded adapter behind
+        except RequestError:
+            raise
+        except Exception as exc:  # a corrupt file or one for another model: say which, keep the base model clean
+            self.unload()
             raise RequestError(f"cannot load LoRA {path} onto the ACE-Step 1.5 transformer: {exc}") from exc
         self.path, self._alpha_scale = path, scale
         self.set_weight(weight)

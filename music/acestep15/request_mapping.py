@@ -11,7 +11,7 @@ import math
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from music.engine import TASKS_V1, MusicRequest, RequestError
 from music.acestep15.audio_inputs import audio_seconds
@@ -76,13 +76,16 @@ def reject_task(task: str, *, variant: Variant, model_id: str) -> RequestError:
     return RequestError(f"unknown task {task!r}; ACE-Step 1.5 runs: {', '.join(TASKS_ALL_MODELS + TASKS_BASE_ONLY)}")
 
 
-def _number(options: dict[str, Any], name: str, default: float, low: float, high: float) -> float:
-    value = options.get(name, default)
+def _checked_number(value: Any, name: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise RequestError(f"option {name} must be a number, got {value!r}")
+        raise RequestError(f"{name} must be a number, got {value!r}")
     if not low <= value <= high:
-        raise RequestError(f"option {name} must be in [{low:g}, {high:g}], got {value:g}")
+        raise RequestError(f"{name} must be in [{low:g}, {high:g}], got {value:g}")
     return float(value)
+
+
+def _number(options: dict[str, Any], name: str, default: float, low: float, high: float) -> float:
+    return _checked_number(options.get(name, default), f"option {name}", low, high)
 
 
 def _metadata(options: dict[str, Any]) -> dict[str, Any]:
@@ -166,8 +169,7 @@ def _guidance(request: MusicRequest, options: dict[str, Any], variant: Variant) 
             raise RequestError(f"the {variant.name} model runs without guidance; drop cfg_interval_start/cfg_interval_end")
         return {"guidance_scale": 1.0}
     guidance = variant.default_guidance if request.guidance_scale is None else request.guidance_scale
-    if not (math.isfinite(guidance) and GUIDANCE_RANGE[0] <= guidance <= GUIDANCE_RANGE[1]):
-        raise RequestError(f"guidance_scale must be in [{GUIDANCE_RANGE[0]:g}, {GUIDANCE_RANGE[1]:g}], got {guidance:g}")
+    guidance = _checked_number(guidance, "guidance_scale", *GUIDANCE_RANGE)
     start = _number(options, "cfg_interval_start", 0.0, 0.0, 1.0)
     end = _number(options, "cfg_interval_end", 1.0, 0.0, 1.0)
     if start > end:
@@ -181,11 +183,7 @@ def _duration_and_region(request: MusicRequest) -> tuple[float, dict[str, Any]]:
     if task not in TASKS_NEEDING_SOURCE:
         if request.source_audio is not None:
             raise RequestError(f"task {task!r} takes no source_audio; use repaint, cover, extract, lego or complete")
-        if not MIN_DURATION <= request.duration <= MAX_DURATION:
-            raise RequestError(
-                f"duration must be in [{MIN_DURATION:g}, {MAX_DURATION:g}] seconds, got {request.duration:g}"
-            )
-        seconds = float(request.duration)
+        seconds = _checked_number(request.duration, "duration", MIN_DURATION, MAX_DURATION)
     else:
         if request.source_audio is None:
             raise RequestError(f"task {task!r} needs source_audio (a path to the audio to work on)")
@@ -204,9 +202,11 @@ def _duration_and_region(request: MusicRequest) -> tuple[float, dict[str, Any]]:
         raise RequestError("task 'repaint' needs region_start (seconds); region_end defaults to the end")
     if not has_region:
         return seconds, {}
-    start = 0.0 if request.region_start is None else float(request.region_start)
-    end = seconds if request.region_end is None else float(request.region_end)
-    if not (0.0 <= start < end <= seconds + 1e-6):
+    start = 0.0 if request.region_start is None else request.region_start
+    end = seconds if request.region_end is None else request.region_end
+    start = _checked_number(start, "region_start", 0.0, seconds)
+    end = _checked_number(end, "region_end", 0.0, seconds + 1e-6)
+    if not start < end:
         raise RequestError(
             f"region must satisfy 0 <= region_start < region_end <= {seconds:.2f} (the source length); "
             f"got {start:g}..{end:g}"
@@ -215,7 +215,12 @@ def _duration_and_region(request: MusicRequest) -> tuple[float, dict[str, Any]]:
 
 
 def plan_call(
-    request: MusicRequest, *, variant: Variant, model_id: str, has_audio_tokenizer: bool, lora_exists
+    request: MusicRequest,
+    *,
+    variant: Variant,
+    model_id: str,
+    has_audio_tokenizer: bool,
+    lora_exists: Callable[[str], bool],
 ) -> PlannedCall:
     """Validate `request` for the loaded model and build the pipeline arguments (no model work)."""
     if request.task not in variant.tasks:
@@ -224,9 +229,11 @@ def plan_call(
     if unknown:
         raise RequestError(f"unknown option(s) {', '.join(unknown)}; ACE-Step 1.5 options are: {', '.join(OPTION_NAMES)}")
     options = request.options
+    if not isinstance(request.prompt, str) or not isinstance(request.lyrics, str):
+        raise RequestError("prompt and lyrics must be text")
     if request.task == "text2music" and not request.prompt.strip() and not request.lyrics.strip():
         raise RequestError("give a prompt, lyrics or both")
-    if not 1 <= request.batch_size <= MAX_BATCH:
+    if isinstance(request.batch_size, bool) or not isinstance(request.batch_size, int) or not 1 <= request.batch_size <= MAX_BATCH:
         raise RequestError(f"batch_size must be 1-{MAX_BATCH}, got {request.batch_size}")
     steps = variant.default_steps if request.steps is None else request.steps
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
@@ -245,10 +252,7 @@ def plan_call(
     if request.lora is not None:
         if not lora_exists(request.lora):
             raise RequestError(f"LoRA not found: {request.lora} (give a LoRA folder or a .safetensors file)")
-        if not (math.isfinite(request.lora_weight) and LORA_WEIGHT_RANGE[0] <= request.lora_weight <= LORA_WEIGHT_RANGE[1]):
-            raise RequestError(
-                f"lora_weight must be in [{LORA_WEIGHT_RANGE[0]:g}, {LORA_WEIGHT_RANGE[1]:g}], got {request.lora_weight:g}"
-            )
+        _checked_number(request.lora_weight, "lora_weight", *LORA_WEIGHT_RANGE)
 
     seconds, region = _duration_and_region(request)
     meta = _metadata(options)

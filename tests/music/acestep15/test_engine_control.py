@@ -131,6 +131,16 @@ def test_upstream_peft_lora_plays_at_alpha_over_r(clean_lora, alpha_loras):
     np.testing.assert_allclose(audio(engine, request), expected, atol=1e-5)
 
 
+def test_broken_lora_leaves_the_base_model_clean(clean_lora, lora_dir, tmp_path):
+    engine = clean_lora
+    engine.load_lora(lora_dir)
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{broken}")
+    with pytest.raises(RequestError, match="cannot load LoRA .*junk.safetensors"):
+        engine.load_lora(str(junk))
+    assert engine.lora_path is None and engine.pipeline.get_list_adapters() == {}
+
+
 def test_missing_lora_is_rejected_before_work(turbo_engine, tmp_path):
     with pytest.raises(RequestError, match="LoRA not found"):
         turbo_engine.validate(MusicRequest(prompt="p", lora=str(tmp_path / "nope")))

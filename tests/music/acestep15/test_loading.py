@@ -12,7 +12,7 @@ from music.acestep15.audio_inputs import load_stereo
 from music.acestep15.engine import ACEStep15Engine
 from music.acestep15.loading import ModelNotFound
 from music.acestep15.variants import VariantError, resolve_variant
-from music.engine import RequestError
+from music.engine import MusicRequest, RequestError
 from tests.music.acestep15.conftest import write_wav
 
 
@@ -67,6 +67,8 @@ def test_model_dir_alias_and_explicit_variant(tmp_path, tiny_base_dir):
     engine = ACEStep15Engine.from_settings(model_dir=str(anonymous), variant="sft", dtype="bfloat16")
     assert engine.variant.name == "sft" and "extract" not in engine.tasks()
     assert engine.pipeline.transformer.dtype == torch.bfloat16
+    take = engine.generate(MusicRequest(prompt="p", duration=10.0, seeds=[1], steps=1)).takes[0]
+    assert take.audio.dtype == np.float32 and take.audio.shape == (2, 480000) and np.isfinite(take.audio).all()
 
 
 def test_variant_detection_from_config_and_name():

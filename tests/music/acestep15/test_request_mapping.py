@@ -36,6 +36,8 @@ def test_base_defaults_use_guidance():
     [
         (dict(duration=9.9), r"duration must be in \[10, 600\]"),
         (dict(duration=600.5), r"duration must be in \[10, 600\]"),
+        (dict(duration="long"), "duration must be a number"),
+        (dict(batch_size=2.0), "batch_size must be 1-8"),
         (dict(batch_size=9), "batch_size must be 1-8"),
         (dict(batch_size=0), "batch_size must be 1-8"),
         (dict(seeds=[1, 2], batch_size=3), "one seed or one per take"),
@@ -97,8 +99,10 @@ def test_source_tasks_take_the_source_length_and_check_it(tmp_path):
         plan(MusicRequest(prompt="p", source_audio=good))
     with pytest.raises(RequestError, match="repaint' needs region_start"):
         plan(MusicRequest(task="repaint", prompt="p", source_audio=good))
-    with pytest.raises(RequestError, match="region must satisfy"):
+    with pytest.raises(RequestError, match=r"region_end must be in \[0, 12"):
         plan(MusicRequest(task="repaint", prompt="p", source_audio=good, region_start=5.0, region_end=13.0))
+    with pytest.raises(RequestError, match="region must satisfy"):
+        plan(MusicRequest(task="repaint", prompt="p", source_audio=good, region_start=5.0, region_end=4.0))
     call = plan(MusicRequest(task="repaint", prompt="", source_audio=good, region_start=5.0, duration=99.0))
     assert call.target_seconds == pytest.approx(12.0)  # the source decides the length, not `duration`
     assert (call.kwargs["repainting_start"], call.kwargs["repainting_end"]) == (5.0, pytest.approx(12.0))

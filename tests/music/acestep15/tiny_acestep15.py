@@ -18,6 +18,8 @@ ACOUSTIC_DIM = 4
 WIDTH = 32
 TEXT_WIDTH = 16
 ATTENTION = dict(num_attention_heads=2, num_key_value_heads=1, head_dim=8, rope_theta=10000.0, sliding_window=16)
+BLOCK = dict(hidden_size=WIDTH, intermediate_size=64, **ATTENTION)  # every transformer stack
+POOLER = dict(audio_acoustic_hidden_dim=ACOUSTIC_DIM, pool_window_size=5, num_attention_pooler_hidden_layers=1)
 
 
 def byte_level_tokenizer():
@@ -64,24 +66,20 @@ def build_pipeline(*, turbo: bool, seed: int = 0):
     turbo_flags = dict(is_turbo=True, model_version="turbo") if turbo else {}
     torch.manual_seed(seed + 1)
     transformer = AceStepTransformer1DModel(
-        hidden_size=WIDTH,
-        intermediate_size=64,
         num_hidden_layers=2,
         in_channels=3 * ACOUSTIC_DIM,
         audio_acoustic_hidden_dim=ACOUSTIC_DIM,
         patch_size=2,
         **turbo_flags,
-        **ATTENTION,
+        **BLOCK,
     )
     torch.manual_seed(seed + 2)
     condition_encoder = AceStepConditionEncoder(
-        hidden_size=WIDTH,
-        intermediate_size=64,
         text_hidden_dim=TEXT_WIDTH,
         timbre_hidden_dim=ACOUSTIC_DIM,
         num_lyric_encoder_hidden_layers=1,
         num_timbre_encoder_hidden_layers=1,
-        **ATTENTION,
+        **BLOCK,
     )
     torch.manual_seed(seed + 3)
     vae = AutoencoderOobleck(
@@ -95,25 +93,10 @@ def build_pipeline(*, turbo: bool, seed: int = 0):
     )
     torch.manual_seed(seed + 4)
     audio_tokenizer = AceStepAudioTokenizer(
-        hidden_size=WIDTH,
-        intermediate_size=64,
-        audio_acoustic_hidden_dim=ACOUSTIC_DIM,
-        pool_window_size=5,
-        fsq_dim=WIDTH,
-        fsq_input_levels=[4, 4],
-        fsq_input_num_quantizers=1,
-        num_attention_pooler_hidden_layers=1,
-        **ATTENTION,
+        fsq_dim=WIDTH, fsq_input_levels=[4, 4], fsq_input_num_quantizers=1, **POOLER, **BLOCK
     )
     torch.manual_seed(seed + 5)
-    audio_token_detokenizer = AceStepAudioTokenDetokenizer(
-        hidden_size=WIDTH,
-        intermediate_size=64,
-        audio_acoustic_hidden_dim=ACOUSTIC_DIM,
-        pool_window_size=5,
-        num_attention_pooler_hidden_layers=1,
-        **ATTENTION,
-    )
+    audio_token_detokenizer = AceStepAudioTokenDetokenizer(**POOLER, **BLOCK)
     scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1, shift=1.0)
     return AceStepPipeline(
         vae=vae,
