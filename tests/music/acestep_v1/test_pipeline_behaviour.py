@@ -9,6 +9,7 @@ import torch
 
 from music.acestep_v1.pipeline import (
     MAX_LYRIC_TOKENS,
+    InvalidArguments,
     NonFiniteError,
     parse_seeds,
     unknown_structure_tags,
@@ -68,12 +69,16 @@ def test_too_many_lyric_tokens_says_how_many(v1_pipeline):
 
 
 def test_unknown_arguments_and_unimplemented_modes_are_errors(v1_pipeline):
-    with pytest.raises(TypeError, match="guidance_scal"):
+    with pytest.raises(InvalidArguments, match="guidance_scal"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, guidance_scal=3.0, **SHORT)
-    with pytest.raises(NotImplementedError, match="retake"):
+    with pytest.raises(InvalidArguments, match="retake"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, task="retake", **SHORT)
-    with pytest.raises(ValueError, match="sample_rate"):
+    with pytest.raises(InvalidArguments, match="sample_rate"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **{**SHORT, "sample_rate": 22050})
+    with pytest.raises(InvalidArguments, match="cfg_type"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, cfg_type="pag", **SHORT)
+    with pytest.raises(InvalidArguments, match="LoRA"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, lora_name_or_path="some/lora", **SHORT)
 
 
 def test_unknown_structure_tags_are_listed():
