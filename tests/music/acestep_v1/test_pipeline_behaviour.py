@@ -141,3 +141,16 @@ def test_windowed_decode(v1_pipeline, v1_tensors):
     assert torch.isfinite(windowed).all()
     with pytest.raises(ValueError, match="overlap"):
         v1_pipeline.dcae.latents_to_mel(latents, window_frames=8, overlap=4)
+
+
+def test_cached_cross_attention_equals_per_step_recompute(v1_pipeline, v1_cases, v1_tensors):
+    name = "t2m_euler_apg"
+    kwargs = {k: v for k, v in v1_cases[name]["kwargs"].items() if k != "lyrics"}
+    ids = stored_lyric_ids(v1_tensors(name))
+    cached = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+    v1_pipeline.cache_cross_attention = False
+    try:
+        recomputed = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+    finally:
+        v1_pipeline.cache_cross_attention = True
+    assert max_abs(cached.latents, recomputed.latents) < 1e-5
