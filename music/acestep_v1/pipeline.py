@@ -264,6 +264,16 @@ class ACEStepV1Pipeline:
             lyric_q_scale=torch.tensor([ERG_TAU if r[3] else 1.0 for r in rows], device=self.device),
         )
 
+        return self.assemble_conditions(
+            encoded, names=[r[0] for r in rows], batch_size=batch_size, use_erg_diffusion=use_erg_diffusion
+        )
+
+    def assemble_conditions(
+        self, encoded: Conditions, *, names: list[str], batch_size: int, use_erg_diffusion: bool
+    ) -> ConditionSet:
+        """One encoded row per kind (`names`: "cond", optionally "null" / "text_only") ->
+        batch-expanded contexts, the cross-attention K/V cache, and the concatenated
+        [cond | text_only | null] rows of a batched guided step."""
         if self.cache_cross_attention:
             encoded = self.transformer.cache_context(encoded)
 
@@ -274,10 +284,10 @@ class ACEStepV1Pipeline:
             kv = None if encoded.kv is None else [(rows(k), rows(v)) for k, v in encoded.kv]
             return Conditions(states=rows(encoded.states), mask=rows(encoded.mask), kv=kv)
 
-        by_name = {name: expanded(i) for i, (name, *_rest) in enumerate(rows)}
+        by_name = {name: expanded(i) for i, name in enumerate(names)}
         conditions = ConditionSet(cond=by_name["cond"], null=by_name.get("null"), text_only=by_name.get("text_only"))
-        if need_null:
-            order = ["cond"] + (["text_only"] if need_text_only else []) + ["null"]
+        if "null" in by_name:
+            order = ["cond"] + (["text_only"] if "text_only" in by_name else []) + ["null"]
             kinds = [by_name[n] for n in order]
             conditions.guided = Conditions(
                 states=torch.cat([c.states for c in kinds]),
