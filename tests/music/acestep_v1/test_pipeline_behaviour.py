@@ -9,6 +9,7 @@ import torch
 
 from music.acestep_v1.pipeline import (
     MAX_LYRIC_TOKENS,
+    InvalidArguments,
     NonFiniteError,
     parse_seeds,
     unknown_structure_tags,
@@ -68,12 +69,16 @@ def test_too_many_lyric_tokens_says_how_many(v1_pipeline):
 
 
 def test_unknown_arguments_and_unimplemented_modes_are_errors(v1_pipeline):
-    with pytest.raises(TypeError, match="guidance_scal"):
+    with pytest.raises(InvalidArguments, match="guidance_scal"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, guidance_scal=3.0, **SHORT)
-    with pytest.raises(NotImplementedError, match="retake"):
+    with pytest.raises(InvalidArguments, match="retake"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, task="retake", **SHORT)
-    with pytest.raises(ValueError, match="sample_rate"):
+    with pytest.raises(InvalidArguments, match="sample_rate"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **{**SHORT, "sample_rate": 22050})
+    with pytest.raises(InvalidArguments, match="cfg_type"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, cfg_type="pag", **SHORT)
+    with pytest.raises(InvalidArguments, match="LoRA"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, lora_name_or_path="some/lora", **SHORT)
 
 
 def test_unknown_structure_tags_are_listed():
@@ -136,3 +141,16 @@ def test_windowed_decode(v1_pipeline, v1_tensors):
     assert torch.isfinite(windowed).all()
     with pytest.raises(ValueError, match="overlap"):
         v1_pipeline.dcae.latents_to_mel(latents, window_frames=8, overlap=4)
+
+
+def test_cached_cross_attention_equals_per_step_recompute(v1_pipeline, v1_cases, v1_tensors):
+    name = "t2m_euler_apg"
+    kwargs = {k: v for k, v in v1_cases[name]["kwargs"].items() if k != "lyrics"}
+    ids = stored_lyric_ids(v1_tensors(name))
+    cached = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+    v1_pipeline.cache_cross_attention = False
+    try:
+        recomputed = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+    finally:
+        v1_pipeline.cache_cross_attention = True
+    assert max_abs(cached.latents, recomputed.latents) < 1e-5
