@@ -10,7 +10,6 @@ The C2PA key (P-256) is unrelated to the Ethereum signer key.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -128,10 +127,9 @@ def read_manifest(path: str | Path, *, trust_anchors_pem: bytes | None = None) -
     settings: dict = {"verify": {"verify_trust": trust_anchors_pem is not None}}
     if trust_anchors_pem is not None:
         settings["trust"] = {"trust_anchors": trust_anchors_pem.decode()}
-    data = path.read_bytes()
     try:
-        with c2pa.Context.from_dict(settings) as context:
-            reader = c2pa.Reader(mime, io.BytesIO(data), None, context)
+        with c2pa.Context.from_dict(settings) as context, path.open("rb") as stream:
+            reader = c2pa.Reader(mime, stream, None, context)
             with reader:
                 state = reader.get_validation_state()
                 results = reader.get_validation_results() or {}

@@ -127,3 +127,15 @@ def test_minted_record_requires_matching_receipt(client, signer, relayer, wallet
     other = pending_record(authorize(client, signer, wallet, audio="0x" + "33" * 32))
     with pytest.raises(InvalidInput, match="audio_hash"):
         minted_record(other, receipt)
+
+
+def test_mint_record_round_trip_and_missing_fields(client, signer, wallet):
+    from provenance.records import MintRecord, pending_record
+    record = pending_record(authorize(client, signer, wallet))
+    assert MintRecord.from_dict(record.to_dict()) == record
+    assert record.signed_authorization().signature == record.signature
+    broken = record.to_dict() | {"nonce": None}
+    with pytest.raises(InvalidInput, match="lacks nonce"):
+        MintRecord.from_dict(broken)
+    with pytest.raises(InvalidInput, match="status"):
+        MintRecord.from_dict(record.to_dict() | {"status": "maybe"})
