@@ -167,9 +167,7 @@ def _write_dev_ca(ca_path: Path, chain_path: Path, key_path: Path) -> None:
                .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-               .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                            data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                            crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+               .add_extension(_key_usage(ca=True), critical=True)
                .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
                .sign(ca_key, hashes.SHA256()))
     leaf_key = ec.generate_private_key(ec.SECP256R1())
@@ -179,9 +177,7 @@ def _write_dev_ca(ca_path: Path, chain_path: Path, key_path: Path) -> None:
                  .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
                  .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=825))
                  .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                 .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                              data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                              crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+                 .add_extension(_key_usage(ca=False), critical=True)
                  .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
                  .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
                  .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
@@ -192,6 +188,13 @@ def _write_dev_ca(ca_path: Path, chain_path: Path, key_path: Path) -> None:
     _atomic_write(key_path, key_pem, mode=0o600)
     _atomic_write(chain_path, leaf_cert.public_bytes(pem) + ca_cert.public_bytes(pem))
     _atomic_write(ca_path, ca_cert.public_bytes(pem))  # last: its presence marks a complete set
+
+
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    """A CA only signs certificates; the C2PA signing certificate only signs (digitalSignature)."""
+    return x509.KeyUsage(digital_signature=not ca, content_commitment=False, key_encipherment=False,
+                         data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                         encipher_only=False, decipher_only=False)
 
 
 def _atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -11,13 +10,7 @@ from provenance.authorization import InvalidAuthorization, SignedAuthorization, 
 from provenance.chain import ChainClient
 from provenance.errors import (ChainIdMismatch, ContractNotFound, InsufficientFunds, InvalidInput, RPCUnreachable)
 from provenance.records import FAILED, MINTED, PENDING, failed_record, minted_record, mint_with_record, settle
-from tests.provenance.conftest import fund, new_key
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.provenance.helpers import free_port, fund, new_key
 
 
 def authorize(client, signer, wallet, audio="0x" + "22" * 32):
