@@ -159,29 +159,11 @@ def _failure_codes(results: dict) -> tuple[str, ...]:
 
 
 def _write_dev_ca(ca_path: Path, chain_path: Path, key_path: Path) -> None:
-    now = dt.datetime.now(dt.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Song Studio development CA"),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Song Studio (development)")])
-    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-               .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
-               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-               .add_extension(_key_usage(ca=True), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-               .sign(ca_key, hashes.SHA256()))
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Song Studio development signer"),
-                           x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Song Studio (development)")])
-    leaf_cert = (x509.CertificateBuilder().subject_name(leaf_name).issuer_name(ca_name)
-                 .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
-                 .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=825))
-                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                 .add_extension(_key_usage(ca=False), critical=True)
-                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
-                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-                 .sign(ca_key, hashes.SHA256()))
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = _dev_name("Song Studio development CA")
+    ca_cert = _certificate(subject=ca_name, key=ca_key, issuer=ca_name, issuer_key=ca_key, days=3650, ca=True)
+    leaf_cert = _certificate(subject=_dev_name("Song Studio development signer"), key=leaf_key, issuer=ca_name,
+                             issuer_key=ca_key, days=825, ca=False)
     pem = serialization.Encoding.PEM
     key_pem = leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     ca_path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,11 +172,29 @@ def _write_dev_ca(ca_path: Path, chain_path: Path, key_path: Path) -> None:
     _atomic_write(ca_path, ca_cert.public_bytes(pem))  # last: its presence marks a complete set
 
 
-def _key_usage(*, ca: bool) -> x509.KeyUsage:
-    """A CA only signs certificates; the C2PA signing certificate only signs (digitalSignature)."""
-    return x509.KeyUsage(digital_signature=not ca, content_commitment=False, key_encipherment=False,
-                         data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-                         encipher_only=False, decipher_only=False)
+def _dev_name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Song Studio (development)")])
+
+
+def _certificate(*, subject: x509.Name, key, issuer: x509.Name, issuer_key, days: int, ca: bool) -> x509.Certificate:
+    """A CA certificate (signs certificates only) or a C2PA signing certificate (digitalSignature,
+    emailProtection, not a CA), which is the profile C2PA validators accept."""
+    now = dt.datetime.now(dt.timezone.utc)
+    usage = x509.KeyUsage(digital_signature=not ca, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                          encipher_only=False, decipher_only=False)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+               .add_extension(usage, critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+    if not ca:
+        builder = (builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                                  critical=False))
+    return builder.sign(issuer_key, hashes.SHA256())
 
 
 def _atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
