@@ -70,7 +70,8 @@ def load_credentials(*, cert_chain: str | Path, private_key: str | Path, alg: st
 def dev_credentials(directory: str | Path) -> C2PACredentials:
     """The local development CA + signing certificate in `directory`, created on first use."""
     directory = Path(directory)
-    ca_path, chain_path, key_path = directory / "dev-ca.pem", directory / "dev-signer-chain.pem", directory / "dev-signer-key.pem"
+    ca_path = directory / "dev-ca.pem"
+    chain_path, key_path = directory / "dev-signer-chain.pem", directory / "dev-signer-key.pem"
     if not (ca_path.exists() and chain_path.exists() and key_path.exists()):
         _write_dev_ca(ca_path, chain_path, key_path)
     creds = load_credentials(cert_chain=chain_path, private_key=key_path)

@@ -52,7 +52,7 @@ def anvil_url():
             if proc.poll() is not None:
                 pytest.fail(f"anvil exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
             try:
-                w3.eth.chain_id
+                _ = w3.eth.chain_id
                 break
             except Exception:  # noqa: BLE001 - not listening yet
                 if time.monotonic() > deadline:

@@ -8,8 +8,8 @@ import pytest
 
 from provenance.authorization import InvalidAuthorization, SignedAuthorization, build_authorization, sign_authorization
 from provenance.chain import ChainClient
-from provenance.errors import (ChainIdMismatch, ContractNotFound, InsufficientFunds, InvalidInput, RPCUnreachable)
-from provenance.records import FAILED, MINTED, PENDING, failed_record, minted_record, mint_with_record, settle
+from provenance.errors import ChainIdMismatch, ContractNotFound, InsufficientFunds, InvalidInput, RPCUnreachable
+from provenance.records import FAILED, MINTED, PENDING, failed_record, mint_with_record, minted_record, settle
 from tests.provenance.helpers import free_port, fund, new_key
 
 
@@ -70,7 +70,7 @@ def test_insufficient_funds(client, w3, signer, wallet):
     with pytest.raises(InsufficientFunds, match=f"{broke.address} has no ETH"):
         client.mint(signed, sender=broke)
     fund(w3, broke.address, wei=1000)
-    with pytest.raises(InsufficientFunds, match=f"{broke.address} has 1000 wei.* cannot pay for the gas|has 1000 wei but the transaction may cost"):
+    with pytest.raises(InsufficientFunds, match=f"{broke.address} has 1000 wei"):
         client.mint(signed, sender=broke)
     assert client.token_of_audio(signed.authorization.audio_hash) is None
 
