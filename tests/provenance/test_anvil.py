@@ -1,5 +1,6 @@
-"""Integration: a real JSON-RPC node (anvil from the npm package @foundry-rs/anvil) on 127.0.0.1,
-driven through Web3.HTTPProvider. Runs wherever node_modules exists; on CI it must exist."""
+"""Integration: a real JSON-RPC node (anvil, from the npm package @foundry-rs/anvil-linux-amd64 that
+package.json pins) on 127.0.0.1, driven through Web3.HTTPProvider. Runs wherever node_modules has
+it; on CI (CI=true) a missing binary fails the test instead of skipping it."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm6
 
 
 def anvil_binary() -> Path:
-    """The anvil executable shipped in the npm package's platform dependency."""
+    """The anvil executable of the platform package (`@foundry-rs/anvil` is only a wrapper around it)."""
     package = f"anvil-{sys.platform}-{_ARCH.get(platform.machine().lower(), '?')}"
     return REPO / "node_modules" / "@foundry-rs" / package / "bin" / "anvil"
 
