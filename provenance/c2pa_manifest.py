@@ -79,6 +79,18 @@ def dev_credentials(directory: str | Path) -> C2PACredentials:
                            trust_anchor_pem=ca_path.read_bytes())
 
 
+def resolve_credentials(*, cert_chain: str | Path | None, private_key: str | Path | None, dev_dir: str | Path,
+                        alg: str = "es256", tsa_url: str | None = None) -> C2PACredentials:
+    """The configured certificate and key when both are given; the development CA in `dev_dir`
+    when neither is; an error when only one is (a half configuration is a mistake, not a default)."""
+    if cert_chain is None and private_key is None:
+        return dev_credentials(dev_dir)
+    if cert_chain is None or private_key is None:
+        raise InvalidInput("configure both the C2PA certificate chain and its private key, or neither "
+                           "(then a local development CA is used)")
+    return load_credentials(cert_chain=cert_chain, private_key=private_key, alg=alg, tsa_url=tsa_url)
+
+
 def sign_file(path: str | Path, *, credentials: C2PACredentials, tags: ProvenanceTags, title: str) -> None:
     """Embeds a signed manifest (c2pa.created by trained algorithmic media + our provenance
     assertion). The signed copy replaces the file only when complete."""

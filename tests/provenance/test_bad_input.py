@@ -75,6 +75,13 @@ def test_insufficient_funds(client, w3, signer, wallet):
     assert client.token_of_audio(signed.authorization.audio_hash) is None
 
 
+def test_balance_below_worst_case_gas_cost(client, signer, relayer, wallet, monkeypatch):
+    # the estimate succeeds, but at this fee cap the gas could cost more than the sender holds
+    monkeypatch.setattr(client, "_fees", lambda: {"maxFeePerGas": 10**15, "maxPriorityFeePerGas": 1})
+    with pytest.raises(InsufficientFunds, match=f"{relayer.address} has {10**18} wei but the transaction may cost"):
+        client.mint(authorize(client, signer, wallet), sender=relayer)
+
+
 def test_chain_id_mismatch_and_missing_contract(client, w3):
     with pytest.raises(ChainIdMismatch, match=f"on chain {client.chain_id}, but the contract .* chain 1;"):
         client.with_contract(client.address, chain_id=1).signer()
