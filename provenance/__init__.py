@@ -35,6 +35,7 @@ _EXPORTS = {
     "C2PACredentials": "provenance.c2pa_manifest",
     "dev_credentials": "provenance.c2pa_manifest",
     "load_credentials": "provenance.c2pa_manifest",
+    "resolve_credentials": "provenance.c2pa_manifest",
     "read_manifest": "provenance.c2pa_manifest",
     "seal_master": "provenance.seal",
     "verify_file": "provenance.seal",

@@ -63,7 +63,8 @@ def keys_group():
 
 @keys_group.command("new")
 @click.option("--role", type=click.Choice(["signer", "owner"]), required=True)
-@click.option("--keystore", type=click.Path(dir_okay=False), required=True, help="Where to write it (never overwritten).")
+@click.option("--keystore", type=click.Path(dir_okay=False), required=True,
+              help="Where to write it (never overwritten).")
 @_errors_as_messages
 def keys_new(role: str, keystore: str):
     """Create a new key, encrypted with SONGSTUDIO_<ROLE>_PASSWORD or a prompted password."""

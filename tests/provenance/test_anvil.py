@@ -1,5 +1,6 @@
-"""Integration: a real JSON-RPC node (anvil from the npm package @foundry-rs/anvil) on 127.0.0.1,
-driven through Web3.HTTPProvider. Runs wherever node_modules exists; on CI it must exist."""
+"""Integration: a real JSON-RPC node (anvil, from the npm package @foundry-rs/anvil-linux-amd64 that
+package.json pins) on 127.0.0.1, driven through Web3.HTTPProvider. Runs wherever node_modules has
+it; on CI (CI=true) a missing binary fails the test instead of skipping it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import dataclasses
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +20,7 @@ from provenance.authorization import build_authorization, sign_authorization
 from provenance.chain import ChainClient
 from provenance.errors import ChainIdMismatch, ContractRevert, InsufficientFunds
 from provenance.records import FAILED, MINTED, mint_with_record, pending_record, settle, with_tx_hash
-from tests.provenance.conftest import ONE_ETH, new_key
+from tests.provenance.helpers import free_port, fund, new_key
 
 pytestmark = pytest.mark.network
 
@@ -29,15 +29,9 @@ _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm6
 
 
 def anvil_binary() -> Path:
-    """The anvil executable shipped in the npm package's platform dependency."""
+    """The anvil executable of the platform package (`@foundry-rs/anvil` is only a wrapper around it)."""
     package = f"anvil-{sys.platform}-{_ARCH.get(platform.machine().lower(), '?')}"
     return REPO / "node_modules" / "@foundry-rs" / package / "bin" / "anvil"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +53,7 @@ def anvil_url():
             if proc.poll() is not None:
                 pytest.fail(f"anvil exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
             try:
-                w3.eth.chain_id
+                _ = w3.eth.chain_id
                 break
             except Exception:  # noqa: BLE001 - not listening yet
                 if time.monotonic() > deadline:
@@ -81,8 +75,7 @@ def test_deploy_and_mint_over_http(anvil_url):
     owner, signer, relayer, wallet = new_key("owner"), new_key("signer"), new_key("owner"), new_key("owner")
     dev_account = base.w3.eth.accounts[0]
     for key in (owner, relayer):
-        base.w3.eth.wait_for_transaction_receipt(base.w3.eth.send_transaction(
-            {"from": dev_account, "to": key.address, "value": ONE_ETH}))
+        fund(base.w3, key.address)
 
     deployment = base.deploy(owner=owner, signer=signer.address)
     client = ChainClient.connect(anvil_url, contract_address=deployment.address, expected_chain_id=deployment.chain_id,
@@ -161,9 +154,7 @@ def test_cli_deploy_sign_mint_over_http(anvil_url, tmp_path):
         create_keystore(env[f"SONGSTUDIO_{role.upper()}_KEYSTORE"], password=env[f"SONGSTUDIO_{role.upper()}_PASSWORD"],
                         role=role, kdf="pbkdf2", iterations=1000)
     owner = run("keys", "address", "--keystore", env["SONGSTUDIO_OWNER_KEYSTORE"]).strip()
-    w3 = Web3(HTTPProvider(anvil_url))
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": owner,
-                                                                 "value": ONE_ETH}))
+    fund(Web3(HTTPProvider(anvil_url)), owner)
     deployment = json.loads(run("chain", "deploy"))
     env |= {"SONGSTUDIO_CONTRACT": deployment["contract"], "SONGSTUDIO_CHAIN_ID": str(deployment["chain_id"])}
     assert json.loads(run("chain", "info"))["owner"] == owner

@@ -17,7 +17,8 @@ HASH = "0x" + hashlib.sha256(b"song").hexdigest()
 
 def raw_cid_by_hand(data: bytes) -> str:
     """CIDv1 = multibase 'b' + base32(version 1, codec raw 0x55, sha2-256 0x12, length 32, digest)."""
-    return "b" + base64.b32encode(bytes([1, 0x55, 0x12, 32]) + hashlib.sha256(data).digest()).decode().lower().rstrip("=")
+    binary = bytes([1, 0x55, 0x12, 32]) + hashlib.sha256(data).digest()
+    return "b" + base64.b32encode(binary).decode().lower().rstrip("=")
 
 
 @pytest.mark.parametrize("data,expected", [
