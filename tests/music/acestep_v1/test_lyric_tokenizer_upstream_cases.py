@@ -2,9 +2,9 @@
 returned them (recorded by running upstream's tokenizer code at d612523 with py3langid 0.3.0,
 pypinyin 0.53.0, cutlet 0.5.2, num2words 0.5.14; that code is not part of this repository).
 Cases: Chinese numbers (date, money, phone, percent, fraction), Korean numbers, Spanish/French/
-German/Russian numbers and currency, English symbols and abbreviations, pl/tr/cs/nl/hu/pt/it/ar/hi lines with numbers,
-symbols and abbreviations, a line upstream drops
-(an unassigned kana makes cutlet fail), tag lines, blank lyrics."""
+German/Russian numbers and currency, English symbols and abbreviations, pl/tr/cs/nl/hu/pt/it/
+ar/hi lines with numbers and abbreviations, a line upstream drops (an unassigned kana makes
+cutlet fail), tag lines, blank lyrics."""
 
 from __future__ import annotations
 
