@@ -139,7 +139,7 @@ def load_transformer(folder: Path, *, device, dtype: torch.dtype) -> ACEStepDiT:
     config = DiTConfig.from_dict(_read_config(folder))
     model = build_on_meta(lambda: ACEStepDiT(config))
     state = read_state_dict(folder / WEIGHT_FILES["ace_step_transformer"], skip=DIT_UNUSED_KEYS, dtype=dtype)
-    return assign_state_dict(model, state, what=f"{folder}").to(device).eval()
+    return assign_state_dict(model, state, what=f"{folder}").to(device).eval().requires_grad_(False)
 
 
 def load_autoencoder(folder: Path, *, device, dtype: torch.dtype):
@@ -148,7 +148,7 @@ def load_autoencoder(folder: Path, *, device, dtype: torch.dtype):
     config = {k: v for k, v in _read_config(folder).items() if not k.startswith("_")}
     model = build_on_meta(lambda: AutoencoderDC.from_config(config))
     state = read_state_dict(folder / WEIGHT_FILES["music_dcae_f8c8"], dtype=dtype)
-    return assign_state_dict(model, state, what=f"{folder}").to(device).eval()
+    return assign_state_dict(model, state, what=f"{folder}").to(device).eval().requires_grad_(False)
 
 
 MEL_BUFFERS = ("mel_transform.spectrogram.window", "mel_transform.mel_scale.fb")
@@ -160,7 +160,7 @@ def load_vocoder(folder: Path, *, device, dtype: torch.dtype) -> HiFiGANVocoder:
     state = fold_weight_norm(read_state_dict(folder / WEIGHT_FILES["music_vocoder"]))
     # the mel front-end buffers stay fp32 whatever the model dtype
     state = {k: (v if k in MEL_BUFFERS else v.to(dtype)) for k, v in state.items()}
-    return assign_state_dict(model, state, what=f"{folder}").to(device).eval()
+    return assign_state_dict(model, state, what=f"{folder}").to(device).eval().requires_grad_(False)
 
 
 @dataclass

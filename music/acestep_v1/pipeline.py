@@ -268,6 +268,7 @@ class ACEStepV1Pipeline:
             encoded, names=[r[0] for r in rows], batch_size=batch_size, use_erg_diffusion=use_erg_diffusion
         )
 
+    @torch.inference_mode()
     def assemble_conditions(
         self, encoded: Conditions, *, names: list[str], batch_size: int, use_erg_diffusion: bool
     ) -> ConditionSet:

@@ -34,7 +34,7 @@ class UMT5TextEncoder:
     def from_folder(cls, folder: Path, *, device, dtype) -> "UMT5TextEncoder":
         from transformers import AutoTokenizer, UMT5EncoderModel
 
-        model = UMT5EncoderModel.from_pretrained(str(folder), dtype=dtype).to(device).eval()
+        model = UMT5EncoderModel.from_pretrained(str(folder), dtype=dtype).to(device).eval().requires_grad_(False)
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         return cls(model, tokenizer)
 
