@@ -163,7 +163,7 @@ def main() -> int:
         print(f"RSS after build / peak     {r['rss_built_gib']:.2f} / {r['peak_gib']:.2f} GiB")
         print(f"guided step, batched+cache {bw:.3f} s wall  {bc:.3f} s cpu")
         print(f"guided step, 2 fwd + cache {sw:.3f} s wall  {sc:.3f} s cpu")
-        print(f"guided step, upstream-style{uw:.3f} s wall  {uc:.3f} s cpu  (2 forwards, K/V per step)")
+        print(f"guided step, upstream-style {uw:.3f} s wall  {uc:.3f} s cpu  (2 forwards, K/V per step)")
         print(f"ratio batched / upstream-style  {bw / uw:.3f} wall  {bc / uc:.3f} cpu  (target <= 0.7)")
         print(f"ratio batched / 2 forwards      {bw / sw:.3f} wall  {bc / sc:.3f} cpu")
     return 0
