@@ -19,6 +19,7 @@ import json
 import os
 import re
 import tempfile
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,23 +113,25 @@ def resolve_lyric_vocab(path: str | os.PathLike | None, *, cache_dir: str | os.P
     if target.is_file():
         return target
     try:
-        import httpx
-
-        response = httpx.get(LYRIC_VOCAB_URL, timeout=60, follow_redirects=True)
-        response.raise_for_status()
-    except Exception as exc:  # network errors of every kind mean the same thing to the user
+        content = fetch_bytes(LYRIC_VOCAB_URL)
+    except OSError as exc:  # URLError, timeouts, refused connections: all mean "offline" here
         raise MissingWeightsError(
             f"the ACE-Step v1 lyric vocabulary is not cached at {target} and could not be downloaded "
             f"from {LYRIC_VOCAB_URL} ({type(exc).__name__}); pass lyric_vocab=<path>"
         ) from exc
-    digest = hashlib.sha256(response.content).hexdigest()
+    digest = hashlib.sha256(content).hexdigest()
     if digest != LYRIC_VOCAB_SHA256:
         raise MissingWeightsError(f"downloaded lyric vocabulary has sha256 {digest}, expected {LYRIC_VOCAB_SHA256}")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".part") as tmp:
-        tmp.write(response.content)
+        tmp.write(content)
     os.replace(tmp.name, target)
     return target
+
+
+def fetch_bytes(url: str, *, timeout: float = 60.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read()
 
 
 def _read_config(folder: Path) -> dict:
