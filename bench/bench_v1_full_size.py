@@ -117,6 +117,7 @@ def run_one(*, dtype_name: str, seconds: float, layers: int, repeats: int, text_
         guider, sampler = Guider(plan), make_schedule(scheduler_type="euler", infer_step=60, omega_scale=10.0).sampler
 
         def step():
+            pipe.batched_guidance = batched  # read by pipe.velocity at call time
             with torch.inference_mode():
                 velocity = pipe.velocity(
                     latents=latents, timestep=timestep, conditions=conditions, guider=guider, step=20, scale=15.0
