@@ -1,6 +1,7 @@
 """Reading and curating the song library: search, filters, sort, paging, favourites, trash.
 
-Search matches every word of the query as a prefix, over title, prompt, lyrics and tags:
+Search matches every word of the query (the last one as a prefix, as people type) over
+title, prompt, lyrics and tags:
 SQLite through the FTS5 table `take_fts`, PostgreSQL through the `search` tsvector column
 (both made by the first migration).
 """
@@ -72,10 +73,12 @@ class Library:
         if not (1 <= limit <= 1000) or offset < 0:
             raise BadInput("page size must be 1..1000 and the offset not negative")
         conditions = []
+        joined = None  # SQLite: the FTS hits as a derived table (rowid, rank)
         rank = None
         if text:
-            condition, rank = self._text_match(search_words(text))
-            conditions.append(condition)
+            joined, condition, rank = self._text_match(search_words(text), ranked=sort == "relevance")
+            if condition is not None:
+                conditions.append(condition)
         if engine:
             conditions.append(Take.engine == engine)
         if favourite is not None:
@@ -93,27 +96,42 @@ class Library:
         elif trash == "only":
             conditions.append(col(Take.trashed_at).is_not(None))
         order = (rank, col(Take.id).desc()) if sort == "relevance" else SORTS[sort]
+        count = select(sa.func.count()).select_from(Take)
+        rows = select(Take)
+        if joined is not None:
+            count = count.join(joined, joined.c.rowid == Take.id)
+            rows = rows.join(joined, joined.c.rowid == Take.id)
         with self.db.read() as session:
-            total = session.exec(select(sa.func.count()).select_from(Take).where(*conditions)).one()
-            items = session.exec(select(Take).where(*conditions).order_by(*order).offset(offset).limit(limit)).all()
+            total = session.exec(count.where(*conditions)).one()
+            items = session.exec(rows.where(*conditions).order_by(*order).offset(offset).limit(limit)).all()
         return Page(items=list(items), total=int(total), offset=offset, limit=limit)
 
-    def _text_match(self, words: list[str]):
+    def _text_match(self, words: list[str], *, ranked: bool):
+        """(derived table to join or None, WHERE condition or None, ORDER BY for relevance)."""
         if self.db.dialect == "sqlite":
-            match = " ".join(f'"{w}"*' for w in words)  # quoted: no FTS5 syntax from users
-            matched = sa.text("SELECT rowid FROM take_fts WHERE take_fts MATCH :match").bindparams(match=match)
-            rank = sa.text(
-                "(SELECT bm25(take_fts) FROM take_fts WHERE take_fts MATCH :rmatch AND take_fts.rowid = take.id)"
-            ).bindparams(rmatch=match)
-            return col(Take.id).in_(matched.columns(sa.column("rowid", sa.Integer))), rank
+            # Quoted terms, so no FTS5 syntax reaches the index from users; the last word is a
+            # prefix (people search as they type), the others whole words (cheaper to look up).
+            match = " ".join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
+            fts = sa.text("take_fts MATCH :match").bindparams(match=match)
+            if not ranked:  # a set test lets SQLite walk the take index in the wanted order
+                hits = sa.select(sa.literal_column("rowid")).select_from(sa.text("take_fts")).where(fts)
+                return None, col(Take.id).in_(hits), None
+            hits = (
+                sa.select(sa.literal_column("rowid").label("rowid"), sa.literal_column("rank").label("rank"))
+                .select_from(sa.text("take_fts"))
+                .where(fts)
+                .subquery("hits")
+            )
+            return hits, None, hits.c.rank.asc()
         if self.db.dialect == "postgresql":
-            query = sa.func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
+            terms = [f"{w}" for w in words[:-1]] + [f"{words[-1]}:*"]
+            query = sa.func.to_tsquery("simple", " & ".join(terms))
             search = sa.literal_column("take.search")
-            return search.op("@@")(query), sa.func.ts_rank(search, query).desc()
+            return None, search.op("@@")(query), sa.func.ts_rank(search, query).desc()
         # any other database: a plain substring match, slow but correct
         like = [sa.or_(*(sa.func.lower(c).contains(w) for c in (Take.title, Take.prompt, Take.lyrics, Take.tags)))
                 for w in words]
-        return sa.and_(*like), col(Take.created_at).desc()
+        return None, sa.and_(*like), col(Take.created_at).desc()
 
     # -- single takes ------------------------------------------------------------------------
 

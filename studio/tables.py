@@ -34,7 +34,10 @@ def _ts(nullable: bool = True, index: bool = False) -> Column:
 
 class Take(SQLModel, table=True):
     __tablename__ = "take"
-    __table_args__ = (UniqueConstraint("job_id", "take_index", name="uq_take_job_index"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "take_index", name="uq_take_job_index"),
+        Index("ix_take_trashed_created", "trashed_at", "created_at"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     job_id: str = Field(index=True)
@@ -62,7 +65,7 @@ class Take(SQLModel, table=True):
     parent_take_id: Optional[int] = Field(default=None, foreign_key="take.id", index=True)
     favourite: bool = Field(default=False, index=True)
     rating: int = 0  # 0 = unrated, 1..5
-    trashed_at: Optional[datetime] = Field(default=None, sa_column=_ts(index=True))
+    trashed_at: Optional[datetime] = Field(default=None, sa_column=_ts())
     created_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False, index=True))
 
 
