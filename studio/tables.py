@@ -36,7 +36,11 @@ class Take(SQLModel, table=True):
     __tablename__ = "take"
     __table_args__ = (
         UniqueConstraint("job_id", "take_index", name="uq_take_job_index"),
+        # one per sort of the library's default view (migration 0002)
         Index("ix_take_trashed_created", "trashed_at", "created_at"),
+        Index("ix_take_trashed_title", "trashed_at", "title"),
+        Index("ix_take_trashed_duration", "trashed_at", "duration"),
+        Index("ix_take_trashed_rating", "trashed_at", "rating", "created_at"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -51,10 +51,8 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.UniqueConstraint("job_id", "take_index", name="uq_take_job_index"),
     )
-    for column in ("job_id", "engine", "duration", "parent_take_id", "favourite", "created_at"):
+    for column in ("job_id", "engine", "duration", "parent_take_id", "favourite", "trashed_at", "created_at"):
         op.create_index(f"ix_take_{column}", "take", [column])
-    # the library's default view: not trashed, newest first (one index walk, no sort)
-    op.create_index("ix_take_trashed_created", "take", ["trashed_at", "created_at"])
 
     op.create_table(
         "job",
@@ -111,7 +109,7 @@ def _sqlite_fts_up() -> None:
     # External-content FTS5: the text lives once, in `take`; triggers keep the index in step.
     op.execute(
         "CREATE VIRTUAL TABLE take_fts USING fts5("
-        "title, prompt, lyrics, tags, content='take', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+        "title, prompt, lyrics, tags, content='take', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
     )
     cols = "title, prompt, lyrics, tags"
     new = "new.title, new.prompt, new.lyrics, new.tags"
