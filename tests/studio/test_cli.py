@@ -109,13 +109,13 @@ def test_models_import_list_and_offline_download(run, tmp_path, monkeypatch):
     target = Path(run("models", "import", "llama-song-stream-3b", str(folder)).stdout.strip())
     assert (target / "model.safetensors").is_file() and not target.is_symlink()
     listed = run("models", "list").output
-    assert "llama-song-stream-3b" in listed and "present" in listed and "ace-step-v1-3.5b" in listed
+    assert "llama-song-stream-3b" in listed and "present" in listed and "ace-step-v1" in listed
     assert "already exists" in run("models", "import", "llama-song-stream-3b", str(folder), code=2).output
     assert "unknown model" in run("models", "import", "gpt-9", str(folder), code=2).output
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    out = run("models", "download", "ace-step-v1-3.5b", code=4).output
-    assert "could not download ACE-Step/ACE-Step-v1-3.5B" in out and "models import ace-step-v1-3.5b" in out
+    out = run("models", "download", "ace-step-v1", code=4).output
+    assert "could not download ACE-Step/ACE-Step-v1-3.5B" in out and "models import ace-step-v1" in out
 
 
 def test_doctor_reports_honestly(run):
@@ -124,7 +124,7 @@ def test_doctor_reports_honestly(run):
     assert report["ok"] is True
     assert checks["database"]["level"] == "ok" and "revision 0002" in checks["database"]["detail"]
     assert checks["queue"]["level"] == "ok"
-    assert checks["model ace-step-v1-3.5b"]["level"] == "warn"  # no weights on this machine
+    assert checks["model ace-step-v1"]["level"] == "warn"  # no weights on this machine
     assert checks["device"]["level"] in ("ok", "warn")
 
 
