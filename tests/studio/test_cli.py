@@ -87,6 +87,7 @@ def test_bad_input_gives_a_message_and_an_exit_code(run, tmp_path):
     assert "KEY=VALUE" in run("generate", "x", "-o", "oops", "--no-wait", code=2).output
     assert "no job 'ffff'" in run("jobs", "show", "ffff", code=3).output
     assert "no take 5" in run("library", "show", "5", code=3).output
+    assert "no job '%'" in run("jobs", "show", "%", code=3).output  # not a LIKE pattern
     assert "no words" in run("library", "search", "?!", code=2).output
     job_id = run("generate", "x", "-d", "1", "--no-wait").stdout.strip()
     assert "cancelled" in run("jobs", "cancel", job_id).output
