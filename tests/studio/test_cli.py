@@ -124,7 +124,8 @@ def test_doctor_reports_honestly(run):
     checks = {c["name"]: c for c in report["checks"]}
     assert report["ok"] is True
     assert checks["database"]["level"] == "ok" and "revision 0002" in checks["database"]["detail"]
-    assert checks["queue"]["level"] == "ok"
+    assert checks["queue"]["level"] == "ok" and checks["engines"]["level"] == "ok"
+    assert "fake" in checks["engines"]["detail"] and "llama-cpp" in checks["lyrics"]["detail"]
     assert checks["model ace-step-v1"]["level"] == "warn"  # no weights on this machine
     assert checks["device"]["level"] in ("ok", "warn")
 
