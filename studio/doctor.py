@@ -121,6 +121,9 @@ def _check_queue(report: Report, settings: Settings) -> None:
         queue = JobQueue(settings)
         queue.ping()
         report.add("queue", "ok", f"{queue.display}: {queue.pending()} wake-ups waiting")
+        if settings.database_url and not settings.database_url.startswith("sqlite") and queue.backend == "sqlite":
+            report.add("queue", "warn", "a shared database with a per-machine SQLite queue: workers on other "
+                       "machines are only woken by their own re-sends; set SONGSTUDIO_QUEUE_BACKEND=redis")
     except Exception as exc:
         report.add("queue", "fail", str(exc))
 
