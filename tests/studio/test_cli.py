@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from studio import cli as cli_module
 from studio.cli import main
 from tests.studio.conftest import REPO, wait_for
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from studio.service import Studio
 from studio.settings import Settings
-from studio.tables import Job, Take
+from studio.tables import Take
 from tests.studio.conftest import wait_for
 
 
