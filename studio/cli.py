@@ -227,7 +227,7 @@ def jobs_show(state: State, job_id: str) -> None:
 @click.argument("job_id")
 @pass_state
 def jobs_cancel(state: State, job_id: str) -> None:
-    job = state.studio().jobs.cancel(job_id)
+    job = state.studio().cancel(job_id)
     if job.status == "cancelled":
         click.echo(f"job {job.id} cancelled")
     else:
@@ -240,8 +240,7 @@ def jobs_cancel(state: State, job_id: str) -> None:
 @pass_state
 def jobs_retry(state: State, job_id: str, wait: bool) -> None:
     studio = state.studio()
-    job = studio.jobs.retry(job_id)
-    studio.queue.notify()
+    job = studio.retry(job_id)
     click.echo(f"job {job.id} queued again")
     if wait:
         job = studio.wait(job.id, on_change=_print_progress)
@@ -431,15 +430,25 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
+PROVENANCE_COMMANDS = ("keys_group", "chain_group", "verify_command", "provenance_cli")
+
+
 def _attach_plugins() -> None:
-    """Commands of other packages: `provenance/cli.py` may define `register(group)`."""
+    """Mount the provenance package's commands (keys, chain, verify, and `provenance` with
+    sign/mint on files). A `register(group)` function in `provenance/cli.py` takes precedence."""
     try:
         module = importlib.import_module("provenance.cli")
     except ModuleNotFoundError as exc:
         if exc.name not in ("provenance.cli", "provenance"):
             raise
         return
-    module.register(main)
+    if callable(getattr(module, "register", None)):
+        module.register(main)
+        return
+    for name in PROVENANCE_COMMANDS:
+        command = getattr(module, name, None)
+        if isinstance(command, click.Command):
+            main.add_command(command)
 
 
 _attach_plugins()

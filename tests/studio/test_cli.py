@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from studio import cli as cli_module
 from studio.cli import main
 from tests.studio.conftest import REPO, wait_for
 
@@ -87,6 +86,7 @@ def test_bad_input_gives_a_message_and_an_exit_code(run, tmp_path):
     assert "KEY=VALUE" in run("generate", "x", "-o", "oops", "--no-wait", code=2).output
     assert "no job 'ffff'" in run("jobs", "show", "ffff", code=3).output
     assert "no take 5" in run("library", "show", "5", code=3).output
+    assert "no job '%'" in run("jobs", "show", "%", code=3).output  # not a LIKE pattern
     assert "no words" in run("library", "search", "?!", code=2).output
     job_id = run("generate", "x", "-d", "1", "--no-wait").stdout.strip()
     assert "cancelled" in run("jobs", "cancel", job_id).output
@@ -109,22 +109,23 @@ def test_models_import_list_and_offline_download(run, tmp_path, monkeypatch):
     target = Path(run("models", "import", "llama-song-stream-3b", str(folder)).stdout.strip())
     assert (target / "model.safetensors").is_file() and not target.is_symlink()
     listed = run("models", "list").output
-    assert "llama-song-stream-3b" in listed and "present" in listed and "ace-step-v1-3.5b" in listed
+    assert "llama-song-stream-3b" in listed and "present" in listed and "ace-step-v1" in listed
     assert "already exists" in run("models", "import", "llama-song-stream-3b", str(folder), code=2).output
     assert "unknown model" in run("models", "import", "gpt-9", str(folder), code=2).output
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    out = run("models", "download", "ace-step-v1-3.5b", code=4).output
-    assert "could not download ACE-Step/ACE-Step-v1-3.5B" in out and "models import ace-step-v1-3.5b" in out
+    out = run("models", "download", "ace-step-v1", code=4).output
+    assert "could not download ACE-Step/ACE-Step-v1-3.5B" in out and "models import ace-step-v1" in out
 
 
 def test_doctor_reports_honestly(run):
     report = json.loads(run("doctor", "--json").stdout)
     checks = {c["name"]: c for c in report["checks"]}
     assert report["ok"] is True
-    assert checks["database"]["level"] == "ok" and "revision 0001" in checks["database"]["detail"]
-    assert checks["queue"]["level"] == "ok"
-    assert checks["model ace-step-v1-3.5b"]["level"] == "warn"  # no weights on this machine
+    assert checks["database"]["level"] == "ok" and "revision 0002" in checks["database"]["detail"]
+    assert checks["queue"]["level"] == "ok" and checks["engines"]["level"] == "ok"
+    assert "fake" in checks["engines"]["detail"] and "llama-cpp" in checks["lyrics"]["detail"]
+    assert checks["model ace-step-v1"]["level"] == "warn"  # no weights on this machine
     assert checks["device"]["level"] in ("ok", "warn")
 
 
