@@ -31,7 +31,7 @@ class ProvenanceTags:
     engine: str
     model: str
     seed: int
-    signer: str  # the studio signer's address (public); never a key
+    signer: str | None = None  # the studio signer's address (public), never a key; None: no signer key yet
 
     def __post_init__(self):
         for name in ("generation_id", "engine", "model"):
@@ -40,10 +40,12 @@ class ProvenanceTags:
                 raise InvalidInput(f"tag {name} must be a non-empty string")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InvalidInput(f"tag seed must be a non-negative integer, got {self.seed!r}")
-        object.__setattr__(self, "signer", parse_address(self.signer, what="signer address"))
+        if self.signer is not None:
+            object.__setattr__(self, "signer", parse_address(self.signer, what="signer address"))
 
     def as_text(self) -> dict[str, str]:
-        return {k: str(v) for k, v in asdict(self).items()}
+        """The tags to write; an absent signer is left out rather than written as a placeholder."""
+        return {k: str(v) for k, v in asdict(self).items() if v is not None}
 
 
 def audio_format(path: str | Path) -> str:

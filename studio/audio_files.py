@@ -160,12 +160,17 @@ def write_take_folder(
     tags: dict[str, str],
     parameters: dict[str, Any],
     on_file: Callable[[str], None] = lambda name: None,
+    seal: Callable[[Path], None] | None = None,
 ) -> str:
-    """Write every file of one take into `folder`; returns the master's sha256."""
+    """Write every file of one take into `folder`; returns the master's sha256 (after `seal`,
+    which tags and C2PA-signs the master in place)."""
     audio = check_audio_array(audio)
     folder.mkdir(parents=True, exist_ok=True)
     on_file("master")
     write_flac(folder / TAKE_FILES["master"], audio, sample_rate, tags)
+    if seal is not None:
+        on_file("seal")
+        seal(folder / TAKE_FILES["master"])
     on_file("mp3")
     write_mp3(folder / TAKE_FILES["mp3"], encode_mp3(audio, sample_rate, bitrate=MP3_BITRATE), tags)
     on_file("preview")

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     chain_id: int | None = None
     chain_contract: str | None = None
 
+    # provenance inside the master: C2PA certificate chain + key (PEM); neither = a local development CA
+    seal_masters: bool = Field(default=True, description="tag and C2PA-sign every master before it is hashed")
+    c2pa_cert_chain: Path | None = None
+    c2pa_private_key: Path | None = None
+
     # UI
     ui_host: str = "127.0.0.1"
     ui_port: int = 8501
@@ -66,6 +71,16 @@ class Settings(BaseSettings):
     @property
     def library_dir(self) -> Path:
         return self.media_dir or self.home / "library"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Encrypted keystores, `signer.json` and `owner.json`."""
+        return self.home / "keys"
+
+    @property
+    def c2pa_dir(self) -> Path:
+        """The development CA used when no C2PA certificate is configured."""
+        return self.home / "c2pa"
 
     @property
     def model_cache(self) -> Path:

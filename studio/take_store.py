@@ -48,6 +48,7 @@ def store_result(
     result: MusicResult,
     worker: str,
     progress: Callable[[str, int, int], None],
+    sealer: Callable[..., None] | None = None,
 ) -> list[Take]:
     staging = staging_dir(media, job.id)
     shutil.rmtree(staging, ignore_errors=True)  # leftovers of an earlier, interrupted attempt
@@ -66,8 +67,14 @@ def store_result(
                 "seed": str(take.seed),
             }
             folder = staging / str(index)
+            seal = None
+            if sealer is not None:
+                def seal(master: Path, seed: int = take.seed, title: str = tags["title"]) -> None:
+                    sealer(master, generation_id=f"{job.id}/{index}", engine=result.engine, model=model,
+                           seed=seed, title=title)
             sha = write_take_folder(
-                folder, audio=take.audio, sample_rate=result.sample_rate, tags=tags, parameters=parameters
+                folder, audio=take.audio, sample_rate=result.sample_rate, tags=tags, parameters=parameters,
+                seal=seal,
             )
             rows.append(_row(job=job, spec=spec, result=result, take=take, index=index, title=tags["title"], sha=sha,
                              parameters=parameters))

@@ -20,6 +20,7 @@ from studio.errors import StudioError
 from studio.jobs import JobStore, LostClaim, new_worker_id
 from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
+from studio.sealing import MasterSealer
 from studio.settings import Settings
 from studio.specs import LyricsJobSpec, MusicJobSpec, parse_spec
 from studio.tables import Job
@@ -51,6 +52,7 @@ def register_extra_engines(settings: Settings) -> None:
 class Worker:
     def __init__(self, *, settings: Settings, db: Database, queue: JobQueue, device: str | None = None) -> None:
         self.settings = settings
+        self.sealer = MasterSealer(settings) if settings.seal_masters else None
         self.db = db
         self.queue = queue
         self.jobs = JobStore(db)
@@ -177,6 +179,7 @@ class Worker:
             result=result,
             worker=self.id,
             progress=progress,
+            sealer=self.sealer,
         )
 
     def _load_engine(self, spec: MusicJobSpec) -> MusicEngine:
