@@ -44,10 +44,12 @@ def _echo_json(data) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True))
 
 
-rpc_option = click.option("--rpc", "rpc_url", envvar="SONGSTUDIO_RPC_URL", required=True, metavar="URL",
-                          help="JSON-RPC endpoint (env SONGSTUDIO_RPC_URL).")
-contract_option = click.option("--contract", envvar="SONGSTUDIO_CONTRACT", required=True, metavar="ADDRESS",
-                               help="Deployed SongNFT address (env SONGSTUDIO_CONTRACT).")
+rpc_option = click.option("--rpc", "rpc_url", envvar=["SONGSTUDIO_CHAIN_RPC_URL", "SONGSTUDIO_RPC_URL"],
+                          required=True, metavar="URL",
+                          help="JSON-RPC endpoint (env SONGSTUDIO_CHAIN_RPC_URL, as the studio settings).")
+contract_option = click.option("--contract", envvar=["SONGSTUDIO_CHAIN_CONTRACT", "SONGSTUDIO_CONTRACT"],
+                               required=True, metavar="ADDRESS",
+                               help="Deployed SongNFT address (env SONGSTUDIO_CHAIN_CONTRACT).")
 chain_id_option = click.option("--chain-id", envvar="SONGSTUDIO_CHAIN_ID", type=int, required=True,
                                help="Chain the contract lives on (env SONGSTUDIO_CHAIN_ID).")
 signer_keystore_option = click.option("--signer-keystore", envvar="SONGSTUDIO_SIGNER_KEYSTORE", required=True,

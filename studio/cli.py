@@ -5,7 +5,6 @@ starting with `error:` and a distinct exit code (see studio/errors.py):
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import sys
@@ -430,28 +429,18 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
-PROVENANCE_COMMANDS = ("keys_group", "chain_group", "verify_command", "provenance_cli")
+def _mount_provenance() -> None:
+    """Keys, chain and file verification as the provenance package defines them, the file-level
+    sign/mint under `provenance`, and the take-aware `sign` / `mint` that record mints in the library."""
+    from provenance.cli import chain_group, keys_group, provenance_cli, verify_command
+    from studio.cli_minting import register
+
+    for command in (keys_group, chain_group, verify_command, provenance_cli):
+        main.add_command(command)
+    register(main, pass_state)
 
 
-def _attach_plugins() -> None:
-    """Mount the provenance package's commands (keys, chain, verify, and `provenance` with
-    sign/mint on files). A `register(group)` function in `provenance/cli.py` takes precedence."""
-    try:
-        module = importlib.import_module("provenance.cli")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("provenance.cli", "provenance"):
-            raise
-        return
-    if callable(getattr(module, "register", None)):
-        module.register(main)
-        return
-    for name in PROVENANCE_COMMANDS:
-        command = getattr(module, name, None)
-        if isinstance(command, click.Command):
-            main.add_command(command)
-
-
-_attach_plugins()
+_mount_provenance()
 
 if __name__ == "__main__":
     main()

@@ -108,8 +108,13 @@ class Mint(SQLModel, table=True):
     signature: str
     chain_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     contract: str
+    uri: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    audio_hash: Optional[str] = None
+    signer: Optional[str] = None
+    digest: Optional[str] = None
     tx_hash: Optional[str] = None
     token_id: Optional[str] = None  # uint256 as decimal text
+    block_number: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     status: str = Field(default="pending", index=True)
     reason: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False))

@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from studio.db import Database
 from studio.tables import SQLModel
 
+HEAD_REVISION = "0003"  # the newest migration; bump with each new one
 SEARCH_OBJECTS = {"take_fts", "take_fts_data", "take_fts_idx", "take_fts_docsize", "take_fts_config", "ix_take_search"}
 
 
@@ -28,12 +29,12 @@ def test_sqlite_upgrade_from_empty_matches_models(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'lib.db'}")
     assert db.current_revision() is None
     db.migrate()
-    assert db.current_revision() == "0002"
+    assert db.current_revision() == HEAD_REVISION
     names = set(sa.inspect(db.engine).get_table_names())
     assert {"take", "job", "mint", "take_fts", "alembic_version"} <= names
     assert _schema_drift(db) == []
     db.migrate()  # a second start is a no-op
-    assert db.current_revision() == "0002"
+    assert db.current_revision() == HEAD_REVISION
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
@@ -46,7 +47,7 @@ def test_studio_open_migrates_the_home_database(settings):
 
     studio = Studio.open(settings)
     assert (settings.home / "library.db").is_file()
-    assert studio.db.current_revision() == "0002"
+    assert studio.db.current_revision() == HEAD_REVISION
 
 
 @pytest.mark.network
@@ -55,7 +56,7 @@ def test_postgres_upgrade_from_empty_matches_models(pg_url):
     assert db.current_revision() is None
     db.migrate()
     db.migrate()
-    assert db.current_revision() == "0002"
+    assert db.current_revision() == HEAD_REVISION
     assert _schema_drift(db) == []
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("take")}
     assert "search" in columns
@@ -70,8 +71,26 @@ def test_upgrade_keeps_existing_takes_searchable(tmp_path):
     db.migrate("0001")
     add_takes(db, [take_row(1, title="Old Moonlight"), take_row(2, title="Other")])
     db.migrate()
-    assert db.current_revision() == "0002"
+    assert db.current_revision() == HEAD_REVISION
     library = Library(db, tmp_path)
     assert [t.title for t in library.search("moonl").items] == ["Old Moonlight"]  # rebuilt index, prefix
     assert [t.title for t in library.search("mo").items] == ["Old Moonlight"]  # 2-letter prefix index
+    assert _schema_drift(db) == []
+
+
+def test_upgrade_keeps_existing_mints_and_adds_authorization_columns(tmp_path):
+    from tests.studio.factories import add_takes, take_row
+
+    db = Database(f"sqlite:///{tmp_path / 'lib.db'}")
+    db.migrate("0002")
+    add_takes(db, [take_row(1, title="Minted before 0003")])
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO mint (take_id, wallet, nonce, deadline, signature, chain_id, contract, status, created_at, "
+            "updated_at) VALUES (1, '0xabc', '12', 99, '0xsig', 31337, '0xc0', 'pending', '2026-01-01', '2026-01-01')")
+    db.migrate()
+    assert db.current_revision() == HEAD_REVISION
+    with db.engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT nonce, uri, audio_hash, signer, digest, block_number FROM mint").one()
+    assert tuple(row) == ("12", None, None, None, None, None)
     assert _schema_drift(db) == []
