@@ -154,13 +154,6 @@ PROJECTOR_HIDDEN_FACTOR = 2
 # Generator convolutions stored as old-style weight-norm pairs in the official vocoder file.
 WEIGHT_NORM_PREFIXES = ("head.conv_pre.", "head.conv_post.", "head.ups.", "head.resblocks.")
 
-def _seeded(seed: int):
-    """A private RNG scope: module init draws from `seed` without touching the caller's RNG."""
-    scope = torch.random.fork_rng(devices=[])
-    scope.__enter__()
-    torch.manual_seed(seed)
-    return scope
-
 
 def build_lyric_vocab(path: Path) -> Path:
     """A stand-in lyric vocabulary in upstream's `tokenizers` BPE format: the 33 special tokens at
@@ -183,7 +176,8 @@ def build_lyric_vocab(path: Path) -> Path:
     pieces = [tok for tok, _ in sorted(learned["vocab"].items(), key=lambda item: item[1])]
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in learned["merges"]]
 
-    free_ids = (i for i in range(LYRIC_VOCAB_SIZE) if i not in set(specials.values()))
+    taken = set(specials.values())
+    free_ids = (i for i in range(LYRIC_VOCAB_SIZE) if i not in taken)
     vocab = dict(specials)
     for piece in pieces:
         vocab[piece] = next(free_ids)
@@ -300,8 +294,9 @@ def _write_checkpoint(folder: Path, *, seed: int) -> None:
     from diffusers import AutoencoderDC
     from transformers import UMT5Config, UMT5EncoderModel
 
-    scope = _seeded(seed)
-    try:
+    # module init draws from the seed in a forked RNG: the caller's random state is untouched
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed + 1)
         transformer = ACEStepDiT(DiTConfig.from_dict(TRANSFORMER_CONFIG))
         sub = folder / "ace_step_transformer"
@@ -322,8 +317,6 @@ def _write_checkpoint(folder: Path, *, seed: int) -> None:
         umt5.config.tie_word_embeddings = False
         umt5.save_pretrained(str(folder / "umt5-base"))
         _save_umt5_tokenizer(folder / "umt5-base")
-    finally:
-        scope.__exit__(None, None, None)
     build_lyric_vocab(folder / LYRIC_VOCAB_FILE)
 
 

@@ -115,3 +115,13 @@ def test_build_is_deterministic_from_the_seed_and_keeps_the_callers_rng(tmp_path
     assert (other / dit).read_bytes() != (again / dit).read_bytes()
     with pytest.raises(FileExistsError):
         build_tiny_checkpoint(tmp_path / "same")
+
+
+def test_pipeline_from_pretrained_generates_with_the_stand_in_vocab(v1_dir):
+    from music.acestep_v1 import ACEStepV1Pipeline
+
+    pipe = ACEStepV1Pipeline.from_pretrained(v1_dir, lyric_vocab=lyric_vocab_path(v1_dir))
+    out = pipe.generate(prompt="jazz, saxophone", lyrics="[verse]\nmidnight in the city", audio_duration=1.0,
+                        infer_step=2, manual_seeds=[5], sample_rate=44100)
+    assert out.sample_rate == 44100 and out.audio.shape[:2] == (1, 2) and torch.isfinite(out.audio).all()
+    assert out.warnings == []
