@@ -13,10 +13,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+HF_SUBFOLDER = "hf"
+GGUF_SUBFOLDER = "gguf"
+GGUF_FILE = "tiny-llama.f32.gguf"
+
 SPECIAL_TOKENS = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
                   "<|eot_id|>"]
 
-# The Llama 3 chat format (header tokens, blank line, content, <|eot_id|>), written for these tests.
+# The Llama 3 chat format (header tokens, blank line, content, <|eot_id|>), written here (no hub file).
 CHAT_TEMPLATE = (
     "{{- bos_token }}"
     "{%- for message in messages %}"
@@ -59,6 +63,8 @@ def train_tokenizer(vocab_size: int = 512):
 
 def build_tiny_llama(folder: str | os.PathLike, *, hidden: int = 64, heads: int = 4, kv_heads: int = 2,
                      layers: int = 2, seed: int = 0) -> Path:
+    """A random LlamaForCausalLM (tied embeddings, Llama-3 rope theta) and its tokenizer, saved as
+    a transformers folder in `folder` (created)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -77,11 +83,6 @@ def build_tiny_llama(folder: str | os.PathLike, *, hidden: int = 64, heads: int 
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
-
-
-HF_SUBFOLDER = "hf"
-GGUF_SUBFOLDER = "gguf"
-GGUF_FILE = "tiny-llama.f32.gguf"
 
 
 def build_tiny_lyrics_models(folder: str | os.PathLike, *, seed: int = 0) -> tuple[Path, Path]:
