@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -72,13 +73,23 @@ def main(ctx: click.Context, home: Path | None, database_url: str | None, verbos
 @click.option("--port", type=int, help="UI port (default 8501; env SONGSTUDIO_UI_PORT)")
 @click.option("--device", help="worker device: auto, cpu, cuda, cuda:1 ...")
 @click.option("--no-worker", is_flag=True, help="start only the UI (a worker runs elsewhere)")
+@click.option("--demo", is_flag=True,
+              help="install the tiny random-weight demo models and use them (every flow works; the output is noise)")
 @pass_state
-def serve(state: State, port: int | None, device: str | None, no_worker: bool) -> None:
+def serve(state: State, port: int | None, device: str | None, no_worker: bool, demo: bool) -> None:
     """Start the UI on 127.0.0.1 and a worker process."""
     from studio.serve import serve_studio
 
     state.studio()  # migrations and the queue are checked before anything starts
-    sys.exit(serve_studio(state.settings, port=port, device=device, worker=not no_worker))
+    extra_env = _demo_env(state.settings) if demo else {}
+    sys.exit(serve_studio(state.settings, port=port, device=device, worker=not no_worker, extra_env=extra_env))
+
+
+def _demo_env(settings: Settings) -> dict[str, str]:
+    from studio.demo_models import demo_settings_env
+
+    return demo_settings_env(settings.model_cache, engine_options=settings.engine_options,
+                             lyrics_options=settings.lyrics_options)
 
 
 @main.command()
@@ -403,6 +414,15 @@ def models_import(state: State, name: str, folder: Path, link: bool) -> None:
     from studio.model_store import import_model
 
     click.echo(str(import_model(state.settings, name=name, source=folder, link=link)))
+
+
+@models.command("demo")
+@pass_state
+def models_demo(state: State) -> None:
+    """Install the tiny random-weight demo models (output is noise) and print the settings that use them."""
+    for name, value in _demo_env(state.settings).items():
+        click.echo(f"export {name}={shlex.quote(value)}")
+    click.echo("# demo models have random weights: they prove the wiring, their output is noise", err=True)
 
 
 # -- doctor --------------------------------------------------------------------------------

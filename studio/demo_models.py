@@ -130,3 +130,18 @@ def install_demo_models(cache_dir: str | os.PathLike) -> dict:
     for name, build in zip(DEMO_FOLDERS, (_build_v1, _build_v15, _build_llama)):
         _install(cache.resolve(), name, build)
     return demo_options(cache)
+
+
+def demo_settings_env(cache_dir: str | os.PathLike, *, engine_options: dict | None = None,
+                      lyrics_options: dict | None = None) -> dict[str, str]:
+    """Install the demo models and return the SONGSTUDIO_* variables that point the worker at them
+    (merged over the given per-engine / per-backend options, which they override)."""
+    import json
+
+    installed = install_demo_models(cache_dir)
+    engines = dict(engine_options or {})
+    engines.update({name: entry["options"] for name, entry in installed["music"].items()})
+    backends = dict(lyrics_options or {})
+    backends.update({name: entry["options"] for name, entry in installed["lyrics"].items()})
+    return {"SONGSTUDIO_ENGINE_OPTIONS": json.dumps(engines, sort_keys=True),
+            "SONGSTUDIO_LYRICS_OPTIONS": json.dumps(backends, sort_keys=True)}

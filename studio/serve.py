@@ -31,13 +31,14 @@ def streamlit_command(app: Path, *, host: str, port: int) -> list[str]:
     ]
 
 
-def serve_studio(settings: Settings, *, port: int | None, device: str | None, worker: bool) -> int:
+def serve_studio(settings: Settings, *, port: int | None, device: str | None, worker: bool,
+                 extra_env: dict[str, str] | None = None) -> int:
     if not UI_APP.is_file():
         raise EnvironmentProblem(
             f"the UI is missing: {UI_APP} does not exist in this installation; reinstall the package "
             "(or run `songstudio worker` alone)"
         )
-    env = env_for_child(settings)
+    env = env_for_child(settings) | (extra_env or {})
     children: list[subprocess.Popen] = []
     if worker:
         command = [sys.executable, "-m", "studio.cli", "worker"] + (["--device", device] if device else [])

@@ -45,7 +45,7 @@ class LyricsJobSpec(BaseModel):
     mood: str = ""
     language: str = "en"
     structure: list[str] | str | None = None
-    length: str | None = None
+    length: str | int = "medium"  # short | medium | long, or seconds
 
 
 JobSpec = MusicJobSpec | LyricsJobSpec
