@@ -64,8 +64,16 @@ def load_source_audio(path: str | Path, *, role: str = "source audio") -> Source
     if not path.is_file():
         raise RequestError(f"{role} is not a file: {path}")
     try:
+        info = sf.info(str(path))  # header only: reject an over-long file before decoding it
+        if info.samplerate > 0 and info.frames / info.samplerate > MAX_SECONDS:
+            raise RequestError(
+                f"{role} {path} is {info.frames / info.samplerate:.1f} s long; the model handles at most "
+                f"{MAX_SECONDS:g} s, trim it first"
+            )
         data, sample_rate = sf.read(str(path), dtype="float64", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        if isinstance(exc, RequestError):
+            raise
         raise RequestError(
             f"cannot read {role} {path}: {exc}. Give an audio file soundfile can decode "
             f"(WAV, FLAC, OGG, MP3, AIFF ...)"
@@ -75,11 +83,6 @@ def load_source_audio(path: str | Path, *, role: str = "source audio") -> Source
         raise RequestError(f"{role} {path} holds no audio samples")
     if not np.isfinite(data).all():
         raise RequestError(f"{role} {path} contains NaN or infinite samples")
-    seconds = frames / sample_rate
-    if seconds > MAX_SECONDS:
-        raise RequestError(
-            f"{role} {path} is {seconds:.1f} s long; the model handles at most {MAX_SECONDS:g} s, trim it first"
-        )
     stereo = to_stereo(data.T)
     stereo = resample(stereo, sample_rate, MODEL_SAMPLE_RATE)
     return SourceAudio(
