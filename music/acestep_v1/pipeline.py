@@ -1,0 +1,492 @@
+"""ACE-Step v1 text2music pipeline: orchestration only, numerically equal to upstream.
+
+How a call flows (each piece is a method a mode can reuse on its own):
+
+1. `encode_conditions(prompt=..., lyric_ids=..., ...)` -> `ConditionSet`. UMT5 runs once (the
+   ERG-tag "null" text rides in the same batch), the Conformer runs once for every condition
+   kind needed (cond / null / text-only), each on one row that is then expanded to the batch.
+2. `make_generators(seeds)` + `initial_noise(...)`: one `torch.Generator` per batch item on the
+   pipeline's device, as upstream's `randn_tensor` (so CPU noise equals upstream's CPU noise).
+3. `schedulers.make_schedule(...)`: the loop's timesteps and the sampler.
+4. `denoise(latents=..., schedule=..., conditions=..., plan=..., ...)`: the sampling loop. Per
+   step it computes the (guided) velocity with all passes of the step in one batched forward
+   and hands it to the sampler. Hooks for the editing modes: `first_step` (earlier steps are
+   skipped, as upstream's repaint does), `before_step(i, t, latents) -> latents` and
+   `update(i, t, velocity, latents) -> latents` (replaces the sampler step, e.g. repaint's
+   masked Euler update). Progress is reported per step; the callback may raise `Cancelled`.
+   Non-finite latents stop the run with `NonFiniteError` naming the step.
+5. `decode(latents, sample_rate=...)`: DCAE + vocoder (both channels in one batch), optional
+   windowed DCAE decode for long songs, optional 48 kHz resampling.
+
+`generate(**upstream_kwargs)` wires these for text2music and returns latents, audio, seeds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from music.acestep_v1 import checkpoint as ckpt
+from music.acestep_v1.dcae import NATIVE_SAMPLE_RATE, MusicDCAE, frames_for_duration
+from music.acestep_v1.guidance import GuidancePlan, Guider
+from music.acestep_v1.resample import resample
+from music.acestep_v1.schedulers import Schedule, make_schedule, parse_oss_steps
+from music.acestep_v1.text_encoder import UMT5TextEncoder
+from music.acestep_v1.transformer import ACEStepDiT, Conditions
+from music.engine import ProgressCallback, no_progress
+
+log = logging.getLogger(__name__)
+
+MAX_DURATION_S = 240.0
+MAX_LYRIC_TOKENS = 4096
+SAMPLE_RATES = (44100, 48000)
+ERG_TAU = 0.01
+NULL_LYRIC_ID = 0  # upstream's "no lyrics" id ([STOP]); instrumental is ids [[0]] with mask [[0]]
+STRUCTURE_TAGS = ("start", "intro", "verse", "chorus", "bridge", "outro", "end", "inst", "solo", "hook", "pre-chorus", "break")
+_TAG_LINE = re.compile(r"^\s*\[([^\]]*)\]")
+
+# upstream keyword arguments that belong to the editing modes / LoRA (a later issue)
+MODE_ARGUMENTS = (
+    "audio2audio_enable", "ref_audio_strength", "ref_audio_input", "lora_name_or_path", "lora_weight",
+    "retake_seeds", "retake_variance", "repaint_start", "repaint_end", "src_audio_path",
+    "edit_target_prompt", "edit_target_lyrics", "edit_n_min", "edit_n_max", "edit_n_avg",
+)
+
+
+class NonFiniteError(RuntimeError):
+    """NaN or inf appeared in the latents; the message names the step."""
+
+
+@dataclass
+class ConditionSet:
+    """The cross-attention contexts of one call, already expanded to the batch."""
+
+    cond: Conditions
+    null: Conditions | None  # unconditional (None when guidance is off)
+    text_only: Conditions | None  # double-condition guidance only
+    guided: Conditions | None = None  # [cond | text_only | null] rows, concatenated once per call
+    guided_q_scale: torch.Tensor | None = None  # ERG-diffusion factor per guided row
+
+
+@dataclass
+class GenerationOutput:
+    latents: torch.Tensor  # (B, 8, 16, W) final latents before decoding
+    audio: torch.Tensor  # float32 (B, 2, samples) at sample_rate
+    seeds: list[int]
+    sample_rate: int
+    timings: dict[str, float] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def unknown_structure_tags(lyrics: str) -> list[str]:
+    """Bracketed line openers that are not one of the model's 12 structure tags ([Verse 1], ...)."""
+    unknown = []
+    for line in lyrics.split("\n"):
+        match = _TAG_LINE.match(line)
+        if match and match.group(1).strip().lower() not in STRUCTURE_TAGS:
+            unknown.append(f"[{match.group(1)}]")
+    return sorted(set(unknown))
+
+
+def parse_seeds(manual_seeds, batch_size: int) -> list[int]:
+    """Upstream's rules: an int, "1,2,3", or a list; missing entries repeat the last seed; None
+    draws random seeds. Anything else is an error (upstream silently drew random ones)."""
+    if manual_seeds is None or manual_seeds == [] or manual_seeds == "":
+        return [secrets.randbelow(2**32) for _ in range(batch_size)]
+    if isinstance(manual_seeds, bool):
+        raise ValueError("manual_seeds must be an int, a list of ints or a '1,2,3' string")
+    if isinstance(manual_seeds, int):
+        seeds = [manual_seeds]
+    elif isinstance(manual_seeds, str):
+        try:
+            seeds = [int(part) for part in manual_seeds.split(",")]
+        except ValueError:
+            raise ValueError(f"manual_seeds must be integers like '1,2,3', got {manual_seeds!r}") from None
+    elif isinstance(manual_seeds, (list, tuple)) and all(isinstance(s, int) and not isinstance(s, bool) for s in manual_seeds):
+        seeds = list(manual_seeds)
+    else:
+        raise ValueError(f"manual_seeds must be an int, a list of ints or a '1,2,3' string, got {manual_seeds!r}")
+    if any(not 0 <= s < 2**64 for s in seeds):
+        raise ValueError(f"seeds must be in [0, 2**64), got {seeds}")
+    return [seeds[i] if i < len(seeds) else seeds[-1] for i in range(batch_size)]
+
+
+class ACEStepV1Pipeline:
+    def __init__(
+        self,
+        *,
+        transformer: ACEStepDiT,
+        dcae: MusicDCAE,
+        text_encoder: UMT5TextEncoder,
+        lyric_vocab: Path | None,
+        device: torch.device,
+        dtype: torch.dtype,
+        info: ckpt.CheckpointInfo | None = None,
+    ):
+        self.transformer = transformer
+        self.dcae = dcae
+        self.text_encoder = text_encoder
+        self.lyric_vocab = lyric_vocab
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.info = info
+        self._lyric_tokenizer = None
+        self.batched_guidance = True  # one forward for all passes of a guided step
+
+    # ---- loading ----------------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(
+        cls,
+        checkpoint_dir: str | os.PathLike = ckpt.HUB_REPO_ID,
+        *,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+        lyric_vocab: str | os.PathLike | None = None,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> "ACEStepV1Pipeline":
+        """Load the official folder layout (or download a hub id into `cache_dir`)."""
+        if dtype not in (torch.float32, torch.bfloat16, torch.float16):
+            raise ValueError(f"dtype must be float32, bfloat16 or float16, got {dtype}")
+        folder = ckpt.resolve_checkpoint(checkpoint_dir, cache_dir=cache_dir)
+        vocab = ckpt.resolve_lyric_vocab(lyric_vocab, cache_dir=cache_dir) if lyric_vocab is not None or cache_dir is not None else None
+        device = torch.device(device)
+        transformer = ckpt.load_transformer(folder / "ace_step_transformer", device=device, dtype=dtype)
+        autoencoder = ckpt.load_autoencoder(folder / "music_dcae_f8c8", device=device, dtype=dtype)
+        vocoder = ckpt.load_vocoder(folder / "music_vocoder", device=device, dtype=dtype)
+        text_encoder = UMT5TextEncoder.from_folder(folder / "umt5-base", device=device, dtype=dtype)
+        return cls(
+            transformer=transformer,
+            dcae=MusicDCAE(autoencoder, vocoder),
+            text_encoder=text_encoder,
+            lyric_vocab=vocab,
+            device=device,
+            dtype=dtype,
+            info=ckpt.describe(folder, source=os.fspath(checkpoint_dir)),
+        )
+
+    # ---- lyrics -----------------------------------------------------------------------------
+    def tokenize_lyrics(self, lyrics: str) -> list[int]:
+        """Token ids equal to upstream's `ACEStepPipeline.tokenize_lyrics`."""
+        if self._lyric_tokenizer is None:
+            if self.lyric_vocab is None:
+                raise ckpt.MissingWeightsError("no lyric vocabulary loaded: pass lyric_vocab= to from_pretrained")
+            # imported lazily: the front-end pulls in language tools only when lyrics are used
+            from music.acestep_v1.lyric_tokenizer import LyricTokenizer
+
+            self._lyric_tokenizer = LyricTokenizer.from_file(self.lyric_vocab)
+        return list(self._lyric_tokenizer.encode(lyrics))
+
+    # ---- conditions -------------------------------------------------------------------------
+    @torch.inference_mode()
+    def encode_conditions(
+        self,
+        *,
+        prompt: str,
+        lyric_ids: list[int],
+        batch_size: int,
+        plan: GuidancePlan,
+        use_erg_tag: bool,
+        use_erg_lyric: bool,
+        use_erg_diffusion: bool,
+    ) -> ConditionSet:
+        """All contexts of one call, each encoded once. `lyric_ids` empty means instrumental."""
+        need_null = plan.enabled
+        need_text_only = plan.enabled and plan.double_condition
+        text = self.text_encoder.encode(prompt, with_null=need_null and use_erg_lyric and use_erg_tag)
+        text_states = text.states.to(self.dtype)
+        zeros_text = torch.zeros_like(text_states)
+        if lyric_ids:
+            ids = torch.tensor([lyric_ids], dtype=torch.long, device=self.device)
+            lyric_mask = torch.ones_like(ids)
+        else:
+            ids = torch.full((1, 1), NULL_LYRIC_ID, dtype=torch.long, device=self.device)
+            lyric_mask = torch.zeros_like(ids)
+        zero_ids = torch.zeros_like(ids)
+
+        # rows: (name, text states, lyric ids, weakened Conformer?)
+        rows = [("cond", text_states, ids, False)]
+        if need_null:
+            if use_erg_lyric:
+                null_text = text.null_states.to(self.dtype) if text.null_states is not None else zeros_text
+                rows.append(("null", null_text, ids, True))
+            else:
+                rows.append(("null", zeros_text, zero_ids, False))
+        if need_text_only:
+            rows.append(("text_only", text_states, ids, True) if use_erg_lyric else ("text_only", text_states, zero_ids, False))
+
+        count = len(rows)
+        speaker = torch.zeros(count, self.transformer.config.speaker_embedding_dim, device=self.device, dtype=self.dtype)
+        encoded = self.transformer.encode(
+            text_states=torch.cat([r[1] for r in rows]),
+            text_mask=text.mask.to(self.device).repeat(count, 1),
+            speaker_embeds=speaker,
+            lyric_ids=torch.cat([r[2] for r in rows]),
+            lyric_mask=lyric_mask.repeat(count, 1),
+            lyric_q_scale=torch.tensor([ERG_TAU if r[3] else 1.0 for r in rows], device=self.device),
+        )
+
+        def expanded(index: int) -> Conditions:
+            return Conditions(
+                states=encoded.states[index : index + 1].expand(batch_size, -1, -1),
+                mask=encoded.mask[index : index + 1].expand(batch_size, -1),
+            )
+
+        by_name = {name: expanded(i) for i, (name, *_rest) in enumerate(rows)}
+        conditions = ConditionSet(cond=by_name["cond"], null=by_name.get("null"), text_only=by_name.get("text_only"))
+        if need_null:
+            order = ["cond"] + (["text_only"] if need_text_only else []) + ["null"]
+            conditions.guided = Conditions(
+                states=torch.cat([by_name[n].states for n in order]),
+                mask=torch.cat([by_name[n].mask for n in order]),
+            )
+            weak = ERG_TAU if use_erg_diffusion else 1.0
+            scales = [1.0] * batch_size * (len(order) - 1) + [weak] * batch_size
+            conditions.guided_q_scale = torch.tensor(scales, device=self.device)
+        return conditions
+
+    # ---- noise ------------------------------------------------------------------------------
+    def make_generators(self, seeds: list[int]) -> list[torch.Generator]:
+        return [torch.Generator(device=self.device).manual_seed(seed) for seed in seeds]
+
+    def initial_noise(self, generators: list[torch.Generator], frames: int) -> torch.Tensor:
+        """Upstream's `randn_tensor` with a list of generators: one draw of (1, 8, 16, W) each."""
+        return torch.cat(
+            [torch.randn((1, 8, 16, frames), generator=g, device=self.device, dtype=self.dtype) for g in generators]
+        )
+
+    # ---- the loop ---------------------------------------------------------------------------
+    def velocity(
+        self,
+        *,
+        latents: torch.Tensor,
+        timestep: torch.Tensor,
+        conditions: ConditionSet,
+        guider: Guider | None,
+        step: int,
+        scale: float,
+    ) -> torch.Tensor:
+        """Guided (guider given) or conditional velocity for one loop step."""
+        batch = latents.shape[0]
+        if guider is None:
+            return self.transformer.decode(latents=latents, timestep=timestep.expand(batch), conditions=conditions.cond)
+        kinds = 3 if conditions.text_only is not None else 2
+        if self.batched_guidance:
+            out = self.transformer.decode(
+                latents=latents.repeat(kinds, 1, 1, 1),
+                timestep=timestep.expand(batch * kinds),
+                conditions=conditions.guided,
+                q_scale=conditions.guided_q_scale,
+            )
+            parts = list(out.split(batch))
+        else:
+            q_scales = conditions.guided_q_scale.split(batch)
+            contexts = [conditions.cond] + ([conditions.text_only] if kinds == 3 else []) + [conditions.null]
+            parts = [
+                self.transformer.decode(
+                    latents=latents, timestep=timestep.expand(batch), conditions=context,
+                    q_scale=None if bool((q == 1).all()) else q,
+                )
+                for context, q in zip(contexts, q_scales)
+            ]
+        cond, uncond = parts[0], parts[-1]
+        text_only = parts[1] if kinds == 3 else None
+        return guider.combine(step=step, scale=scale, cond=cond, uncond=uncond, text_only=text_only)
+
+    @torch.inference_mode()
+    def denoise(
+        self,
+        *,
+        latents: torch.Tensor,
+        schedule: Schedule,
+        conditions: ConditionSet,
+        plan: GuidancePlan,
+        generator: torch.Generator | None = None,
+        first_step: int = 0,
+        before_step: Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        update: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        progress: ProgressCallback = no_progress,
+    ) -> torch.Tensor:
+        """Run the sampling loop from `latents`. `generator` feeds PingPong's re-noising
+        (upstream: the first item's generator)."""
+        timesteps = schedule.timesteps.to(self.device)
+        total = len(timesteps)
+        start, end = plan.interval(schedule.num_inference_steps)
+        guider = Guider(plan) if plan.enabled else None
+        for i, t in enumerate(timesteps):
+            if i < first_step:
+                continue
+            if before_step is not None:
+                latents = before_step(i, t, latents)
+            guided = guider is not None and start <= i < end
+            velocity = self.velocity(
+                latents=latents,
+                timestep=t,
+                conditions=conditions,
+                guider=guider if guided else None,
+                step=i,
+                scale=plan.scale_at(i, start, end) if guided else plan.guidance_scale,
+            )
+            if update is not None:
+                latents = update(i, t, velocity, latents)
+            else:
+                latents = schedule.sampler.step(velocity, latents, generator=generator)
+            if not bool(torch.isfinite(latents).all()):
+                raise NonFiniteError(
+                    f"non-finite values (NaN/inf) in the latents after step {i + 1} of {total} "
+                    f"(timestep {float(t):.2f}); try float32, fewer guidance or another seed"
+                )
+            progress("diffusion", i + 1, total)
+        return latents
+
+    # ---- decode -----------------------------------------------------------------------------
+    @torch.inference_mode()
+    def decode(self, latents: torch.Tensor, *, sample_rate: int = NATIVE_SAMPLE_RATE, window_frames: int | None = None) -> torch.Tensor:
+        """Latents -> float32 (B, 2, samples) on the CPU at `sample_rate`."""
+        if sample_rate not in SAMPLE_RATES:
+            raise ValueError(f"sample_rate must be one of {SAMPLE_RATES}, got {sample_rate}")
+        audio = self.dcae.decode(latents, window_frames=window_frames)
+        if sample_rate != NATIVE_SAMPLE_RATE:
+            audio = resample(audio, NATIVE_SAMPLE_RATE, sample_rate)
+        return audio.float().cpu()
+
+    # ---- text2music -------------------------------------------------------------------------
+    def generate(self, *, lyrics: str = "", **kwargs) -> GenerationOutput:
+        """text2music with upstream's keyword names. Returns latents, audio, seeds."""
+        if lyrics is None:
+            raise ValueError("lyrics must be a string ('' for an instrumental)")
+        started = time.perf_counter()
+        warnings = []
+        unknown = unknown_structure_tags(lyrics)
+        if unknown:
+            message = (
+                f"lyric tags the model does not know: {', '.join(unknown)}; it knows only "
+                + " ".join(f"[{t}]" for t in STRUCTURE_TAGS)
+            )
+            log.warning(message)
+            warnings.append(message)
+        ids = self.tokenize_lyrics(lyrics) if lyrics else []
+        out = self.generate_with_token_ids(lyric_token_ids=ids, _tokenize_seconds=time.perf_counter() - started, **kwargs)
+        out.warnings[:0] = warnings
+        out.parameters["lyrics"] = lyrics
+        return out
+
+    def generate_with_token_ids(
+        self,
+        *,
+        lyric_token_ids: list[int],
+        prompt: str = "",
+        audio_duration: float = 60.0,
+        infer_step: int = 60,
+        guidance_scale: float = 15.0,
+        scheduler_type: str = "euler",
+        cfg_type: str = "apg",
+        omega_scale: float = 10.0,
+        manual_seeds=None,
+        guidance_interval: float = 0.5,
+        guidance_interval_decay: float = 0.0,
+        min_guidance_scale: float = 3.0,
+        use_erg_tag: bool = True,
+        use_erg_lyric: bool = True,
+        use_erg_diffusion: bool = True,
+        oss_steps=None,
+        guidance_scale_text: float = 0.0,
+        guidance_scale_lyric: float = 0.0,
+        batch_size: int = 1,
+        task: str = "text2music",
+        sample_rate: int = 48000,
+        overlapped_decode: bool = False,
+        progress: ProgressCallback = no_progress,
+        debug: bool = False,
+        _tokenize_seconds: float = 0.0,
+        **mode_kwargs,
+    ) -> GenerationOutput:
+        """text2music from lyric token ids (the internal entry point `generate` uses)."""
+        unknown = sorted(set(mode_kwargs) - set(MODE_ARGUMENTS))
+        if unknown:
+            raise TypeError(f"unknown argument(s) for ACE-Step v1 generate: {', '.join(unknown)}")
+        if task != "text2music" or mode_kwargs.get("audio2audio_enable"):
+            raise NotImplementedError(
+                f"task {('audio2audio' if mode_kwargs.get('audio2audio_enable') else task)!r} is not available in this "
+                "pipeline yet; only text2music is"
+            )
+        if mode_kwargs.get("lora_name_or_path", "none") not in ("none", None):
+            raise NotImplementedError("LoRA loading is not available in this pipeline yet")
+        check_duration(audio_duration)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if len(lyric_token_ids) > MAX_LYRIC_TOKENS:
+            raise ValueError(
+                f"lyrics are {len(lyric_token_ids)} tokens long; the model takes at most {MAX_LYRIC_TOKENS}: shorten them"
+            )
+        if sample_rate not in SAMPLE_RATES:
+            raise ValueError(f"sample_rate must be one of {SAMPLE_RATES}, got {sample_rate}")
+        plan = GuidancePlan(
+            cfg_type=cfg_type,
+            guidance_scale=float(guidance_scale),
+            guidance_interval=float(guidance_interval),
+            guidance_interval_decay=float(guidance_interval_decay),
+            min_guidance_scale=float(min_guidance_scale),
+            guidance_scale_text=float(guidance_scale_text or 0.0),
+            guidance_scale_lyric=float(guidance_scale_lyric or 0.0),
+        )
+        schedule = make_schedule(
+            scheduler_type=scheduler_type, infer_step=int(infer_step), omega_scale=float(omega_scale),
+            oss_steps=oss_steps, dtype=self.dtype,
+        )
+        seeds = parse_seeds(manual_seeds, batch_size)
+        timings = {"tokenize": _tokenize_seconds}
+
+        clock = time.perf_counter()
+        conditions = self.encode_conditions(
+            prompt=prompt or "", lyric_ids=list(lyric_token_ids), batch_size=batch_size, plan=plan,
+            use_erg_tag=use_erg_tag, use_erg_lyric=use_erg_lyric, use_erg_diffusion=use_erg_diffusion,
+        )
+        timings["conditions"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        generators = self.make_generators(seeds)
+        frames = frames_for_duration(audio_duration)
+        latents = self.initial_noise(generators, frames)
+        latents = self.denoise(
+            latents=latents, schedule=schedule, conditions=conditions, plan=plan,
+            generator=generators[0], progress=progress,
+        )
+        timings["diffusion"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        window = 512 if overlapped_decode and audio_duration > 48 else None
+        audio = self.decode(latents, sample_rate=sample_rate, window_frames=window)
+        progress("decode", 1, 1)
+        timings["decode"] = time.perf_counter() - clock
+
+        parameters = {
+            "task": task, "prompt": prompt, "audio_duration": audio_duration, "infer_step": infer_step,
+            "guidance_scale": guidance_scale, "scheduler_type": scheduler_type, "cfg_type": cfg_type,
+            "omega_scale": omega_scale, "manual_seeds": seeds, "guidance_interval": guidance_interval,
+            "guidance_interval_decay": guidance_interval_decay, "min_guidance_scale": min_guidance_scale,
+            "use_erg_tag": use_erg_tag, "use_erg_lyric": use_erg_lyric, "use_erg_diffusion": use_erg_diffusion,
+            "oss_steps": parse_oss_steps(oss_steps), "guidance_scale_text": guidance_scale_text,
+            "guidance_scale_lyric": guidance_scale_lyric, "batch_size": batch_size, "sample_rate": sample_rate,
+            "overlapped_decode": overlapped_decode, "frames": frames, "lyric_tokens": len(lyric_token_ids),
+            "dtype": str(self.dtype).removeprefix("torch."), "device": str(self.device),
+        }
+        return GenerationOutput(
+            latents=latents, audio=audio, seeds=seeds, sample_rate=sample_rate, timings=timings, parameters=parameters
+        )
+
+
+def check_duration(seconds: float) -> None:
+    if not isinstance(seconds, (int, float)) or math.isnan(seconds) or not 0 < seconds <= MAX_DURATION_S:
+        raise ValueError(f"audio_duration must be in (0, {MAX_DURATION_S:g}] seconds, got {seconds!r}")
+    if frames_for_duration(seconds) < 1:
+        raise ValueError(f"audio_duration {seconds:g} s is shorter than one latent frame (about 0.093 s)")
