@@ -26,8 +26,6 @@ import torch
 
 from music.acestep_v1.mode_args import ModeSpec
 
-# (latents, loop index, timestep) -> guided velocity
-GuidedVelocity = Callable[[torch.Tensor, int, torch.Tensor], torch.Tensor]
 StepHook = Callable[[int, int], None]
 
 
@@ -91,33 +89,30 @@ def extend_setup(
     return RepaintSetup(x0=x0, z0=z0, mask=mask, n_min=skipped_steps(infer_steps, spec.retake_variance))
 
 
-def repaint_sample(
-    setup: RepaintSetup, *, timesteps: torch.Tensor, velocity: GuidedVelocity, on_step: StepHook | None = None
-) -> torch.Tensor:
-    """Upstream's repaint loop: plain Euler updates, unmasked frames pinned to the source path.
+def repaint_hooks(setup: RepaintSetup, *, timesteps: torch.Tensor):
+    """`before_step` / `update` hooks for the pipeline's denoise loop (run with first_step=n_min).
 
-    `timesteps` are the distinct Euler timesteps (upstream iterates Heun's doubled list here while
-    counting n_min in N; not upstream: we always use the N-step list)."""
+    At step n_min the latents jump to (1-t)·x0 + t·z0; every step is then a plain Euler update
+    whose frames outside the mask are reset to the source path. `timesteps` must be the distinct
+    N-step list (upstream iterates Heun's doubled list here while counting n_min in N; not
+    upstream: we always use the N-step list)."""
     x0, z0, mask = setup.x0, setup.z0, setup.mask
-    dtype = z0.dtype
     total = len(timesteps)
-    latents = None
-    for i, t in enumerate(timesteps):
-        if i < setup.n_min:
-            continue
+
+    def before_step(i: int, t: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
+        if i != setup.n_min:
+            return latents
         t_i = t / 1000
-        if i == setup.n_min:
-            zt_src = (1 - t_i) * x0 + t_i * z0
-            latents = x0 + zt_src - x0  # upstream's zt_edit + zt_src - x0, kept for identical rounding
-        v = velocity(latents, i, t)
+        zt_src = (1 - t_i) * x0 + t_i * z0
+        return x0 + zt_src - x0  # upstream's zt_edit + zt_src - x0, kept for identical rounding
+
+    def update(i: int, t: torch.Tensor, velocity: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
+        t_i = t / 1000
         t_next = timesteps[i + 1] / 1000 if i + 1 < total else torch.zeros_like(t_i)
-        latents = (latents.float() + (t_next - t_i) * v).to(dtype)
-        latents = torch.where(mask, latents, (1 - t_next) * x0 + t_next * z0)
-        if on_step is not None:
-            on_step(i + 1, total)
-    if latents is None:  # retake_variance 0: nothing is repainted
-        return x0.clone()
-    return latents
+        stepped = (latents.float() + (t_next - t_i) * velocity).to(latents.dtype)
+        return torch.where(mask, stepped, (1 - t_next) * x0 + t_next * z0)
+
+    return before_step, update
 
 
 def audio2audio_steps(ref_audio_strength: float, infer_steps: int) -> tuple[float, int]:
