@@ -29,7 +29,7 @@ import os
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,6 +38,8 @@ import torch
 from music.acestep_v1 import checkpoint as ckpt
 from music.acestep_v1.dcae import NATIVE_SAMPLE_RATE, MusicDCAE, frames_for_duration
 from music.acestep_v1.guidance import GuidancePlan, Guider
+from music.acestep_v1.lora import LoraSlot
+from music.acestep_v1.offload import ModelOffload
 from music.acestep_v1.resample import resample
 from music.acestep_v1.schedulers import Schedule, make_schedule, parse_oss_steps
 from music.acestep_v1.text_encoder import UMT5TextEncoder
@@ -132,6 +134,7 @@ class ACEStepV1Pipeline:
         device: torch.device,
         dtype: torch.dtype,
         info: ckpt.CheckpointInfo | None = None,
+        offload: bool = False,
     ):
         self.transformer = transformer
         self.dcae = dcae
@@ -142,6 +145,10 @@ class ACEStepV1Pipeline:
         self.info = info
         self._lyric_tokenizer = None
         self.batched_guidance = True  # one forward for all passes of a guided step
+        # modes: sub-models on the device only while used (offload), the DiT's LoRA (mode_runner)
+        self.offload = ModelOffload(device=self.device, enabled=offload)
+        self.offload.park_all(transformer, dcae.autoencoder, dcae.vocoder, text_encoder.model)
+        self.lora = LoraSlot(transformer)
 
     # ---- loading ----------------------------------------------------------------------------
     @classmethod
@@ -153,6 +160,7 @@ class ACEStepV1Pipeline:
         dtype: torch.dtype = torch.float32,
         lyric_vocab: str | os.PathLike | None = None,
         cache_dir: str | os.PathLike | None = None,
+        offload: bool = False,
     ) -> "ACEStepV1Pipeline":
         """Load the official folder layout (or download a hub id into `cache_dir`)."""
         if dtype not in (torch.float32, torch.bfloat16, torch.float16):
@@ -160,10 +168,11 @@ class ACEStepV1Pipeline:
         folder = ckpt.resolve_checkpoint(checkpoint_dir, cache_dir=cache_dir)
         vocab = ckpt.resolve_lyric_vocab(lyric_vocab, cache_dir=cache_dir) if lyric_vocab is not None or cache_dir is not None else None
         device = torch.device(device)
-        transformer = ckpt.load_transformer(folder / "ace_step_transformer", device=device, dtype=dtype)
-        autoencoder = ckpt.load_autoencoder(folder / "music_dcae_f8c8", device=device, dtype=dtype)
-        vocoder = ckpt.load_vocoder(folder / "music_vocoder", device=device, dtype=dtype)
-        text_encoder = UMT5TextEncoder.from_folder(folder / "umt5-base", device=device, dtype=dtype)
+        load_to = torch.device("cpu") if offload else device  # offload: weights wait in CPU memory
+        transformer = ckpt.load_transformer(folder / "ace_step_transformer", device=load_to, dtype=dtype)
+        autoencoder = ckpt.load_autoencoder(folder / "music_dcae_f8c8", device=load_to, dtype=dtype)
+        vocoder = ckpt.load_vocoder(folder / "music_vocoder", device=load_to, dtype=dtype)
+        text_encoder = UMT5TextEncoder.from_folder(folder / "umt5-base", device=load_to, dtype=dtype)
         return cls(
             transformer=transformer,
             dcae=MusicDCAE(autoencoder, vocoder),
@@ -172,6 +181,7 @@ class ACEStepV1Pipeline:
             device=device,
             dtype=dtype,
             info=ckpt.describe(folder, source=os.fspath(checkpoint_dir)),
+            offload=offload,
         )
 
     # ---- lyrics -----------------------------------------------------------------------------
@@ -354,7 +364,13 @@ class ACEStepV1Pipeline:
         """Latents -> float32 (B, 2, samples) on the CPU at `sample_rate`."""
         if sample_rate not in SAMPLE_RATES:
             raise ValueError(f"sample_rate must be one of {SAMPLE_RATES}, got {sample_rate}")
-        audio = self.dcae.decode(latents, window_frames=window_frames)
+        if window_frames is None:
+            audio = self.dcae.decode(latents)
+        else:  # windowed DCAE and vocoder, crossfaded (long_decode)
+            from music.acestep_v1.long_decode import DCAE_WINDOW, decode_windowed
+
+            plan = DCAE_WINDOW if window_frames == DCAE_WINDOW.window else replace(DCAE_WINDOW, window=window_frames)
+            audio = decode_windowed(self.dcae, latents, dcae_plan=plan)
         if sample_rate != NATIVE_SAMPLE_RATE:
             audio = resample(audio, NATIVE_SAMPLE_RATE, sample_rate)
         return audio.float().cpu()
@@ -414,13 +430,6 @@ class ACEStepV1Pipeline:
         unknown = sorted(set(mode_kwargs) - set(MODE_ARGUMENTS))
         if unknown:
             raise TypeError(f"unknown argument(s) for ACE-Step v1 generate: {', '.join(unknown)}")
-        if task != "text2music" or mode_kwargs.get("audio2audio_enable"):
-            raise NotImplementedError(
-                f"task {('audio2audio' if mode_kwargs.get('audio2audio_enable') else task)!r} is not available in this "
-                "pipeline yet; only text2music is"
-            )
-        if mode_kwargs.get("lora_name_or_path", "none") not in ("none", None):
-            raise NotImplementedError("LoRA loading is not available in this pipeline yet")
         check_duration(audio_duration)
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -444,28 +453,44 @@ class ACEStepV1Pipeline:
             oss_steps=oss_steps, dtype=self.dtype,
         )
         seeds = parse_seeds(manual_seeds, batch_size)
+        # editing modes (mode_runner): argument checks and audio files before any model work
+        from music.acestep_v1 import mode_runner
+
+        mode = mode_runner.prepare_mode(task=task, batch_size=batch_size, **mode_kwargs)
+        mode_runner.apply_lora(self, mode)
         timings = {"tokenize": _tokenize_seconds}
 
         clock = time.perf_counter()
-        conditions = self.encode_conditions(
-            prompt=prompt or "", lyric_ids=list(lyric_token_ids), batch_size=batch_size, plan=plan,
-            use_erg_tag=use_erg_tag, use_erg_lyric=use_erg_lyric, use_erg_diffusion=use_erg_diffusion,
-        )
+        with self.offload.use(self.text_encoder.model, self.transformer):
+            conditions = self.encode_conditions(
+                prompt=prompt or "", lyric_ids=list(lyric_token_ids), batch_size=batch_size, plan=plan,
+                use_erg_tag=use_erg_tag, use_erg_lyric=use_erg_lyric, use_erg_diffusion=use_erg_diffusion,
+            )
         timings["conditions"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         generators = self.make_generators(seeds)
-        frames = frames_for_duration(audio_duration)
-        latents = self.initial_noise(generators, frames)
-        latents = self.denoise(
-            latents=latents, schedule=schedule, conditions=conditions, plan=plan,
-            generator=generators[0], progress=progress,
-        )
+        with self.offload.use(self.transformer):
+            if mode.task == "text2music":
+                latents = self.initial_noise(generators, frames_for_duration(audio_duration))
+                latents = self.denoise(
+                    latents=latents, schedule=schedule, conditions=conditions, plan=plan,
+                    generator=generators[0], progress=progress,
+                )
+            else:
+                latents = mode_runner.sample_mode(
+                    self, mode, prompt=prompt or "", lyric_token_ids=list(lyric_token_ids), conditions=conditions,
+                    plan=plan, schedule=schedule, generators=generators, batch_size=batch_size,
+                    audio_duration=audio_duration, scheduler_type=scheduler_type, infer_step=int(infer_step),
+                    omega_scale=float(omega_scale), oss_steps=oss_steps, progress=progress,
+                )
+        frames = latents.shape[-1]
         timings["diffusion"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        window = 512 if overlapped_decode and audio_duration > 48 else None
-        audio = self.decode(latents, sample_rate=sample_rate, window_frames=window)
+        window = 512 if overlapped_decode and frames > frames_for_duration(48) else None
+        with self.offload.use(self.dcae.autoencoder, self.dcae.vocoder):
+            audio = self.decode(latents, sample_rate=sample_rate, window_frames=window)
         progress("decode", 1, 1)
         timings["decode"] = time.perf_counter() - clock
 
@@ -480,6 +505,7 @@ class ACEStepV1Pipeline:
             "overlapped_decode": overlapped_decode, "frames": frames, "lyric_tokens": len(lyric_token_ids),
             "dtype": str(self.dtype).removeprefix("torch."), "device": str(self.device),
         }
+        parameters.update(mode.parameters)
         return GenerationOutput(
             latents=latents, audio=audio, seeds=seeds, sample_rate=sample_rate, timings=timings, parameters=parameters
         )
