@@ -190,7 +190,7 @@ def flowedit_sample(
             if pingpong:
                 denoised = x_tar - t_i * v_tar
                 noise = torch.empty_like(z_edit).normal_(generator=generators[0])
-                x_tar = (1 - t_next) * denoised + t_next * noise
+                x_tar = ((1 - t_next) * denoised + t_next * noise).to(dtype)
             else:
                 x_tar = (x_tar + (t_next - t_i) * v_tar).to(dtype)
         if on_step is not None:
