@@ -23,9 +23,7 @@ from music.acestep_v1.transformer import Conditions
 from music.engine import ProgressCallback, no_progress
 
 if TYPE_CHECKING:  # the pipeline imports this module
-    from music.acestep_v1.pipeline import ACEStepV1Pipeline, ConditionSet
-    from music.acestep_v1.guidance import GuidancePlan
-    from music.acestep_v1.schedulers import Schedule
+    from music.acestep_v1.pipeline import ACEStepV1Pipeline, ConditionSet, Text2MusicCall
 
 MODE_DEFAULTS: dict[str, Any] = {
     "audio2audio_enable": False, "ref_audio_strength": 0.5, "ref_audio_input": None,
@@ -95,11 +93,13 @@ def _recorded_parameters(prepared: PreparedMode) -> dict[str, Any]:
     return out
 
 
-def apply_lora(pipe: "ACEStepV1Pipeline", prepared: PreparedMode) -> None:
-    """Load / re-weight / switch / unload the DiT's LoRA as the call asks (base never reloaded)."""
+def apply_lora(pipe: "ACEStepV1Pipeline", prepared: PreparedMode) -> dict[str, Any]:
+    """Load / re-weight / switch / unload the DiT's LoRA as the call asks (base never reloaded);
+    returns the parameters to record."""
     pipe.lora.apply(prepared.arguments["lora_name_or_path"], prepared.arguments["lora_weight"])
     if pipe.lora.active:
-        prepared.parameters.update(lora_name_or_path=pipe.lora.source, lora_weight=pipe.lora.weight)
+        return {"lora_name_or_path": pipe.lora.source, "lora_weight": pipe.lora.weight}
+    return {}
 
 
 def encode_audio(pipe: "ACEStepV1Pipeline", waveform: torch.Tensor) -> torch.Tensor:
@@ -110,26 +110,23 @@ def encode_audio(pipe: "ACEStepV1Pipeline", waveform: torch.Tensor) -> torch.Ten
 
 def sample_mode(
     pipe: "ACEStepV1Pipeline",
-    prepared: PreparedMode,
+    call: "Text2MusicCall",
     *,
-    prompt: str,
-    lyric_token_ids: list[int],
     conditions: "ConditionSet",
-    plan: "GuidancePlan",
-    schedule: "Schedule",
     generators: list[torch.Generator],
-    batch_size: int,
-    audio_duration: float,
-    scheduler_type: str,
-    infer_step: int,
-    omega_scale: float,
-    oss_steps,
     progress: ProgressCallback = no_progress,
 ) -> torch.Tensor:
     """Final latents (B, 8, 16, W) of a retake / repaint / extend / edit / audio2audio run."""
     from music.acestep_v1.dcae import frames_for_duration
 
+    prepared: PreparedMode = call.mode
     spec = prepared.spec
+    plan, batch_size, audio_duration = call.plan, call.batch_size, call.audio_duration
+    scheduler_type = call.schedule_args["scheduler_type"]
+    infer_step = int(call.schedule_args["infer_step"])
+    omega_scale = float(call.schedule_args["omega_scale"])
+    oss_steps = call.schedule_args["oss_steps"]
+    schedule = make_schedule(**call.schedule_args)
     retake_generators = pipe.make_generators(prepared.retake_seeds) if prepared.retake_seeds else None
     # upstream's step count once oss_steps replaced the schedule (repaint's n_min, a2a's steps)
     picks = parse_oss_steps(oss_steps)
@@ -157,7 +154,7 @@ def sample_mode(
 
     src = encode_audio(pipe, spec.source.waveform)
     if spec.task == "edit":
-        return _flowedit(pipe, prepared, src=src, prompt=prompt, source_lyrics=list(lyric_token_ids), plan=plan,
+        return _flowedit(pipe, prepared, src=src, prompt=call.prompt, source_lyrics=list(call.lyric_token_ids), plan=plan,
                          generators=retake_generators, batch_size=batch_size, infer_step=int(infer_step),
                          pingpong=scheduler_type == "pingpong", progress=progress)
 
@@ -187,7 +184,8 @@ def _edit_conditions(pipe: "ACEStepV1Pipeline", *, prompt: str, lyric_ids: list[
     lyric ids with a zero lyric mask (no ERG); each row expanded to the batch."""
     from music.acestep_v1.pipeline import NULL_LYRIC_ID
 
-    text = pipe.text_encoder.encode(prompt, with_null=False)
+    with pipe.offload.use(pipe.text_encoder.model):
+        text = pipe.text_encoder.encode(prompt, with_null=False)
     states = text.states.to(pipe.dtype)
     if lyric_ids:
         ids = torch.tensor([lyric_ids], dtype=torch.long, device=pipe.device)
@@ -202,8 +200,11 @@ def _edit_conditions(pipe: "ACEStepV1Pipeline", *, prompt: str, lyric_ids: list[
         lyric_ids=torch.cat([ids, torch.zeros_like(ids)]),
         lyric_mask=torch.cat([mask, torch.zeros_like(mask)]),
     )
+    if pipe.cache_cross_attention:  # the K/V of both rows once, not per step
+        encoded = pipe.transformer.cache_context(encoded)
     rows = torch.tensor([0] * batch_size + [1] * batch_size, device=pipe.device)
-    return Conditions(states=encoded.states[rows], mask=encoded.mask[rows])
+    kv = None if encoded.kv is None else [(k[rows], v[rows]) for k, v in encoded.kv]
+    return Conditions(states=encoded.states[rows], mask=encoded.mask[rows], kv=kv)
 
 
 @torch.inference_mode()
@@ -235,7 +236,8 @@ def _flowedit(
     def velocity(latents, t, target, momentum):
         context = target_cond if target else source_cond
         if not guided:
-            half = Conditions(states=context.states[:batch_size], mask=context.mask[:batch_size])
+            kv = None if context.kv is None else [(k[:batch_size], v[:batch_size]) for k, v in context.kv]
+            half = Conditions(states=context.states[:batch_size], mask=context.mask[:batch_size], kv=kv)
             return pipe.transformer.decode(latents=latents, timestep=t.expand(batch_size), conditions=half)
         out = pipe.transformer.decode(latents=latents.repeat(2, 1, 1, 1), timestep=t.expand(2 * batch_size), conditions=context)
         cond, uncond = out.split(batch_size)

@@ -4,7 +4,8 @@ How a call flows (each piece is a method a mode can reuse on its own):
 
 1. `encode_conditions(prompt=..., lyric_ids=..., ...)` -> `ConditionSet`. UMT5 runs once (the
    ERG-tag "null" text rides in the same batch), the Conformer runs once for every condition
-   kind needed (cond / null / text-only), each on one row that is then expanded to the batch.
+   kind needed (cond / null / text-only), each on one row that is then expanded to the batch;
+   the DiT's cross-attention keys/values of each context are computed here too, once per call.
 2. `make_generators(seeds)` + `initial_noise(...)`: one `torch.Generator` per batch item on the
    pipeline's device, as upstream's `randn_tensor` (so CPU noise equals upstream's CPU noise).
 3. `schedulers.make_schedule(...)`: the loop's timesteps and the sampler.
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 MAX_DURATION_S = 240.0
 MAX_LYRIC_TOKENS = 4096
 SAMPLE_RATES = (44100, 48000)
+LONG_DECODE_WINDOW = 512  # latent frames (~47.6 s) per DCAE window with overlapped_decode
 ERG_TAU = 0.01
 NULL_LYRIC_ID = 0  # upstream's "no lyrics" id ([STOP]); instrumental is ids [[0]] with mask [[0]]
 STRUCTURE_TAGS = ("start", "intro", "verse", "chorus", "bridge", "outro", "end", "inst", "solo", "hook", "pre-chorus", "break")
@@ -77,6 +79,31 @@ class ConditionSet:
     text_only: Conditions | None  # double-condition guidance only
     guided: Conditions | None = None  # [cond | text_only | null] rows, concatenated once per call
     guided_q_scale: torch.Tensor | None = None  # ERG-diffusion factor per guided row
+
+
+class InvalidArguments(ValueError):
+    """An argument of `generate` that cannot be served; the message says what to change."""
+
+
+@dataclass(kw_only=True)
+class Text2MusicCall:
+    """A checked text2music request, ready to run (see `prepare_text2music`)."""
+
+    lyric_token_ids: list[int]
+    prompt: str
+    audio_duration: float
+    plan: GuidancePlan
+    schedule_args: dict[str, Any]
+    seeds: list[int]
+    batch_size: int
+    sample_rate: int
+    use_erg_tag: bool
+    use_erg_lyric: bool
+    use_erg_diffusion: bool
+    overlapped_decode: bool
+    parameters: dict[str, Any]
+    tokenize_seconds: float = 0.0
+    mode: Any = None  # mode_runner.PreparedMode: task, checked mode arguments, source audio
 
 
 @dataclass
@@ -145,6 +172,9 @@ class ACEStepV1Pipeline:
         self.info = info
         self._lyric_tokenizer = None
         self.batched_guidance = True  # one forward for all passes of a guided step
+        # cross-attention K/V once per call: 2·blocks·rows·L·width values (about 0.6 GB fp32 for
+        # a guided call with 565 context tokens at full size); off recomputes them every step
+        self.cache_cross_attention = True
         # modes: sub-models on the device only while used (offload), the DiT's LoRA (mode_runner)
         self.offload = ModelOffload(device=self.device, enabled=offload)
         self.offload.park_all(transformer, dcae.autoencoder, dcae.vocoder, text_encoder.model)
@@ -245,19 +275,38 @@ class ACEStepV1Pipeline:
             lyric_q_scale=torch.tensor([ERG_TAU if r[3] else 1.0 for r in rows], device=self.device),
         )
 
-        def expanded(index: int) -> Conditions:
-            return Conditions(
-                states=encoded.states[index : index + 1].expand(batch_size, -1, -1),
-                mask=encoded.mask[index : index + 1].expand(batch_size, -1),
-            )
+        return self.assemble_conditions(
+            encoded, names=[r[0] for r in rows], batch_size=batch_size, use_erg_diffusion=use_erg_diffusion
+        )
 
-        by_name = {name: expanded(i) for i, (name, *_rest) in enumerate(rows)}
+    def assemble_conditions(
+        self, encoded: Conditions, *, names: list[str], batch_size: int, use_erg_diffusion: bool
+    ) -> ConditionSet:
+        """One encoded row per kind (`names`: "cond", optionally "null" / "text_only") ->
+        batch-expanded contexts, the cross-attention K/V cache, and the concatenated
+        [cond | text_only | null] rows of a batched guided step."""
+        if self.cache_cross_attention:
+            encoded = self.transformer.cache_context(encoded)
+
+        def expanded(index: int) -> Conditions:
+            def rows(t: torch.Tensor) -> torch.Tensor:
+                return t[index : index + 1].expand(batch_size, *t.shape[1:])
+
+            kv = None if encoded.kv is None else [(rows(k), rows(v)) for k, v in encoded.kv]
+            return Conditions(states=rows(encoded.states), mask=rows(encoded.mask), kv=kv)
+
+        by_name = {name: expanded(i) for i, name in enumerate(names)}
         conditions = ConditionSet(cond=by_name["cond"], null=by_name.get("null"), text_only=by_name.get("text_only"))
-        if need_null:
-            order = ["cond"] + (["text_only"] if need_text_only else []) + ["null"]
+        if "null" in by_name:
+            order = ["cond"] + (["text_only"] if "text_only" in by_name else []) + ["null"]
+            kinds = [by_name[n] for n in order]
             conditions.guided = Conditions(
-                states=torch.cat([by_name[n].states for n in order]),
-                mask=torch.cat([by_name[n].mask for n in order]),
+                states=torch.cat([c.states for c in kinds]),
+                mask=torch.cat([c.mask for c in kinds]),
+                kv=None if encoded.kv is None else [
+                    (torch.cat([c.kv[b][0] for c in kinds]), torch.cat([c.kv[b][1] for c in kinds]))
+                    for b in range(len(encoded.kv))
+                ],
             )
             weak = ERG_TAU if use_erg_diffusion else 1.0
             scales = [1.0] * batch_size * (len(order) - 1) + [weak] * batch_size
@@ -366,11 +415,10 @@ class ACEStepV1Pipeline:
             raise ValueError(f"sample_rate must be one of {SAMPLE_RATES}, got {sample_rate}")
         if window_frames is None:
             audio = self.dcae.decode(latents)
-        else:  # windowed DCAE and vocoder, crossfaded (long_decode)
+        else:  # DCAE and vocoder in windows, crossfaded (long_decode)
             from music.acestep_v1.long_decode import DCAE_WINDOW, decode_windowed
 
-            plan = DCAE_WINDOW if window_frames == DCAE_WINDOW.window else replace(DCAE_WINDOW, window=window_frames)
-            audio = decode_windowed(self.dcae, latents, dcae_plan=plan)
+            audio = decode_windowed(self.dcae, latents, dcae_plan=replace(DCAE_WINDOW, window=window_frames))
         if sample_rate != NATIVE_SAMPLE_RATE:
             audio = resample(audio, NATIVE_SAMPLE_RATE, sample_rate)
         return audio.float().cpu()
@@ -396,7 +444,11 @@ class ACEStepV1Pipeline:
         out.parameters["lyrics"] = lyrics
         return out
 
-    def generate_with_token_ids(
+    def generate_with_token_ids(self, *, progress: ProgressCallback = no_progress, **kwargs) -> GenerationOutput:
+        """text2music from lyric token ids (the internal entry point `generate` uses)."""
+        return self.run_text2music(self.prepare_text2music(**kwargs), progress=progress)
+
+    def prepare_text2music(
         self,
         *,
         lyric_token_ids: list[int],
@@ -421,79 +473,47 @@ class ACEStepV1Pipeline:
         task: str = "text2music",
         sample_rate: int = 48000,
         overlapped_decode: bool = False,
-        progress: ProgressCallback = no_progress,
-        debug: bool = False,
+        debug: bool = False,  # upstream's logging switch; accepted, no effect on numbers
         _tokenize_seconds: float = 0.0,
         **mode_kwargs,
-    ) -> GenerationOutput:
-        """text2music from lyric token ids (the internal entry point `generate` uses)."""
+    ) -> Text2MusicCall:
+        """Check every argument (no model work); raises `InvalidArguments` naming what to fix."""
         unknown = sorted(set(mode_kwargs) - set(MODE_ARGUMENTS))
         if unknown:
-            raise TypeError(f"unknown argument(s) for ACE-Step v1 generate: {', '.join(unknown)}")
-        check_duration(audio_duration)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        if len(lyric_token_ids) > MAX_LYRIC_TOKENS:
-            raise ValueError(
-                f"lyrics are {len(lyric_token_ids)} tokens long; the model takes at most {MAX_LYRIC_TOKENS}: shorten them"
-            )
-        if sample_rate not in SAMPLE_RATES:
-            raise ValueError(f"sample_rate must be one of {SAMPLE_RATES}, got {sample_rate}")
-        plan = GuidancePlan(
-            cfg_type=cfg_type,
-            guidance_scale=float(guidance_scale),
-            guidance_interval=float(guidance_interval),
-            guidance_interval_decay=float(guidance_interval_decay),
-            min_guidance_scale=float(min_guidance_scale),
-            guidance_scale_text=float(guidance_scale_text or 0.0),
-            guidance_scale_lyric=float(guidance_scale_lyric or 0.0),
-        )
-        schedule = make_schedule(
-            scheduler_type=scheduler_type, infer_step=int(infer_step), omega_scale=float(omega_scale),
-            oss_steps=oss_steps, dtype=self.dtype,
-        )
-        seeds = parse_seeds(manual_seeds, batch_size)
-        # editing modes (mode_runner): argument checks and audio files before any model work
-        from music.acestep_v1 import mode_runner
-
-        mode = mode_runner.prepare_mode(task=task, batch_size=batch_size, **mode_kwargs)
-        mode_runner.apply_lora(self, mode)
-        timings = {"tokenize": _tokenize_seconds}
-
-        clock = time.perf_counter()
-        with self.offload.use(self.text_encoder.model, self.transformer):
-            conditions = self.encode_conditions(
-                prompt=prompt or "", lyric_ids=list(lyric_token_ids), batch_size=batch_size, plan=plan,
-                use_erg_tag=use_erg_tag, use_erg_lyric=use_erg_lyric, use_erg_diffusion=use_erg_diffusion,
-            )
-        timings["conditions"] = time.perf_counter() - clock
-
-        clock = time.perf_counter()
-        generators = self.make_generators(seeds)
-        with self.offload.use(self.transformer):
-            if mode.task == "text2music":
-                latents = self.initial_noise(generators, frames_for_duration(audio_duration))
-                latents = self.denoise(
-                    latents=latents, schedule=schedule, conditions=conditions, plan=plan,
-                    generator=generators[0], progress=progress,
+            raise InvalidArguments(f"unknown argument(s) for ACE-Step v1 generate: {', '.join(unknown)}")
+        try:
+            check_duration(audio_duration)
+            if not isinstance(batch_size, int) or batch_size < 1:
+                raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+            if len(lyric_token_ids) > MAX_LYRIC_TOKENS:
+                raise ValueError(
+                    f"lyrics are {len(lyric_token_ids)} tokens long; the model takes at most {MAX_LYRIC_TOKENS}: shorten them"
                 )
-            else:
-                latents = mode_runner.sample_mode(
-                    self, mode, prompt=prompt or "", lyric_token_ids=list(lyric_token_ids), conditions=conditions,
-                    plan=plan, schedule=schedule, generators=generators, batch_size=batch_size,
-                    audio_duration=audio_duration, scheduler_type=scheduler_type, infer_step=int(infer_step),
-                    omega_scale=float(omega_scale), oss_steps=oss_steps, progress=progress,
-                )
-        frames = latents.shape[-1]
-        timings["diffusion"] = time.perf_counter() - clock
+            if sample_rate not in SAMPLE_RATES:
+                raise ValueError(f"sample_rate must be one of {SAMPLE_RATES}, got {sample_rate}")
+            plan = GuidancePlan(
+                cfg_type=cfg_type,
+                guidance_scale=float(guidance_scale),
+                guidance_interval=float(guidance_interval),
+                guidance_interval_decay=float(guidance_interval_decay),
+                min_guidance_scale=float(min_guidance_scale),
+                guidance_scale_text=float(guidance_scale_text or 0.0),
+                guidance_scale_lyric=float(guidance_scale_lyric or 0.0),
+            )
+            schedule_args = dict(
+                scheduler_type=scheduler_type, infer_step=int(infer_step), omega_scale=float(omega_scale),
+                oss_steps=oss_steps, dtype=self.dtype,
+            )
+            make_schedule(**schedule_args)  # validates; each run builds its own (samplers are stateful)
+            seeds = parse_seeds(manual_seeds, batch_size)
+            # editing modes and LoRA (mode_runner): mode arguments checked, audio files read
+            from music.acestep_v1 import mode_runner
 
-        clock = time.perf_counter()
-        window = 512 if overlapped_decode and frames > frames_for_duration(48) else None
-        with self.offload.use(self.dcae.autoencoder, self.dcae.vocoder):
-            audio = self.decode(latents, sample_rate=sample_rate, window_frames=window)
-        progress("decode", 1, 1)
-        timings["decode"] = time.perf_counter() - clock
-
+            mode = mode_runner.prepare_mode(task=task, batch_size=batch_size, **mode_kwargs)
+        except InvalidArguments:
+            raise
+        except ValueError as exc:
+            raise InvalidArguments(str(exc)) from exc
         parameters = {
             "task": task, "prompt": prompt, "audio_duration": audio_duration, "infer_step": infer_step,
             "guidance_scale": guidance_scale, "scheduler_type": scheduler_type, "cfg_type": cfg_type,
@@ -502,12 +522,57 @@ class ACEStepV1Pipeline:
             "use_erg_tag": use_erg_tag, "use_erg_lyric": use_erg_lyric, "use_erg_diffusion": use_erg_diffusion,
             "oss_steps": parse_oss_steps(oss_steps), "guidance_scale_text": guidance_scale_text,
             "guidance_scale_lyric": guidance_scale_lyric, "batch_size": batch_size, "sample_rate": sample_rate,
-            "overlapped_decode": overlapped_decode, "frames": frames, "lyric_tokens": len(lyric_token_ids),
-            "dtype": str(self.dtype).removeprefix("torch."), "device": str(self.device),
+            "overlapped_decode": overlapped_decode, "frames": frames_for_duration(audio_duration),
+            "lyric_tokens": len(lyric_token_ids), "dtype": str(self.dtype).removeprefix("torch."),
+            "device": str(self.device),
+            **mode.parameters,
         }
-        parameters.update(mode.parameters)
+        return Text2MusicCall(
+            lyric_token_ids=list(lyric_token_ids), prompt=prompt or "", audio_duration=float(audio_duration),
+            plan=plan, schedule_args=schedule_args, seeds=seeds, batch_size=batch_size, sample_rate=sample_rate,
+            use_erg_tag=use_erg_tag, use_erg_lyric=use_erg_lyric, use_erg_diffusion=use_erg_diffusion,
+            overlapped_decode=overlapped_decode, parameters=parameters, tokenize_seconds=_tokenize_seconds,
+            mode=mode,
+        )
+
+    def run_text2music(self, call: Text2MusicCall, *, progress: ProgressCallback = no_progress) -> GenerationOutput:
+        from music.acestep_v1 import mode_runner
+
+        parameters = dict(call.parameters)
+        parameters.update(mode_runner.apply_lora(self, call.mode))
+        timings = {"tokenize": call.tokenize_seconds}
+        clock = time.perf_counter()
+        with self.offload.use(self.text_encoder.model, self.transformer):
+            conditions = self.encode_conditions(
+                prompt=call.prompt, lyric_ids=call.lyric_token_ids, batch_size=call.batch_size, plan=call.plan,
+                use_erg_tag=call.use_erg_tag, use_erg_lyric=call.use_erg_lyric, use_erg_diffusion=call.use_erg_diffusion,
+            )
+        timings["conditions"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        generators = self.make_generators(call.seeds)
+        with self.offload.use(self.transformer):
+            if call.mode.task == "text2music":
+                latents = self.initial_noise(generators, frames_for_duration(call.audio_duration))
+                latents = self.denoise(
+                    latents=latents, schedule=make_schedule(**call.schedule_args), conditions=conditions,
+                    plan=call.plan, generator=generators[0], progress=progress,
+                )
+            else:  # retake / repaint / extend / edit / audio2audio
+                latents = mode_runner.sample_mode(self, call, conditions=conditions, generators=generators, progress=progress)
+        timings["diffusion"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        frames = latents.shape[-1]
+        parameters["frames"] = frames
+        window = LONG_DECODE_WINDOW if call.overlapped_decode and frames > frames_for_duration(48) else None
+        with self.offload.use(self.dcae.autoencoder, self.dcae.vocoder):
+            audio = self.decode(latents, sample_rate=call.sample_rate, window_frames=window)
+        progress("decode", 1, 1)
+        timings["decode"] = time.perf_counter() - clock
         return GenerationOutput(
-            latents=latents, audio=audio, seeds=seeds, sample_rate=sample_rate, timings=timings, parameters=parameters
+            latents=latents, audio=audio, seeds=list(call.seeds), sample_rate=call.sample_rate, timings=timings,
+            parameters=parameters,
         )
 
 

@@ -9,7 +9,8 @@ upstream exactly where they matter:
 * the ReLU linear self-attention runs in fp32 with a row of ones appended to V as normaliser;
 * cross-attention has no pre-norm and no gate; AdaLN-single shares one `t_block` output.
 
-Beyond upstream: `q_scale` (one factor per batch row, applied to the `to_q` outputs of
+Beyond upstream: the cross-attention keys/values of a context can be computed once per call
+(`cache_context`) instead of once per step; `q_scale` (one factor per batch row, applied to the `to_q` outputs of
 `erg_blocks`) replaces upstream's forward hooks, so the ERG-weakened unconditional pass can run
 in the same batch as the conditional one; the cross-attention mask is only built when some key
 is padded, and then as a broadcastable (B, 1, W, L) mask rather than (B, H, W, L).
@@ -142,13 +143,17 @@ class CrossAttention(nn.Module):
         self.to_v = nn.Linear(width, width)
         self.to_out = nn.ModuleList([nn.Linear(width, width)])
 
-    def forward(self, x, context, *, rope, context_rope, attn_mask, q_scale):
-        batch = x.shape[0]
-        q = _scale_rows(self.to_q(x), q_scale).unflatten(-1, (self.heads, -1)).transpose(1, 2)
+    def context_kv(self, context, context_rope) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keys (with RoPE) and values of the context: fixed for a whole sampling run."""
         k = self.to_k(context).unflatten(-1, (self.heads, -1)).transpose(1, 2)
         v = self.to_v(context).unflatten(-1, (self.heads, -1)).transpose(1, 2)
+        return apply_rope(k, *context_rope), v
+
+    def forward(self, x, context, *, rope, context_rope, attn_mask, q_scale, kv=None):
+        batch = x.shape[0]
+        q = _scale_rows(self.to_q(x), q_scale).unflatten(-1, (self.heads, -1)).transpose(1, 2)
         q = apply_rope(q, *rope)
-        k = apply_rope(k, *context_rope)
+        k, v = kv if kv is not None else self.context_kv(context, context_rope)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
         out = out.transpose(1, 2).reshape(batch, -1, self.heads * q.shape[-1]).to(q.dtype)
         return self.to_out[0](out)
@@ -188,14 +193,14 @@ class DiTBlock(nn.Module):
         self.ff = GLUMBConv(width, int(width * mlp_ratio))
         self.scale_shift_table = nn.Parameter(torch.zeros(6, width))
 
-    def forward(self, h, *, context, temb, rope, context_rope, frame_mask, attn_mask, q_scale):
+    def forward(self, h, *, context, temb, rope, context_rope, frame_mask, attn_mask, q_scale, kv=None):
         shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = (
             self.scale_shift_table[None] + temb.reshape(h.shape[0], 6, -1)
         ).chunk(6, dim=1)
         x = rms_norm(h) * (1 + scale_msa) + shift_msa
         h = h + gate_msa * self.attn(x, rope=rope, frame_mask=frame_mask, q_scale=q_scale)
         h = h + self.cross_attn(
-            h, context, rope=rope, context_rope=context_rope, attn_mask=attn_mask, q_scale=q_scale
+            h, context, rope=rope, context_rope=context_rope, attn_mask=attn_mask, q_scale=q_scale, kv=kv
         )
         x = rms_norm(h) * (1 + scale_mlp) + shift_mlp
         return h + gate_mlp * self.ff(x)
@@ -241,10 +246,15 @@ class FinalLayer(nn.Module):
 
 @dataclass
 class Conditions:
-    """Output of `ACEStepDiT.encode`: the cross-attention context and its mask (float)."""
+    """Output of `ACEStepDiT.encode`: the cross-attention context and its mask (float).
+
+    `kv` optionally holds every block's cross-attention keys/values for this context (see
+    `ACEStepDiT.cache_context`): they do not change over the sampling steps, so computing them
+    once per call saves the 2·L·C² per block and step that upstream spends again each step."""
 
     states: torch.Tensor  # (B, 1 + T_text + T_lyric, width)
     mask: torch.Tensor  # (B, 1 + T_text + T_lyric)
+    kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None
 
 
 class ACEStepDiT(nn.Module):
@@ -288,6 +298,14 @@ class ACEStepDiT(nn.Module):
         mask = torch.cat([speaker_mask, text_mask, lyric_mask], dim=1)
         return Conditions(states=states, mask=mask)
 
+    def cache_context(self, conditions: Conditions) -> Conditions:
+        """The same conditions with every block's cross-attention K/V precomputed."""
+        cfg = self.config
+        context = conditions.states
+        rope = rope_tables(context.shape[1], cfg.attention_head_dim, cfg.rope_theta, device=context.device, dtype=context.dtype)
+        kv = [block.cross_attn.context_kv(context, rope) for block in self.transformer_blocks]
+        return Conditions(states=conditions.states, mask=conditions.mask, kv=kv)
+
     # ---- velocity ---------------------------------------------------------------------------
     def decode(
         self,
@@ -312,9 +330,11 @@ class ACEStepDiT(nn.Module):
         h = self.proj_in(latents)
         context = conditions.states
         rope = rope_tables(h.shape[1], cfg.attention_head_dim, cfg.rope_theta, device=h.device, dtype=h.dtype)
-        context_rope = rope_tables(
-            context.shape[1], cfg.attention_head_dim, cfg.rope_theta, device=h.device, dtype=context.dtype
-        )
+        context_rope = None
+        if conditions.kv is None:
+            context_rope = rope_tables(
+                context.shape[1], cfg.attention_head_dim, cfg.rope_theta, device=h.device, dtype=context.dtype
+            )
         attn_mask = cross_attention_mask(frame_mask, conditions.mask, dtype=h.dtype)
         for index, block in enumerate(self.transformer_blocks):
             h = block(
@@ -326,6 +346,7 @@ class ACEStepDiT(nn.Module):
                 frame_mask=frame_mask,
                 attn_mask=attn_mask,
                 q_scale=q_scale if index in erg_blocks else None,
+                kv=None if conditions.kv is None else conditions.kv[index],
             )
         return self.final_layer(h, embedded_timestep, output_length)
 

@@ -187,7 +187,7 @@ class HiFiGANVocoder(nn.Module):
         return self.head(self.backbone(mel))
 
 
-_WEIGHT_NORM = re.compile(r"^(?P<stem>.+)\.(weight_g|weight_v|parametrizations\.weight\.original[01])$")
+_WEIGHT_NORM = re.compile(r"^(?:(?P<stem>.+)\.)?(?P<part>weight_g|weight_v|parametrizations\.weight\.original[01])$")
 
 
 def fold_weight_norm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -200,13 +200,12 @@ def fold_weight_norm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if not match:
             out[key] = value
             continue
-        suffix = key[len(match["stem"]) + 1 :]
-        role = "g" if suffix in ("weight_g", "parametrizations.weight.original0") else "v"
-        pairs.setdefault(match["stem"], {})[role] = value
+        role = "g" if match["part"] in ("weight_g", "parametrizations.weight.original0") else "v"
+        pairs.setdefault(match["stem"] or "", {})[role] = value
     for stem, pair in pairs.items():
         if set(pair) != {"g", "v"}:
-            raise KeyError(f"weight-norm pair incomplete for {stem}: has only {sorted(pair)}")
+            raise KeyError(f"weight-norm pair incomplete for {stem or 'weight'}: has only {sorted(pair)}")
         g, v = pair["g"].float(), pair["v"].float()
         norm = v.flatten(1).norm(dim=1).view(-1, *([1] * (v.ndim - 1)))
-        out[f"{stem}.weight"] = (v * (g / norm)).to(pair["v"].dtype)
+        out[f"{stem}.weight" if stem else "weight"] = (v * (g / norm)).to(pair["v"].dtype)
     return out

@@ -56,7 +56,8 @@ def read_state_dict(
 
 def assign_state_dict(module: nn.Module, state: dict[str, torch.Tensor], *, what: str) -> nn.Module:
     """Strict load that names every missing or unexpected key, then swaps the tensors in."""
-    expected = set(module.state_dict().keys())
+    reference = module.state_dict()
+    expected = set(reference)
     missing = expected - set(state)
     unexpected = set(state) - expected
     if missing or unexpected:
@@ -67,9 +68,9 @@ def assign_state_dict(module: nn.Module, state: dict[str, torch.Tensor], *, what
             parts.append(f"unexpected keys: {_format_keys(unexpected)}")
         raise CheckpointError(f"{what} does not match the ACE-Step v1 layout; " + "; ".join(parts))
     shapes = [
-        f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(module.state_dict()[k].shape)}"
+        f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(reference[k].shape)}"
         for k, v in state.items()
-        if tuple(v.shape) != tuple(module.state_dict()[k].shape)
+        if tuple(v.shape) != tuple(reference[k].shape)
     ]
     if shapes:
         raise CheckpointError(f"{what} has tensors of the wrong shape (config mismatch?): " + "; ".join(shapes[:8]))

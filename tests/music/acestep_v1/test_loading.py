@@ -1,0 +1,126 @@
+"""Loading the official folder layout: skip list, strict key errors, missing weights."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from music.acestep_v1 import checkpoint as ckpt
+from music.acestep_v1 import weights
+from music.acestep_v1.vocoder import fold_weight_norm
+
+DIT_FILE = Path("ace_step_transformer") / "diffusion_pytorch_model.safetensors"
+
+
+def _copy_checkpoint(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    for path in dst.rglob("*"):
+        path.chmod(0o644 if path.is_file() else 0o755)
+    return dst
+
+
+def test_unused_keys_are_skipped_and_never_read(v1_reference, monkeypatch):
+    read: list[str] = []
+    real_safe_open = weights.safe_open
+
+    class Spy:
+        def __init__(self, *args, **kwargs):
+            self.inner = real_safe_open(*args, **kwargs)
+
+        def __enter__(self):
+            self.handle = self.inner.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            return self.inner.__exit__(*exc)
+
+        def keys(self):
+            return self.handle.keys()
+
+        def get_tensor(self, key):
+            read.append(key)
+            return self.handle.get_tensor(key)
+
+    monkeypatch.setattr(weights, "safe_open", Spy)
+    model = ckpt.load_transformer(v1_reference / "checkpoint" / "ace_step_transformer", device="cpu", dtype=torch.float32)
+    assert read, "nothing was read"
+    assert not [k for k in read if "add_" in k or "to_add_out" in k or k.startswith("projectors.")]
+    # README of the reference: 1,172,840 parameters, of which 116,520 are the unused keys
+    assert sum(p.numel() for p in model.parameters()) == 1_172_840 - 116_520
+    assert not [n for n, _ in model.named_parameters() if "add_" in n or "projectors" in n]
+
+
+def test_unexpected_and_missing_keys_are_named(v1_reference, tmp_path):
+    folder = _copy_checkpoint(v1_reference / "checkpoint", tmp_path / "ckpt")
+    state = load_file(folder / DIT_FILE)
+    state["transformer_blocks.0.attn.surprise.weight"] = torch.zeros(2)
+    del state["final_layer.linear.bias"]
+    save_file(state, folder / DIT_FILE)
+    with pytest.raises(weights.CheckpointError) as err:
+        ckpt.load_transformer(folder / "ace_step_transformer", device="cpu", dtype=torch.float32)
+    assert "transformer_blocks.0.attn.surprise.weight" in str(err.value)
+    assert "final_layer.linear.bias" in str(err.value)
+
+
+def test_missing_weights_name_the_layout_and_the_import_command(tmp_path):
+    with pytest.raises(ckpt.MissingWeightsError) as err:
+        ckpt.resolve_checkpoint(tmp_path / "nowhere")
+    message = str(err.value)
+    assert "songstudio models import" in message
+    for sub in ckpt.SUBFOLDERS:
+        assert f"{sub}/" in message
+
+
+def test_incomplete_folder_lists_what_is_missing(v1_reference, tmp_path):
+    folder = _copy_checkpoint(v1_reference / "checkpoint", tmp_path / "ckpt")
+    (folder / "music_vocoder" / "diffusion_pytorch_model.safetensors").unlink()
+    with pytest.raises(ckpt.MissingWeightsError, match="music_vocoder/diffusion_pytorch_model.safetensors"):
+        ckpt.resolve_checkpoint(folder)
+
+
+def test_hub_id_offline_without_cache_is_a_clear_error(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ckpt.MissingWeightsError) as err:
+        ckpt.resolve_checkpoint("ACE-Step/ACE-Step-v1-3.5B", cache_dir=tmp_path)
+    assert "songstudio models import" in str(err.value)
+    assert "offline" in str(err.value)
+
+
+def test_lyric_vocab_explicit_path_must_exist(tmp_path):
+    with pytest.raises(ckpt.MissingWeightsError, match="does not exist"):
+        ckpt.resolve_lyric_vocab(tmp_path / "vocab.json", cache_dir=None)
+
+
+def test_weight_norm_folding_equals_torch_weight_norm():
+    torch.manual_seed(0)
+    conv = torch.nn.utils.parametrizations.weight_norm(torch.nn.ConvTranspose1d(6, 4, 4, 2))
+    with torch.no_grad():
+        conv.parametrizations.weight.original0.mul_(3.0)
+    state = {k: v.detach() for k, v in conv.state_dict().items()}
+    folded = fold_weight_norm(state)
+    assert set(folded) == {"weight", "bias"}
+    assert torch.allclose(folded["weight"], conv.weight.detach(), atol=1e-6)
+    old_style = {"weight_g": state["parametrizations.weight.original0"], "weight_v": state["parametrizations.weight.original1"]}
+    assert torch.allclose(fold_weight_norm(old_style)["weight"], conv.weight.detach(), atol=1e-6)
+    with pytest.raises(KeyError, match="incomplete"):
+        fold_weight_norm({"conv.weight_g": state["parametrizations.weight.original0"]})
+
+
+def test_bfloat16_load_and_short_run(v1_reference):
+    from music.acestep_v1 import ACEStepV1Pipeline
+
+    pipe = ACEStepV1Pipeline.from_pretrained(v1_reference / "checkpoint", dtype=torch.bfloat16)
+    assert next(pipe.transformer.parameters()).dtype == torch.bfloat16
+    assert pipe.dcae.vocoder.mel_filterbank.dtype == torch.float32  # front-end buffers stay fp32
+    out = pipe.generate_with_token_ids(
+        lyric_token_ids=[261, 259, 6683, 2], prompt="pop", audio_duration=0.5, infer_step=3,
+        manual_seeds=[1], sample_rate=44100,
+    )
+    assert out.latents.dtype == torch.bfloat16
+    assert out.audio.dtype == torch.float32 and torch.isfinite(out.audio).all()

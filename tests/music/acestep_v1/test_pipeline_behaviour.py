@@ -1,0 +1,156 @@
+"""Pipeline behaviour beyond the parity numbers: progress, cancellation, bad input, batching."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from music.acestep_v1.pipeline import (
+    MAX_LYRIC_TOKENS,
+    InvalidArguments,
+    NonFiniteError,
+    parse_seeds,
+    unknown_structure_tags,
+)
+from music.acestep_v1.resample import resample
+from music.engine import Cancelled
+from tests.music.acestep_v1.reference_cases import max_abs, stored_lyric_ids
+
+SHORT = dict(prompt="pop, synth", audio_duration=0.5, infer_step=4, manual_seeds=[3], sample_rate=44100)
+IDS = [261, 259, 6683, 2]
+
+
+def test_progress_is_reported_per_step_then_decode(v1_pipeline):
+    calls = []
+    v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, progress=lambda *a: calls.append(a), **SHORT)
+    assert calls == [("diffusion", i, 4) for i in range(1, 5)] + [("decode", 1, 1)]
+
+
+def test_cancel_from_progress_stops_the_loop(v1_pipeline, monkeypatch):
+    decodes = []
+    real_decode = v1_pipeline.transformer.decode
+    monkeypatch.setattr(v1_pipeline.transformer, "decode", lambda **kw: decodes.append(1) or real_decode(**kw))
+
+    def progress(stage, step, total):
+        if step == 2:
+            raise Cancelled("user pressed stop")
+
+    with pytest.raises(Cancelled):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, progress=progress, **{**SHORT, "guidance_scale": 1.0})
+    assert len(decodes) == 2
+
+
+def test_non_finite_latents_stop_with_the_step_named(v1_pipeline, monkeypatch):
+    real_decode = v1_pipeline.transformer.decode
+    count = {"n": 0}
+
+    def poisoned(**kw):
+        count["n"] += 1
+        out = real_decode(**kw)
+        return out * float("nan") if count["n"] == 3 else out
+
+    monkeypatch.setattr(v1_pipeline.transformer, "decode", poisoned)
+    with pytest.raises(NonFiniteError, match=r"after step 3 of 4"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **{**SHORT, "guidance_scale": 1.0})
+
+
+@pytest.mark.parametrize("duration", [0, -1.0, 240.5, math.nan, 0.05])
+def test_bad_durations_are_rejected_before_any_work(v1_pipeline, duration, monkeypatch):
+    monkeypatch.setattr(v1_pipeline, "encode_conditions", lambda **kw: pytest.fail("model work started"))
+    with pytest.raises(ValueError, match="audio_duration"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **{**SHORT, "audio_duration": duration})
+
+
+def test_too_many_lyric_tokens_says_how_many(v1_pipeline):
+    with pytest.raises(ValueError, match=f"{MAX_LYRIC_TOKENS + 5} tokens"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=[2] * (MAX_LYRIC_TOKENS + 5), **SHORT)
+
+
+def test_unknown_arguments_and_unimplemented_modes_are_errors(v1_pipeline):
+    with pytest.raises(InvalidArguments, match="guidance_scal"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, guidance_scal=3.0, **SHORT)
+    with pytest.raises(InvalidArguments, match="retake"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, task="retake", **SHORT)
+    with pytest.raises(InvalidArguments, match="sample_rate"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **{**SHORT, "sample_rate": 22050})
+    with pytest.raises(InvalidArguments, match="cfg_type"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, cfg_type="pag", **SHORT)
+    with pytest.raises(InvalidArguments, match="LoRA"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, lora_name_or_path="some/lora", **SHORT)
+
+
+def test_unknown_structure_tags_are_listed():
+    lyrics = "[Verse 1]\nhello\n[chorus]\nla\n[Outro - fade]\n[INTRO]\n"
+    assert unknown_structure_tags(lyrics) == ["[Outro - fade]", "[Verse 1]"]
+
+
+def test_seed_rules():
+    assert parse_seeds([5], 3) == [5, 5, 5]
+    assert parse_seeds("1,2", 3) == [1, 2, 2]
+    assert parse_seeds(7, 2) == [7, 7]
+    drawn = parse_seeds(None, 2)
+    assert len(drawn) == 2 and all(0 <= s < 2**32 for s in drawn)
+    with pytest.raises(ValueError, match="manual_seeds"):
+        parse_seeds("abc", 1)
+    with pytest.raises(ValueError, match="manual_seeds"):
+        parse_seeds([1.5], 1)
+
+
+def test_batched_guidance_equals_separate_forwards(v1_pipeline, v1_cases, v1_tensors):
+    """cond / text-only / uncond in one forward give the numbers of three separate forwards."""
+    name = "t2m_double_condition"
+    kwargs = {k: v for k, v in v1_cases[name]["kwargs"].items() if k != "lyrics"}
+    ids = stored_lyric_ids(v1_tensors(name))
+    batched = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+    v1_pipeline.batched_guidance = False
+    try:
+        separate = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+    finally:
+        v1_pipeline.batched_guidance = True
+    assert max_abs(batched.latents, separate.latents) < 1e-5
+
+
+def test_48k_output_is_resampled(v1_pipeline):
+    native = v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **SHORT)
+    out48 = v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **{**SHORT, "sample_rate": 48000})
+    assert out48.sample_rate == 48000
+    assert out48.audio.shape[-1] == math.ceil(native.audio.shape[-1] * 160 / 147)
+    assert max_abs(out48.latents, native.latents) == 0.0
+
+
+def test_resampler_keeps_a_tone_at_its_frequency():
+    t = torch.arange(44100) / 44100
+    tone = torch.sin(2 * math.pi * 1000 * t)[None]
+    out = resample(tone, 44100, 48000)
+    assert out.shape[-1] == 48000
+    spectrum = torch.fft.rfft(out[0, 2000:-2000]).abs()
+    peak_hz = spectrum.argmax().item() * 48000 / (out.shape[-1] - 4000)
+    assert abs(peak_hz - 1000) < 2
+    assert abs(out[0, 2000:-2000].abs().max().item() - 1.0) < 0.01
+
+
+def test_windowed_decode(v1_pipeline, v1_tensors):
+    latents = v1_tensors("t2m_euler_apg")["target_latents"]
+    one_shot = v1_pipeline.dcae.decode(latents)
+    covering = v1_pipeline.dcae.decode(latents, window_frames=latents.shape[-1])
+    assert torch.equal(one_shot, covering)
+    windowed = v1_pipeline.dcae.latents_to_mel(latents, window_frames=12, overlap=4)
+    assert windowed.shape == v1_pipeline.dcae.latents_to_mel(latents).shape
+    assert torch.isfinite(windowed).all()
+    with pytest.raises(ValueError, match="overlap"):
+        v1_pipeline.dcae.latents_to_mel(latents, window_frames=8, overlap=4)
+
+
+def test_cached_cross_attention_equals_per_step_recompute(v1_pipeline, v1_cases, v1_tensors):
+    name = "t2m_euler_apg"
+    kwargs = {k: v for k, v in v1_cases[name]["kwargs"].items() if k != "lyrics"}
+    ids = stored_lyric_ids(v1_tensors(name))
+    cached = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+    v1_pipeline.cache_cross_attention = False
+    try:
+        recomputed = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+    finally:
+        v1_pipeline.cache_cross_attention = True
+    assert max_abs(cached.latents, recomputed.latents) < 1e-5
