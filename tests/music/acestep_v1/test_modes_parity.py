@@ -9,49 +9,46 @@ tokenizer has its own parity tests, and these tests are about the modes.
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from safetensors.torch import load_file
 
 from music.acestep_v1.mode_args import FRAMES_PER_SECOND
 from music.acestep_v1.schedulers import make_schedule, training_sigma_range
-from music.engine import RequestError
 
 TOL = 1e-3
 MODE_CASES = ("retake", "repaint", "edit", "audio2audio")
 
 
 @pytest.fixture(scope="module")
-def cases(v1_reference):
-    data = json.loads((v1_reference / "cases.json").read_text())
-    return {c["name"]: c for c in data["cases"]}
+def cases(v1_cases):
+    return v1_cases
 
 
 @pytest.fixture(scope="module")
-def stored(v1_reference, cases):
-    return {name: load_file(str(v1_reference / c["file"])) for name, c in cases.items() if c["task"] != "text2music" or name == "t2m_euler_apg"}
+def stored(v1_cases, v1_tensors):
+    return {name: v1_tensors(name) for name, c in v1_cases.items() if c["task"] != "text2music" or name == "t2m_euler_apg"}
 
 
 @pytest.fixture(scope="module")
-def pipe(v1_reference, cases, stored):
-    from music.acestep_v1 import ACEStepV1Pipeline
-
-    pipe = ACEStepV1Pipeline.from_pretrained(
-        v1_reference / "checkpoint", device="cpu", dtype=torch.float32, lyric_vocab=v1_reference / "lyrics_vocab.json"
-    )
+def lyric_table(cases, stored):
     table = {}
     for name, tensors in stored.items():
         kwargs = cases[name]["kwargs"]
         table[kwargs["lyrics"]] = tensors["lyric_token_ids"][0].tolist()
         if "edit_target_lyrics" in kwargs:
             table[kwargs["edit_target_lyrics"]] = tensors["target_lyric_token_ids"][0].tolist()
-    pipe.tokenize_lyrics = lambda text: table[text]
-    return pipe
+    return table
+
+
+@pytest.fixture
+def pipe(v1_pipeline, lyric_table, monkeypatch):
+    monkeypatch.setattr(v1_pipeline, "tokenize_lyrics", lambda text: lyric_table[text])
+    yield v1_pipeline
+    v1_pipeline.lora.unload()
 
 
 @pytest.fixture
@@ -138,7 +135,7 @@ def test_extend_adds_the_requested_lengths_and_keeps_the_source(pipe, cases, sto
 
 
 def test_extend_beyond_240_s_is_refused_before_model_work(no_model_work, cases, in_reference_dir):
-    with pytest.raises(RequestError, match="at most 240 s"):
+    with pytest.raises(ValueError, match="at most 240 s"):
         no_model_work.generate(**extend_kwargs(cases, repaint_start=-100.0, repaint_end=150.0))
 
 
@@ -173,14 +170,14 @@ def test_pingpong_edit_really_edits(pipe, cases, stored, in_reference_dir):
 )
 def test_bad_input_is_refused_before_model_work(no_model_work, cases, in_reference_dir, override, message):
     kwargs = {**cases["repaint"]["kwargs"], **override}
-    with pytest.raises(RequestError, match=message):
+    with pytest.raises(ValueError, match=message):  # InvalidArguments from the pipeline
         no_model_work.generate(**kwargs)
 
 
 def test_corrupt_source_file(no_model_work, cases, tmp_path):
     bad = tmp_path / "broken.flac"
     bad.write_bytes(b"fLaC" + bytes(100))
-    with pytest.raises(RequestError, match="cannot read source audio"):
+    with pytest.raises(ValueError, match="cannot read source audio"):
         no_model_work.generate(**{**cases["repaint"]["kwargs"], "src_audio_path": str(bad)})
 
 
