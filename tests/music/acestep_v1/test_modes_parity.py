@@ -188,3 +188,55 @@ def test_other_rates_and_mono_sources_work(pipe, cases, tmp_path):
     out = pipe.generate(**{**cases["audio2audio"]["kwargs"], "ref_audio_input": str(path), "infer_step": 4}, sample_rate=44100)
     assert out.latents.shape[-1] == math.ceil(math.ceil(1.2 * 44100) / 4096)
     assert torch.isfinite(out.audio).all()
+
+
+# ---- LoRA through generate ---------------------------------------------------------------------
+
+def test_lora_through_generate(pipe, cases, tmp_path):
+    from safetensors.torch import save_file
+
+    from music.acestep_v1.lora import LORA_FILE
+
+    g = torch.Generator().manual_seed(0)
+    modules = dict(pipe.transformer.named_modules())
+    tensors = {}
+    for name in ("transformer_blocks.3.attn.to_q", "transformer_blocks.7.cross_attn.to_v",
+                 "lyric_encoder.encoders.1.self_attn.linear_q", "speaker_embedder"):
+        layer = modules[name]
+        tensors[f"{name}.lora_A.weight"] = torch.randn(2, layer.in_features, generator=g)
+        tensors[f"{name}.lora_B.weight"] = torch.randn(layer.out_features, 2, generator=g)
+    (tmp_path / "lora").mkdir()
+    save_file(tensors, str(tmp_path / "lora" / LORA_FILE))
+
+    kwargs = {**cases["t2m_euler_apg"]["kwargs"], "infer_step": 3}
+    base = pipe.generate(**kwargs, sample_rate=44100).latents
+    zero = pipe.generate(**kwargs, lora_name_or_path=str(tmp_path / "lora"), lora_weight=0.0, sample_rate=44100)
+    assert torch.equal(zero.latents, base)
+    assert zero.parameters["lora_weight"] == 0.0
+    one = pipe.generate(**kwargs, lora_name_or_path=str(tmp_path / "lora"), lora_weight=1.5, sample_rate=44100)
+    assert (one.latents - base).abs().max() > 1e-3
+    back = pipe.generate(**kwargs, sample_rate=44100)  # lora_name_or_path defaults to "none": unloaded
+    assert torch.equal(back.latents, base) and not pipe.lora.active
+
+
+@pytest.mark.slow  # bf16 on CPU: about 100 s
+def test_all_modes_in_bfloat16(v1_reference, lyric_table, cases, in_reference_dir):
+    from music.acestep_v1 import ACEStepV1Pipeline
+
+    pipe = ACEStepV1Pipeline.from_pretrained(v1_reference / "checkpoint", device="cpu", dtype=torch.bfloat16,
+                                             lyric_vocab=v1_reference / "lyrics_vocab.json")
+    pipe.tokenize_lyrics = lambda text: lyric_table[text]
+    for name, scheduler in zip(("retake", "repaint", "extend", "edit", "audio2audio"), ("heun", "pingpong", "heun", "pingpong", "heun")):
+        out = pipe.generate(**{**cases[name]["kwargs"], "scheduler_type": scheduler, "infer_step": 3, "batch_size": 2},
+                            sample_rate=48000)
+        assert out.latents.dtype == torch.bfloat16 and out.latents.shape[0] == 2, name
+        assert out.audio.dtype == torch.float32 and torch.isfinite(out.audio).all(), name
+
+
+def test_edit_and_repaint_with_two_takes(pipe, cases, in_reference_dir):
+    """Upstream's FlowEdit breaks for batch_size > 1 (batch-1 source against 2B conditions)."""
+    for name in ("edit", "repaint"):
+        out = pipe.generate(**{**cases[name]["kwargs"], "infer_step": 3, "batch_size": 2, "retake_seeds": [5, 6]},
+                            sample_rate=44100)
+        assert out.latents.shape[0] == 2 and out.parameters["retake_seeds"] == [5, 6]
+        assert (out.latents[0] - out.latents[1]).abs().max() > 1e-3, name
