@@ -240,3 +240,19 @@ def test_edit_and_repaint_with_two_takes(pipe, cases, in_reference_dir):
                             sample_rate=44100)
         assert out.latents.shape[0] == 2 and out.parameters["retake_seeds"] == [5, 6]
         assert (out.latents[0] - out.latents[1]).abs().max() > 1e-3, name
+
+
+@pytest.mark.parametrize("name", ["edit", "repaint"])
+def test_progress_and_cancellation_in_modes(pipe, cases, in_reference_dir, name):
+    from music.engine import Cancelled
+
+    seen = []
+
+    def progress(stage, step, total):
+        seen.append((stage, step, total))
+        if step == 5:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        pipe.generate(**{**cases[name]["kwargs"], "infer_step": 8}, sample_rate=44100, progress=progress)
+    assert seen[-1] == ("diffusion", 5, 8)
