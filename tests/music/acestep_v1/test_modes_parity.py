@@ -256,3 +256,12 @@ def test_progress_and_cancellation_in_modes(pipe, cases, in_reference_dir, name)
     with pytest.raises(Cancelled):
         pipe.generate(**{**cases[name]["kwargs"], "infer_step": 8}, sample_rate=44100, progress=progress)
     assert seen[-1] == ("diffusion", 5, 8)
+
+
+def test_audio2audio_strength_edges(pipe, cases, stored, in_reference_dir):
+    kwargs = {**cases["audio2audio"]["kwargs"], "infer_step": 4}
+    full = pipe.generate(**{**kwargs, "ref_audio_strength": 1.0}, sample_rate=44100)
+    assert (full.latents - stored["audio2audio"]["ref_latents"]).abs().max().item() < TOL  # the reference itself
+    nearly = pipe.generate(**{**kwargs, "ref_audio_strength": 0.9}, sample_rate=44100)  # int(0.1 * 4) = 0 -> 1 step
+    assert torch.isfinite(nearly.latents).all()
+    assert (nearly.latents - stored["audio2audio"]["ref_latents"]).abs().max() > 0  # denoised, not returned as is
