@@ -19,6 +19,7 @@ import json
 import os
 import re
 import tempfile
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,23 +113,25 @@ def resolve_lyric_vocab(path: str | os.PathLike | None, *, cache_dir: str | os.P
     if target.is_file():
         return target
     try:
-        import httpx
-
-        response = httpx.get(LYRIC_VOCAB_URL, timeout=60, follow_redirects=True)
-        response.raise_for_status()
-    except Exception as exc:  # network errors of every kind mean the same thing to the user
+        content = fetch_bytes(LYRIC_VOCAB_URL)
+    except OSError as exc:  # URLError, timeouts, refused connections: all mean "offline" here
         raise MissingWeightsError(
             f"the ACE-Step v1 lyric vocabulary is not cached at {target} and could not be downloaded "
             f"from {LYRIC_VOCAB_URL} ({type(exc).__name__}); pass lyric_vocab=<path>"
         ) from exc
-    digest = hashlib.sha256(response.content).hexdigest()
+    digest = hashlib.sha256(content).hexdigest()
     if digest != LYRIC_VOCAB_SHA256:
         raise MissingWeightsError(f"downloaded lyric vocabulary has sha256 {digest}, expected {LYRIC_VOCAB_SHA256}")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".part") as tmp:
-        tmp.write(response.content)
+        tmp.write(content)
     os.replace(tmp.name, target)
     return target
+
+
+def fetch_bytes(url: str, *, timeout: float = 60.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read()
 
 
 def _read_config(folder: Path) -> dict:
@@ -139,7 +142,7 @@ def load_transformer(folder: Path, *, device, dtype: torch.dtype) -> ACEStepDiT:
     config = DiTConfig.from_dict(_read_config(folder))
     model = build_on_meta(lambda: ACEStepDiT(config))
     state = read_state_dict(folder / WEIGHT_FILES["ace_step_transformer"], skip=DIT_UNUSED_KEYS, dtype=dtype)
-    return assign_state_dict(model, state, what=f"{folder}").to(device).eval()
+    return assign_state_dict(model, state, what=f"{folder}").to(device).eval().requires_grad_(False)
 
 
 def load_autoencoder(folder: Path, *, device, dtype: torch.dtype):
@@ -148,7 +151,7 @@ def load_autoencoder(folder: Path, *, device, dtype: torch.dtype):
     config = {k: v for k, v in _read_config(folder).items() if not k.startswith("_")}
     model = build_on_meta(lambda: AutoencoderDC.from_config(config))
     state = read_state_dict(folder / WEIGHT_FILES["music_dcae_f8c8"], dtype=dtype)
-    return assign_state_dict(model, state, what=f"{folder}").to(device).eval()
+    return assign_state_dict(model, state, what=f"{folder}").to(device).eval().requires_grad_(False)
 
 
 MEL_BUFFERS = ("mel_transform.spectrogram.window", "mel_transform.mel_scale.fb")
@@ -160,7 +163,7 @@ def load_vocoder(folder: Path, *, device, dtype: torch.dtype) -> HiFiGANVocoder:
     state = fold_weight_norm(read_state_dict(folder / WEIGHT_FILES["music_vocoder"]))
     # the mel front-end buffers stay fp32 whatever the model dtype
     state = {k: (v if k in MEL_BUFFERS else v.to(dtype)) for k, v in state.items()}
-    return assign_state_dict(model, state, what=f"{folder}").to(device).eval()
+    return assign_state_dict(model, state, what=f"{folder}").to(device).eval().requires_grad_(False)
 
 
 @dataclass

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from music.acestep_v1.rows import scale_rows
+
 ERG_LYRIC_LAYERS = range(4, 6)
 
 
@@ -67,9 +69,7 @@ class RelPositionAttention(nn.Module):
 
     def forward(self, x, *, pos_emb, key_mask, q_scale):
         batch = x.shape[0]
-        q = self.linear_q(x)
-        if q_scale is not None:
-            q = q * q_scale.view(-1, 1, 1).to(q.dtype)
+        q = scale_rows(self.linear_q(x), q_scale)
         q = q.unflatten(-1, (self.heads, self.d_k))  # (B, T, H, d)
         k = self.linear_k(x).unflatten(-1, (self.heads, self.d_k)).transpose(1, 2)
         v = self.linear_v(x).unflatten(-1, (self.heads, self.d_k)).transpose(1, 2)

@@ -161,6 +161,7 @@ class ACEStepV1Pipeline:
         device: torch.device,
         dtype: torch.dtype,
         info: ckpt.CheckpointInfo | None = None,
+        cache_dir: str | os.PathLike | None = None,
         offload: bool = False,
     ):
         self.transformer = transformer
@@ -170,6 +171,7 @@ class ACEStepV1Pipeline:
         self.device = torch.device(device)
         self.dtype = dtype
         self.info = info
+        self.cache_dir = cache_dir
         self._lyric_tokenizer = None
         self.batched_guidance = True  # one forward for all passes of a guided step
         # cross-attention K/V once per call: 2·blocks·rows·L·width values (about 0.6 GB fp32 for
@@ -178,7 +180,7 @@ class ACEStepV1Pipeline:
         # modes: sub-models on the device only while used (offload), the DiT's LoRA (mode_runner)
         self.offload = ModelOffload(device=self.device, enabled=offload)
         self.offload.park_all(transformer, dcae.autoencoder, dcae.vocoder, text_encoder.model)
-        self.lora = LoraSlot(transformer)
+        self.lora = LoraSlot(transformer, cache_dir=cache_dir)
 
     # ---- loading ----------------------------------------------------------------------------
     @classmethod
@@ -196,7 +198,8 @@ class ACEStepV1Pipeline:
         if dtype not in (torch.float32, torch.bfloat16, torch.float16):
             raise ValueError(f"dtype must be float32, bfloat16 or float16, got {dtype}")
         folder = ckpt.resolve_checkpoint(checkpoint_dir, cache_dir=cache_dir)
-        vocab = ckpt.resolve_lyric_vocab(lyric_vocab, cache_dir=cache_dir) if lyric_vocab is not None or cache_dir is not None else None
+        # an explicit vocab must exist now; a download (cache_dir only) waits until lyrics are used
+        vocab = ckpt.resolve_lyric_vocab(lyric_vocab, cache_dir=None) if lyric_vocab is not None else None
         device = torch.device(device)
         load_to = torch.device("cpu") if offload else device  # offload: weights wait in CPU memory
         transformer = ckpt.load_transformer(folder / "ace_step_transformer", device=load_to, dtype=dtype)
@@ -211,6 +214,7 @@ class ACEStepV1Pipeline:
             device=device,
             dtype=dtype,
             info=ckpt.describe(folder, source=os.fspath(checkpoint_dir)),
+            cache_dir=cache_dir,
             offload=offload,
         )
 
@@ -219,7 +223,7 @@ class ACEStepV1Pipeline:
         """Token ids equal to upstream's `ACEStepPipeline.tokenize_lyrics`."""
         if self._lyric_tokenizer is None:
             if self.lyric_vocab is None:
-                raise ckpt.MissingWeightsError("no lyric vocabulary loaded: pass lyric_vocab= to from_pretrained")
+                self.lyric_vocab = ckpt.resolve_lyric_vocab(None, cache_dir=self.cache_dir)
             # imported lazily: the front-end pulls in language tools only when lyrics are used
             from music.acestep_v1.lyric_tokenizer import LyricTokenizer
 
@@ -279,6 +283,7 @@ class ACEStepV1Pipeline:
             encoded, names=[r[0] for r in rows], batch_size=batch_size, use_erg_diffusion=use_erg_diffusion
         )
 
+    @torch.inference_mode()
     def assemble_conditions(
         self, encoded: Conditions, *, names: list[str], batch_size: int, use_erg_diffusion: bool
     ) -> ConditionSet:

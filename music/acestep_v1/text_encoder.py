@@ -12,6 +12,8 @@ from pathlib import Path
 
 import torch
 
+from music.acestep_v1.rows import scale_rows
+
 TEXT_MAX_TOKENS = 256
 ERG_TAG_BLOCKS = range(8, 10)
 ERG_TAU = 0.01
@@ -34,7 +36,7 @@ class UMT5TextEncoder:
     def from_folder(cls, folder: Path, *, device, dtype) -> "UMT5TextEncoder":
         from transformers import AutoTokenizer, UMT5EncoderModel
 
-        model = UMT5EncoderModel.from_pretrained(str(folder), dtype=dtype).to(device).eval()
+        model = UMT5EncoderModel.from_pretrained(str(folder), dtype=dtype).to(device).eval().requires_grad_(False)
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         return cls(model, tokenizer)
 
@@ -63,12 +65,12 @@ class UMT5TextEncoder:
             if self.num_blocks < ERG_TAG_BLOCKS.stop:
                 raise ValueError(f"ERG-tag needs at least {ERG_TAG_BLOCKS.stop} UMT5 blocks, model has {self.num_blocks}")
 
-            def scale_rows(module, args, output):
-                return output * weaken.view(-1, 1, 1).to(output.dtype)
+            def weaken_rows(module, args, output):
+                return scale_rows(output, weaken)
 
             for index in ERG_TAG_BLOCKS:
                 q_proj = self.model.encoder.block[index].layer[0].SelfAttention.q
-                handles.append(q_proj.register_forward_hook(scale_rows))
+                handles.append(q_proj.register_forward_hook(weaken_rows))
         try:
             states = self.model(**batched).last_hidden_state
         finally:

@@ -28,6 +28,7 @@ from diffusers.models.embeddings import TimestepEmbedding, Timesteps
 from torch import nn
 
 from music.acestep_v1.lyric_encoder import LyricConformer, LyricConformerConfig
+from music.acestep_v1.rows import scale_rows
 
 # Upstream's ERG-diffusion hooks weaken these DiT blocks in the unconditional pass.
 ERG_DIFFUSION_BLOCKS = range(15, 20)
@@ -95,10 +96,6 @@ def rms_norm(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     return (x * torch.rsqrt(variance + eps)).to(x.dtype)
 
 
-def _scale_rows(x: torch.Tensor, q_scale: torch.Tensor | None) -> torch.Tensor:
-    return x if q_scale is None else x * q_scale.view(-1, *([1] * (x.ndim - 1))).to(x.dtype)
-
-
 class LinearSelfAttention(nn.Module):
     """ReLU linear attention with RoPE, accumulated in fp32 (O(S·D²) per head)."""
 
@@ -113,7 +110,7 @@ class LinearSelfAttention(nn.Module):
     def forward(self, x, *, rope, frame_mask, q_scale):
         batch, length, width = x.shape
         dtype = x.dtype
-        q = _scale_rows(self.to_q(x), q_scale)
+        q = scale_rows(self.to_q(x), q_scale)
         # upstream lays q and v out as (B, H, D, S) and k as (B, H, S, D)
         q = q.transpose(1, 2).reshape(batch, self.heads, -1, length).transpose(-1, -2)
         k = self.to_k(x).transpose(1, 2).reshape(batch, self.heads, -1, length).transpose(-1, -2)
@@ -151,7 +148,7 @@ class CrossAttention(nn.Module):
 
     def forward(self, x, context, *, rope, context_rope, attn_mask, q_scale, kv=None):
         batch = x.shape[0]
-        q = _scale_rows(self.to_q(x), q_scale).unflatten(-1, (self.heads, -1)).transpose(1, 2)
+        q = scale_rows(self.to_q(x), q_scale).unflatten(-1, (self.heads, -1)).transpose(1, 2)
         q = apply_rope(q, *rope)
         k, v = kv if kv is not None else self.context_kv(context, context_rope)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)

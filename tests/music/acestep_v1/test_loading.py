@@ -124,3 +124,43 @@ def test_bfloat16_load_and_short_run(v1_reference):
     )
     assert out.latents.dtype == torch.bfloat16
     assert out.audio.dtype == torch.float32 and torch.isfinite(out.audio).all()
+
+
+def test_hub_id_downloads_into_the_cache_dir(v1_reference, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    calls = []
+
+    def fake_snapshot_download(repo_id, cache_dir=None):
+        calls.append((repo_id, cache_dir))
+        return str(v1_reference / "checkpoint")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    folder = ckpt.resolve_checkpoint("ACE-Step/ACE-Step-v1-3.5B", cache_dir=tmp_path)
+    assert calls == [("ACE-Step/ACE-Step-v1-3.5B", str(tmp_path))]
+    assert folder == v1_reference / "checkpoint"
+
+
+def test_lyric_vocab_download_is_verified_and_written_atomically(v1_reference, tmp_path, monkeypatch):
+    good = (v1_reference / "lyrics_vocab.json").read_bytes()
+    monkeypatch.setattr(ckpt, "fetch_bytes", lambda url: good[:-10])
+    with pytest.raises(ckpt.MissingWeightsError, match="sha256"):
+        ckpt.resolve_lyric_vocab(None, cache_dir=tmp_path)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+    monkeypatch.setattr(ckpt, "fetch_bytes", lambda url: good)
+    path = ckpt.resolve_lyric_vocab(None, cache_dir=tmp_path)
+    assert path.read_bytes() == good
+    monkeypatch.setattr(ckpt, "fetch_bytes", lambda url: pytest.fail("cached file must be reused"))
+    assert ckpt.resolve_lyric_vocab(None, cache_dir=tmp_path) == path
+
+
+def test_lyric_vocab_offline_names_the_fix(tmp_path, monkeypatch):
+    import urllib.error
+
+    def offline(url):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(ckpt, "fetch_bytes", offline)
+    with pytest.raises(ckpt.MissingWeightsError, match="lyric_vocab="):
+        ckpt.resolve_lyric_vocab(None, cache_dir=tmp_path)

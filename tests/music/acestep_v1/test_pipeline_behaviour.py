@@ -154,3 +154,34 @@ def test_cached_cross_attention_equals_per_step_recompute(v1_pipeline, v1_cases,
     finally:
         v1_pipeline.cache_cross_attention = True
     assert max_abs(cached.latents, recomputed.latents) < 1e-5
+
+
+def test_denoise_hooks_for_the_editing_modes(v1_pipeline):
+    """first_step skips loop steps, before_step may replace the latents, update replaces the
+    sampler step (what repaint needs); guidance indices stay those of the full loop."""
+    from music.acestep_v1.guidance import GuidancePlan
+    from music.acestep_v1.schedulers import make_schedule
+
+    plan = GuidancePlan(guidance_scale=1.0)
+    conditions = v1_pipeline.encode_conditions(
+        prompt="pop", lyric_ids=IDS, batch_size=1, plan=plan, use_erg_tag=True, use_erg_lyric=True, use_erg_diffusion=True
+    )
+    schedule = make_schedule(scheduler_type="euler", infer_step=5, omega_scale=10.0)
+    start = torch.zeros(1, 8, 16, 4)
+    seen, reported = [], []
+
+    def before(i, t, latents):
+        seen.append(("before", i))
+        return latents + 1.0 if i == 2 else latents
+
+    def update(i, t, velocity, latents):
+        seen.append(("update", i))
+        return latents - 0.1 * velocity
+
+    out = v1_pipeline.denoise(
+        latents=start, schedule=schedule, conditions=conditions, plan=plan, first_step=2,
+        before_step=before, update=update, progress=lambda *a: reported.append(a),
+    )
+    assert seen == [("before", 2), ("update", 2), ("before", 3), ("update", 3), ("before", 4), ("update", 4)]
+    assert [r[1] for r in reported] == [3, 4, 5]
+    assert out.shape == start.shape and not torch.equal(out, start)
