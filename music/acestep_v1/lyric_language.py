@@ -364,9 +364,9 @@ def line_language(line: str) -> str:
     """
     try:
         counts = language_counts(line)
-    except KeyError:
-        # A placeholder-shaped fragment LangSegment cannot resolve; upstream's get_lang catches
-        # the error and falls back to English.
+    except (KeyError, IndexError, TypeError):
+        # LangSegment's lookups can fail on odd input (a placeholder-shaped fragment it cannot
+        # resolve); upstream's get_lang catches any such error and encodes the line as English.
         return "en"
     if not counts:
         return "en"
