@@ -117,62 +117,64 @@ def sample_mode(
     progress: ProgressCallback = no_progress,
 ) -> torch.Tensor:
     """Final latents (B, 8, 16, W) of a retake / repaint / extend / edit / audio2audio run."""
+    prepared: PreparedMode = call.mode
+    retake_generators = pipe.make_generators(prepared.retake_seeds) if prepared.retake_seeds else None
+    loop = dict(conditions=conditions, plan=call.plan, generator=generators[0], progress=progress)
+    task = prepared.spec.task
+    if task == "retake":
+        return _retake(pipe, call, generators, retake_generators, loop)
+    if task == "audio2audio":
+        return _audio2audio(pipe, call, generators, loop)
+    src = encode_audio(pipe, prepared.spec.source.waveform)
+    if task == "edit":
+        return _flowedit(pipe, call, src=src, generators=retake_generators, progress=progress)
+    return _repaint_or_extend(pipe, call, src, generators, retake_generators, loop)
+
+
+def _upstream_step_count(call: "Text2MusicCall") -> int:
+    """N as upstream's repaint n_min and audio2audio use it: max(oss_steps) once they are given."""
+    picks = parse_oss_steps(call.schedule_args["oss_steps"])
+    return max(picks) if picks else int(call.schedule_args["infer_step"])
+
+
+def _retake(pipe, call, generators, retake_generators, loop) -> torch.Tensor:
     from music.acestep_v1.dcae import frames_for_duration
 
-    prepared: PreparedMode = call.mode
-    spec = prepared.spec
-    plan, batch_size, audio_duration = call.plan, call.batch_size, call.audio_duration
-    scheduler_type = call.schedule_args["scheduler_type"]
-    infer_step = int(call.schedule_args["infer_step"])
-    omega_scale = float(call.schedule_args["omega_scale"])
-    oss_steps = call.schedule_args["oss_steps"]
-    schedule = make_schedule(**call.schedule_args)
-    retake_generators = pipe.make_generators(prepared.retake_seeds) if prepared.retake_seeds else None
-    # upstream's step count once oss_steps replaced the schedule (repaint's n_min, a2a's steps)
-    picks = parse_oss_steps(oss_steps)
-    infer_steps = max(picks) if picks else int(infer_step)
-    loop = dict(conditions=conditions, plan=plan, generator=generators[0], progress=progress)
+    frames = frames_for_duration(call.audio_duration)
+    noise, retake_noise = pipe.initial_noise(generators, frames), pipe.initial_noise(retake_generators, frames)
+    latents = modes.trigflow_mix(noise, retake_noise, call.mode.spec.retake_variance)
+    return pipe.denoise(latents=latents, schedule=make_schedule(**call.schedule_args), **loop)
 
-    if spec.task == "retake":
-        frames = frames_for_duration(audio_duration)
-        latents = modes.trigflow_mix(
-            pipe.initial_noise(generators, frames), pipe.initial_noise(retake_generators, frames), spec.retake_variance
-        )
-        return pipe.denoise(latents=latents, schedule=schedule, **loop)
 
-    if spec.task == "audio2audio":
-        ref = encode_audio(pipe, spec.reference.waveform)
-        noise = pipe.initial_noise(generators, ref.shape[-1])
-        sigma_max, steps = modes.audio2audio_steps(spec.ref_audio_strength, infer_steps)
-        if sigma_max <= 0:  # strength 1: the reference itself
-            return ref.expand(batch_size, -1, -1, -1).clone()
-        # not upstream: at least one step (upstream returns the half-noised mix when int() gives 0)
-        a2a = make_schedule(scheduler_type=scheduler_type, infer_step=max(steps, 1), omega_scale=float(omega_scale),
-                            sigma_max=sigma_max, dtype=pipe.dtype)
-        shifted = training_sigma_range(sigma_max)[0]
-        return pipe.denoise(latents=modes.audio2audio_start(ref, noise, shifted), schedule=a2a, **loop)
+def _audio2audio(pipe, call, generators, loop) -> torch.Tensor:
+    spec = call.mode.spec
+    ref = encode_audio(pipe, spec.reference.waveform)
+    noise = pipe.initial_noise(generators, ref.shape[-1])
+    sigma_max, steps = modes.audio2audio_steps(spec.ref_audio_strength, _upstream_step_count(call))
+    if sigma_max <= 0:  # strength 1: the reference itself
+        return ref.expand(call.batch_size, -1, -1, -1).clone()
+    # not upstream: at least one step (upstream returns the half-noised mix when int() gives 0)
+    args = call.schedule_args
+    schedule = make_schedule(scheduler_type=args["scheduler_type"], infer_step=max(steps, 1),
+                             omega_scale=float(args["omega_scale"]), sigma_max=sigma_max, dtype=pipe.dtype)
+    start = modes.audio2audio_start(ref, noise, training_sigma_range(sigma_max)[0])
+    return pipe.denoise(latents=start, schedule=schedule, **loop)
 
-    src = encode_audio(pipe, spec.source.waveform)
-    if spec.task == "edit":
-        return _flowedit(pipe, prepared, src=src, prompt=call.prompt, source_lyrics=list(call.lyric_token_ids), plan=plan,
-                         generators=retake_generators, batch_size=batch_size, infer_step=int(infer_step),
-                         pingpong=scheduler_type == "pingpong", progress=progress)
 
+def _repaint_or_extend(pipe, call, src, generators, retake_generators, loop) -> torch.Tensor:
+    spec = call.mode.spec
     width = src.shape[-1]
     noise = pipe.initial_noise(generators, width)
-    retake_width = spec.frame_length if spec.task == "extend" else width
-    retake_noise = pipe.initial_noise(retake_generators, retake_width)
+    retake_noise = pipe.initial_noise(retake_generators, spec.frame_length if spec.task == "extend" else width)
     setup_fn = modes.extend_setup if spec.task == "extend" else modes.repaint_setup
-    setup = setup_fn(spec, src_latents=src, noise=noise, retake_noise=retake_noise, infer_steps=infer_steps)
+    setup = setup_fn(spec, src_latents=src, noise=noise, retake_noise=retake_noise, infer_steps=_upstream_step_count(call))
     if setup is None:  # the region is the whole source: upstream regenerates it like a retake
         latents = modes.trigflow_mix(noise, retake_noise, spec.retake_variance)
-        return pipe.denoise(latents=latents, schedule=schedule, **loop)
+        return pipe.denoise(latents=latents, schedule=make_schedule(**call.schedule_args), **loop)
     # plain Euler updates over the N distinct timesteps, whatever the sampler
-    euler = make_schedule(scheduler_type="euler", infer_step=int(infer_step), omega_scale=float(omega_scale),
-                          oss_steps=oss_steps, dtype=pipe.dtype)
-    timesteps = euler.timesteps.to(pipe.device)
-    before_step, update = modes.repaint_hooks(setup, timesteps=timesteps)
-    start = setup.x0.expand(batch_size, -1, -1, -1).clone()  # returned as is when nothing is repainted
+    euler = make_schedule(**{**call.schedule_args, "scheduler_type": "euler"})
+    before_step, update = modes.repaint_hooks(setup, timesteps=euler.timesteps.to(pipe.device))
+    start = setup.x0.expand(call.batch_size, -1, -1, -1).clone()  # returned as is when nothing is repainted
     return pipe.denoise(latents=start, schedule=euler, first_step=setup.n_min, before_step=before_step,
                         update=update, **loop)
 
@@ -210,19 +212,16 @@ def _edit_conditions(pipe: "ACEStepV1Pipeline", *, prompt: str, lyric_ids: list[
 @torch.inference_mode()
 def _flowedit(
     pipe: "ACEStepV1Pipeline",
-    prepared: PreparedMode,
+    call: "Text2MusicCall",
     *,
     src: torch.Tensor,
-    prompt: str,
-    source_lyrics: list[int],
-    plan: "GuidancePlan",
     generators: list[torch.Generator],
-    batch_size: int,
-    infer_step: int,
-    pingpong: bool,
     progress: ProgressCallback,
 ) -> torch.Tensor:
-    spec = prepared.spec
+    spec = call.mode.spec
+    prompt, source_lyrics, plan, batch_size = call.prompt, list(call.lyric_token_ids), call.plan, call.batch_size
+    infer_step = int(call.schedule_args["infer_step"])
+    pingpong = call.schedule_args["scheduler_type"] == "pingpong"
     target_prompt = spec.edit_target_prompt if spec.edit_target_prompt is not None else prompt
     target_ids = (
         pipe.tokenize_lyrics(spec.edit_target_lyrics) if spec.edit_target_lyrics else
