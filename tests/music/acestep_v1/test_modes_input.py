@@ -180,3 +180,36 @@ def test_missing_inputs_and_wrong_combinations(source, tmp_path):
         resolve_mode(task="retake", retake_variance=2)
     with pytest.raises(RequestError, match=r"lora_weight"):
         check_lora_weight(-3.01)
+
+
+# ---- model-free mode arithmetic ---------------------------------------------------------------
+
+def test_trigflow_mix_keeps_unit_variance_and_its_ends():
+    from music.acestep_v1.modes import trigflow_mix
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(1, 8, 16, 4000, generator=g), torch.randn(1, 8, 16, 4000, generator=g)
+    assert torch.equal(trigflow_mix(a, b, 0.0), a)
+    torch.testing.assert_close(trigflow_mix(a, b, 1.0), b, rtol=0, atol=1e-6)
+    assert abs(trigflow_mix(a, b, 0.4).std().item() - 1.0) < 0.01
+
+
+def test_extend_and_repaint_layouts():
+    from music.acestep_v1.mode_args import ModeSpec
+    from music.acestep_v1.modes import extend_setup, repaint_setup
+
+    src = torch.full((1, 8, 16, 6), 7.0)
+    noise = torch.full((1, 8, 16, 6), 1.0)
+    retake = torch.arange(11.0).view(1, 1, 1, 11).expand(1, 8, 16, 11)
+    spec = ModeSpec(task="extend", extend_left_frames=2, extend_right_frames=3, retake_variance=1.0)
+    setup = extend_setup(spec, src_latents=src, noise=noise, retake_noise=retake, infer_steps=10)
+    assert setup.mask[0, 0, 0].tolist() == [True] * 2 + [False] * 6 + [True] * 3 and setup.n_min == 0
+    assert setup.x0[..., :2].abs().sum() == 0 and torch.equal(setup.x0[..., 2:8], src)
+    assert setup.z0[0, 0, 0].tolist() == [0.0, 1.0] + [1.0] * 6 + [8.0, 9.0, 10.0]
+
+    spec = ModeSpec(task="repaint", repaint_start_frame=1, repaint_end_frame=3, retake_variance=0.6)
+    setup = repaint_setup(spec, src_latents=src, noise=noise, retake_noise=retake[..., :6], infer_steps=8)
+    assert setup.n_min == 3 and setup.mask[0, 0, 0].tolist() == [False, True, True, False, False, False]
+    assert torch.equal(setup.z0[..., 0], noise[..., 0]) and not torch.equal(setup.z0[..., 1], noise[..., 1])
+    whole = ModeSpec(task="repaint", repaint_start_frame=0, repaint_end_frame=6)
+    assert repaint_setup(whole, src_latents=src, noise=noise, retake_noise=noise, infer_steps=8) is None
