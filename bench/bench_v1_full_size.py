@@ -65,15 +65,19 @@ def build_random_dit(*, layers: int, dtype):
     return model.eval().requires_grad_(False)
 
 
-def timed(fn, repeats: int) -> tuple[float, float]:
-    fn()  # warm-up
-    walls, cpus = [], []
+def timed_interleaved(fns: dict, repeats: int) -> dict[str, tuple[float, float]]:
+    """Median (wall, process CPU) seconds of each function; runs are interleaved so that load
+    from other processes drifting over time hits every variant alike."""
+    for fn in fns.values():
+        fn()  # warm-up
+    samples = {name: ([], []) for name in fns}
     for _ in range(repeats):
-        wall, cpu = perf_counter(), process_time()
-        fn()
-        walls.append(perf_counter() - wall)
-        cpus.append(process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus)
+        for name, fn in fns.items():
+            wall, cpu = perf_counter(), process_time()
+            fn()
+            samples[name][0].append(perf_counter() - wall)
+            samples[name][1].append(process_time() - cpu)
+    return {name: (statistics.median(w), statistics.median(c)) for name, (w, c) in samples.items()}
 
 
 def run_one(*, dtype_name: str, seconds: float, layers: int, repeats: int, text_tokens: int, lyric_tokens: int) -> dict:
@@ -113,6 +117,7 @@ def run_one(*, dtype_name: str, seconds: float, layers: int, repeats: int, text_
         guider, sampler = Guider(plan), make_schedule(scheduler_type="euler", infer_step=60, omega_scale=10.0).sampler
 
         def step():
+            pipe.batched_guidance = batched  # read by pipe.velocity at call time
             with torch.inference_mode():
                 velocity = pipe.velocity(
                     latents=latents, timestep=timestep, conditions=conditions, guider=guider, step=20, scale=15.0
@@ -122,13 +127,17 @@ def run_one(*, dtype_name: str, seconds: float, layers: int, repeats: int, text_
 
         return step
 
-    batched = timed(guided_step(batched=True, cached=True), repeats)
-    separate = timed(guided_step(batched=False, cached=True), repeats)
-    upstream_style = timed(guided_step(batched=False, cached=False), repeats)
+    times = timed_interleaved(
+        {
+            "batched": guided_step(batched=True, cached=True),
+            "separate": guided_step(batched=False, cached=True),
+            "upstream_style": guided_step(batched=False, cached=False),
+        },
+        repeats,
+    )
     return {
         "dtype": dtype_name, "layers": layers, "frames": frames, "context": 1 + text_tokens + lyric_tokens,
-        "params": params, "rss_built_gib": rss_built, "peak_gib": _status_kib("VmHWM") / 2**20,
-        "batched": batched, "separate": separate, "upstream_style": upstream_style,
+        "params": params, "rss_built_gib": rss_built, "peak_gib": _status_kib("VmHWM") / 2**20, **times,
     }
 
 
