@@ -265,3 +265,13 @@ def test_audio2audio_strength_edges(pipe, cases, stored, in_reference_dir):
     nearly = pipe.generate(**{**kwargs, "ref_audio_strength": 0.9}, sample_rate=44100)  # int(0.1 * 4) = 0 -> 1 step
     assert torch.isfinite(nearly.latents).all()
     assert (nearly.latents - stored["audio2audio"]["ref_latents"]).abs().max() > 0  # denoised, not returned as is
+
+
+def test_unguided_edit_and_missing_targets_keep_the_source_conditions(pipe, cases, stored, in_reference_dir):
+    kwargs = {**cases["edit"]["kwargs"], "infer_step": 4, "guidance_scale": 1.0}
+    edited = pipe.generate(**kwargs, sample_rate=44100)
+    assert torch.isfinite(edited.latents).all()
+    # no target prompt / lyrics: the source's own, so source and target velocities cancel while editing
+    same = pipe.generate(**{**kwargs, "edit_target_prompt": None, "edit_target_lyrics": None,
+                            "edit_n_min": 0.0, "edit_n_max": 1.0}, sample_rate=44100)
+    assert (same.latents - stored["edit"]["src_latents"]).abs().max().item() < TOL
