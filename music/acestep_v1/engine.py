@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from music.acestep_v1 import checkpoint as ckpt
-from music.engine import MusicEngine, MusicRequest, MusicResult, ProgressCallback, RequestError, Take, no_progress
+from music.acestep_v1.mode_request import mode_kwargs
+from music.engine import TASKS_V1, MusicEngine, MusicRequest, MusicResult, ProgressCallback, RequestError, Take, no_progress
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,11 @@ class ACEStepV1Engine(MusicEngine):
         cache_dir: str | None,
         lyric_vocab: str | None,
         overlapped_decode: bool = False,
+        offload: bool = False,
         pipeline=None,
     ):
         self.source = source
+        self.offload = offload
         self.overlapped_decode = overlapped_decode
         self.device = device
         self.dtype = dtype
@@ -79,8 +82,6 @@ class ACEStepV1Engine(MusicEngine):
         `overlapped_decode` decodes songs over 48 s in DCAE windows (lower peak memory)."""
         if unknown:
             raise TypeError(f"unknown ace-step-v1 setting(s): {', '.join(sorted(unknown))}")
-        if offload:
-            raise RequestError("ace-step-v1: offload is not available in this build; run with offload off")
         if dtype not in DTYPES:
             raise RequestError(f"ace-step-v1: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         source = os.fspath(model_dir) if model_dir is not None else ckpt.HUB_REPO_ID
@@ -90,7 +91,7 @@ class ACEStepV1Engine(MusicEngine):
             source=source, device=device, dtype=DTYPES[dtype],
             cache_dir=None if cache_dir is None else os.fspath(cache_dir),
             lyric_vocab=None if lyric_vocab is None else os.fspath(lyric_vocab),
-            overlapped_decode=overlapped_decode,
+            overlapped_decode=overlapped_decode, offload=offload,
         )
 
     @property
@@ -99,12 +100,13 @@ class ACEStepV1Engine(MusicEngine):
             from music.acestep_v1.pipeline import ACEStepV1Pipeline
 
             self._pipeline = ACEStepV1Pipeline.from_pretrained(
-                self.source, device=self.device, dtype=self.dtype, lyric_vocab=self.lyric_vocab, cache_dir=self.cache_dir
+                self.source, device=self.device, dtype=self.dtype, lyric_vocab=self.lyric_vocab, cache_dir=self.cache_dir,
+                offload=self.offload,
             )
         return self._pipeline
 
     def tasks(self) -> tuple[str, ...]:
-        return ("text2music",)
+        return TASKS_V1
 
     def validate(self, request: MusicRequest) -> None:
         super().validate(request)
@@ -112,9 +114,7 @@ class ACEStepV1Engine(MusicEngine):
         if clashes:
             fields = ", ".join(f"{k} (use the request's {_MAPPED[k]!r})" for k in clashes)
             raise RequestError(f"options repeat request fields: {fields}")
-        for field_name in ("source_audio", "reference_audio", "lora"):
-            if getattr(request, field_name):
-                raise RequestError(f"ace-step-v1 text2music does not take {field_name}; leave it empty")
+        mode_kwargs(request)  # source / reference / region / LoRA fields fit the task
 
     @staticmethod
     def seeds_for(request: MusicRequest) -> list[int] | None:
@@ -141,7 +141,7 @@ class ACEStepV1Engine(MusicEngine):
         clock = time.perf_counter()
         ids = pipe.tokenize_lyrics(request.lyrics) if request.lyrics else []
         tokenize_seconds = time.perf_counter() - clock
-        kwargs = dict(request.options)
+        kwargs = {**request.options, **mode_kwargs(request)}
         kwargs.setdefault("sample_rate", self.sample_rate)
         kwargs.setdefault("overlapped_decode", self.overlapped_decode)
         try:

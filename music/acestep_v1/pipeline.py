@@ -30,7 +30,7 @@ import os
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,6 +39,8 @@ import torch
 from music.acestep_v1 import checkpoint as ckpt
 from music.acestep_v1.dcae import NATIVE_SAMPLE_RATE, MusicDCAE, frames_for_duration
 from music.acestep_v1.guidance import GuidancePlan, Guider
+from music.acestep_v1.lora import LoraSlot
+from music.acestep_v1.offload import ModelOffload
 from music.acestep_v1.resample import resample
 from music.acestep_v1.schedulers import Schedule, make_schedule, parse_oss_steps
 from music.acestep_v1.text_encoder import UMT5TextEncoder
@@ -101,6 +103,7 @@ class Text2MusicCall:
     overlapped_decode: bool
     parameters: dict[str, Any]
     tokenize_seconds: float = 0.0
+    mode: Any = None  # mode_runner.PreparedMode: task, checked mode arguments, source audio
 
 
 @dataclass
@@ -159,6 +162,7 @@ class ACEStepV1Pipeline:
         dtype: torch.dtype,
         info: ckpt.CheckpointInfo | None = None,
         cache_dir: str | os.PathLike | None = None,
+        offload: bool = False,
     ):
         self.transformer = transformer
         self.dcae = dcae
@@ -173,6 +177,10 @@ class ACEStepV1Pipeline:
         # cross-attention K/V once per call: 2·blocks·rows·L·width values (about 0.6 GB fp32 for
         # a guided call with 565 context tokens at full size); off recomputes them every step
         self.cache_cross_attention = True
+        # modes: sub-models on the device only while used (offload), the DiT's LoRA (mode_runner)
+        self.offload = ModelOffload(device=self.device, enabled=offload)
+        self.offload.park_all(transformer, dcae.autoencoder, dcae.vocoder, text_encoder.model)
+        self.lora = LoraSlot(transformer, cache_dir=cache_dir)
 
     # ---- loading ----------------------------------------------------------------------------
     @classmethod
@@ -184,6 +192,7 @@ class ACEStepV1Pipeline:
         dtype: torch.dtype = torch.float32,
         lyric_vocab: str | os.PathLike | None = None,
         cache_dir: str | os.PathLike | None = None,
+        offload: bool = False,
     ) -> "ACEStepV1Pipeline":
         """Load the official folder layout (or download a hub id into `cache_dir`)."""
         if dtype not in (torch.float32, torch.bfloat16, torch.float16):
@@ -192,10 +201,11 @@ class ACEStepV1Pipeline:
         # an explicit vocab must exist now; a download (cache_dir only) waits until lyrics are used
         vocab = ckpt.resolve_lyric_vocab(lyric_vocab, cache_dir=None) if lyric_vocab is not None else None
         device = torch.device(device)
-        transformer = ckpt.load_transformer(folder / "ace_step_transformer", device=device, dtype=dtype)
-        autoencoder = ckpt.load_autoencoder(folder / "music_dcae_f8c8", device=device, dtype=dtype)
-        vocoder = ckpt.load_vocoder(folder / "music_vocoder", device=device, dtype=dtype)
-        text_encoder = UMT5TextEncoder.from_folder(folder / "umt5-base", device=device, dtype=dtype)
+        load_to = torch.device("cpu") if offload else device  # offload: weights wait in CPU memory
+        transformer = ckpt.load_transformer(folder / "ace_step_transformer", device=load_to, dtype=dtype)
+        autoencoder = ckpt.load_autoencoder(folder / "music_dcae_f8c8", device=load_to, dtype=dtype)
+        vocoder = ckpt.load_vocoder(folder / "music_vocoder", device=load_to, dtype=dtype)
+        text_encoder = UMT5TextEncoder.from_folder(folder / "umt5-base", device=load_to, dtype=dtype)
         return cls(
             transformer=transformer,
             dcae=MusicDCAE(autoencoder, vocoder),
@@ -205,6 +215,7 @@ class ACEStepV1Pipeline:
             dtype=dtype,
             info=ckpt.describe(folder, source=os.fspath(checkpoint_dir)),
             cache_dir=cache_dir,
+            offload=offload,
         )
 
     # ---- lyrics -----------------------------------------------------------------------------
@@ -407,7 +418,12 @@ class ACEStepV1Pipeline:
         """Latents -> float32 (B, 2, samples) on the CPU at `sample_rate`."""
         if sample_rate not in SAMPLE_RATES:
             raise ValueError(f"sample_rate must be one of {SAMPLE_RATES}, got {sample_rate}")
-        audio = self.dcae.decode(latents, window_frames=window_frames)
+        if window_frames is None:
+            audio = self.dcae.decode(latents)
+        else:  # DCAE and vocoder in windows, crossfaded (long_decode)
+            from music.acestep_v1.long_decode import DCAE_WINDOW, decode_windowed
+
+            audio = decode_windowed(self.dcae, latents, dcae_plan=replace(DCAE_WINDOW, window=window_frames))
         if sample_rate != NATIVE_SAMPLE_RATE:
             audio = resample(audio, NATIVE_SAMPLE_RATE, sample_rate)
         return audio.float().cpu()
@@ -470,11 +486,6 @@ class ACEStepV1Pipeline:
         unknown = sorted(set(mode_kwargs) - set(MODE_ARGUMENTS))
         if unknown:
             raise InvalidArguments(f"unknown argument(s) for ACE-Step v1 generate: {', '.join(unknown)}")
-        if task != "text2music" or mode_kwargs.get("audio2audio_enable"):
-            shown = "audio2audio" if mode_kwargs.get("audio2audio_enable") else task
-            raise InvalidArguments(f"task {shown!r} is not available in this pipeline yet; only text2music is")
-        if mode_kwargs.get("lora_name_or_path", "none") not in ("none", None):
-            raise InvalidArguments("LoRA loading is not available in this pipeline yet")
         try:
             check_duration(audio_duration)
             if not isinstance(batch_size, int) or batch_size < 1:
@@ -500,6 +511,10 @@ class ACEStepV1Pipeline:
             )
             make_schedule(**schedule_args)  # validates; each run builds its own (samplers are stateful)
             seeds = parse_seeds(manual_seeds, batch_size)
+            # editing modes and LoRA (mode_runner): mode arguments checked, audio files read
+            from music.acestep_v1 import mode_runner
+
+            mode = mode_runner.prepare_mode(task=task, batch_size=batch_size, **mode_kwargs)
         except InvalidArguments:
             raise
         except ValueError as exc:
@@ -515,40 +530,54 @@ class ACEStepV1Pipeline:
             "overlapped_decode": overlapped_decode, "frames": frames_for_duration(audio_duration),
             "lyric_tokens": len(lyric_token_ids), "dtype": str(self.dtype).removeprefix("torch."),
             "device": str(self.device),
+            **mode.parameters,
         }
         return Text2MusicCall(
             lyric_token_ids=list(lyric_token_ids), prompt=prompt or "", audio_duration=float(audio_duration),
             plan=plan, schedule_args=schedule_args, seeds=seeds, batch_size=batch_size, sample_rate=sample_rate,
             use_erg_tag=use_erg_tag, use_erg_lyric=use_erg_lyric, use_erg_diffusion=use_erg_diffusion,
             overlapped_decode=overlapped_decode, parameters=parameters, tokenize_seconds=_tokenize_seconds,
+            mode=mode,
         )
 
     def run_text2music(self, call: Text2MusicCall, *, progress: ProgressCallback = no_progress) -> GenerationOutput:
+        from music.acestep_v1 import mode_runner
+
+        parameters = dict(call.parameters)
+        parameters.update(mode_runner.apply_lora(self, call.mode))
         timings = {"tokenize": call.tokenize_seconds}
         clock = time.perf_counter()
-        conditions = self.encode_conditions(
-            prompt=call.prompt, lyric_ids=call.lyric_token_ids, batch_size=call.batch_size, plan=call.plan,
-            use_erg_tag=call.use_erg_tag, use_erg_lyric=call.use_erg_lyric, use_erg_diffusion=call.use_erg_diffusion,
-        )
+        with self.offload.use(self.text_encoder.model, self.transformer):
+            conditions = self.encode_conditions(
+                prompt=call.prompt, lyric_ids=call.lyric_token_ids, batch_size=call.batch_size, plan=call.plan,
+                use_erg_tag=call.use_erg_tag, use_erg_lyric=call.use_erg_lyric, use_erg_diffusion=call.use_erg_diffusion,
+            )
         timings["conditions"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         generators = self.make_generators(call.seeds)
-        latents = self.initial_noise(generators, frames_for_duration(call.audio_duration))
-        latents = self.denoise(
-            latents=latents, schedule=make_schedule(**call.schedule_args), conditions=conditions, plan=call.plan,
-            generator=generators[0], progress=progress,
-        )
+        with self.offload.use(self.transformer):
+            if call.mode.task == "text2music":
+                latents = self.initial_noise(generators, frames_for_duration(call.audio_duration))
+                latents = self.denoise(
+                    latents=latents, schedule=make_schedule(**call.schedule_args), conditions=conditions,
+                    plan=call.plan, generator=generators[0], progress=progress,
+                )
+            else:  # retake / repaint / extend / edit / audio2audio
+                latents = mode_runner.sample_mode(self, call, conditions=conditions, generators=generators, progress=progress)
         timings["diffusion"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        window = LONG_DECODE_WINDOW if call.overlapped_decode and call.audio_duration > 48 else None
-        audio = self.decode(latents, sample_rate=call.sample_rate, window_frames=window)
+        frames = latents.shape[-1]
+        parameters["frames"] = frames
+        window = LONG_DECODE_WINDOW if call.overlapped_decode and frames > frames_for_duration(48) else None
+        with self.offload.use(self.dcae.autoencoder, self.dcae.vocoder):
+            audio = self.decode(latents, sample_rate=call.sample_rate, window_frames=window)
         progress("decode", 1, 1)
         timings["decode"] = time.perf_counter() - clock
         return GenerationOutput(
             latents=latents, audio=audio, seeds=list(call.seeds), sample_rate=call.sample_rate, timings=timings,
-            parameters=dict(call.parameters),
+            parameters=parameters,
         )
 
 

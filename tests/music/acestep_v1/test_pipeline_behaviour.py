@@ -68,17 +68,17 @@ def test_too_many_lyric_tokens_says_how_many(v1_pipeline):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=[2] * (MAX_LYRIC_TOKENS + 5), **SHORT)
 
 
-def test_unknown_arguments_and_unimplemented_modes_are_errors(v1_pipeline):
+def test_unknown_and_invalid_arguments_are_errors(v1_pipeline):
     with pytest.raises(InvalidArguments, match="guidance_scal"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, guidance_scal=3.0, **SHORT)
-    with pytest.raises(InvalidArguments, match="retake"):
-        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, task="retake", **SHORT)
+    with pytest.raises(InvalidArguments, match="retake_variance"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, task="retake", retake_variance=2.0, **SHORT)
     with pytest.raises(InvalidArguments, match="sample_rate"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **{**SHORT, "sample_rate": 22050})
     with pytest.raises(InvalidArguments, match="cfg_type"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, cfg_type="pag", **SHORT)
-    with pytest.raises(InvalidArguments, match="LoRA"):
-        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, lora_name_or_path="some/lora", **SHORT)
+    with pytest.raises(InvalidArguments, match="lora_weight"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, lora_name_or_path="some/lora", lora_weight=5.0, **SHORT)
 
 
 def test_unknown_structure_tags_are_listed():

@@ -1,0 +1,133 @@
+"""Source / reference audio for the editing modes: read, make stereo, resample to 44.1 kHz.
+
+Any file soundfile (libsndfile) reads is accepted: WAV, FLAC, OGG/Vorbis, Opus, MP3 (libsndfile
+>= 1.1), AIFF, ... at any sample rate. Mono is duplicated to both channels (as upstream does);
+more than two channels are mixed down to mono first and then duplicated (upstream would crash).
+
+Resampling runs in float64 and the result is float32. The filter is the one torchaudio's default
+`Resample` uses (a Hann-windowed sinc, 6 zero crossings, roll-off 0.99 of the lower Nyquist), applied
+by `scipy.signal.resample_poly`, so a non-44.1 kHz source encodes to the same latents as upstream's
+float32 path (upstream resamples in the model dtype, bf16 by default: that part is not copied).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from scipy.signal import resample_poly
+
+from music.engine import RequestError
+
+MODEL_SAMPLE_RATE = 44100
+SAMPLES_PER_FRAME = 4096  # 512 (mel hop) x 8 (DCAE time factor): one latent frame
+MAX_SECONDS = 240.0
+MAX_FRAMES = int(MAX_SECONDS * MODEL_SAMPLE_RATE / SAMPLES_PER_FRAME)  # 2583, upstream's cap
+
+# torchaudio.transforms.Resample defaults ("sinc_interp_hann")
+_ZERO_CROSSINGS = 6
+_ROLLOFF = 0.99
+
+
+@dataclass(frozen=True)
+class SourceAudio:
+    """Audio ready for the DCAE encoder: float32 (2, samples) at 44.1 kHz."""
+
+    path: Path
+    waveform: torch.Tensor
+    original_sample_rate: int
+    original_channels: int
+
+    @property
+    def seconds(self) -> float:
+        return self.waveform.shape[-1] / MODEL_SAMPLE_RATE
+
+    @property
+    def frames(self) -> int:
+        """Latent frames the encoder gives (the audio is right-padded to whole frames)."""
+        return math.ceil(self.waveform.shape[-1] / SAMPLES_PER_FRAME)
+
+
+def load_source_audio(path: str | Path, *, role: str = "source audio") -> SourceAudio:
+    """Read `path` into stereo float32 at 44.1 kHz; a clear `RequestError` for anything unusable.
+
+    `role` names the argument in messages ("source audio", "reference audio").
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise RequestError(f"{role} file not found: {path}")
+    if not path.is_file():
+        raise RequestError(f"{role} is not a file: {path}")
+    try:
+        info = sf.info(str(path))  # header only: reject an over-long file before decoding it
+        if info.samplerate > 0 and info.frames / info.samplerate > MAX_SECONDS:
+            raise RequestError(
+                f"{role} {path} is {info.frames / info.samplerate:.1f} s long; the model handles at most "
+                f"{MAX_SECONDS:g} s, trim it first"
+            )
+        data, sample_rate = sf.read(str(path), dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        if isinstance(exc, RequestError):
+            raise
+        raise RequestError(
+            f"cannot read {role} {path}: {exc}. Give an audio file soundfile can decode "
+            f"(WAV, FLAC, OGG, MP3, AIFF ...)"
+        ) from exc
+    frames, channels = data.shape
+    if frames == 0 or channels == 0:
+        raise RequestError(f"{role} {path} holds no audio samples")
+    if not np.isfinite(data).all():
+        raise RequestError(f"{role} {path} contains NaN or infinite samples")
+    stereo = to_stereo(data.T)
+    stereo = resample(stereo, sample_rate, MODEL_SAMPLE_RATE)
+    return SourceAudio(
+        path=path,
+        waveform=torch.from_numpy(np.ascontiguousarray(stereo, dtype=np.float32)),
+        original_sample_rate=int(sample_rate),
+        original_channels=int(channels),
+    )
+
+
+def to_stereo(audio: np.ndarray) -> np.ndarray:
+    """(channels, samples) -> (2, samples): mono duplicated, more than two channels averaged first."""
+    if audio.ndim != 2:
+        raise ValueError(f"expected (channels, samples), got shape {audio.shape}")
+    if audio.shape[0] == 2:
+        return audio
+    mono = audio[:1] if audio.shape[0] == 1 else audio.mean(axis=0, keepdims=True)
+    return np.repeat(mono, 2, axis=0)
+
+
+def resample(audio: np.ndarray, orig_sr: int, new_sr: int) -> np.ndarray:
+    """Resample along the last axis with torchaudio's default filter, computed in float64."""
+    orig_sr, new_sr = int(orig_sr), int(new_sr)
+    if orig_sr <= 0 or new_sr <= 0:
+        raise ValueError(f"sample rates must be positive, got {orig_sr} -> {new_sr}")
+    if orig_sr == new_sr:
+        return audio
+    g = math.gcd(orig_sr, new_sr)
+    up, down = new_sr // g, orig_sr // g
+    return resample_poly(np.asarray(audio, dtype=np.float64), up, down, axis=-1, window=_sinc_filter(up, down))
+
+
+@lru_cache(maxsize=16)
+def _sinc_filter(up: int, down: int) -> np.ndarray:
+    """FIR taps at the upsampled rate (`up` x input rate) for `resample_poly`.
+
+    Output sample j sits at input position j*down/up; torchaudio weights input sample k by
+    h(k - j*down/up) with h(tau) = c*sinc(c*tau)*cos^2(pi*c*tau/12), |c*tau| <= 6, c = base/down,
+    base = 0.99*min(up, down). On the upsampled grid tau = q/up; resample_poly multiplies the taps
+    by `up`, hence the division. The filter is symmetric, so its centre is the zero lag.
+    """
+    base = _ROLLOFF * min(up, down)
+    c = base / down
+    half = math.ceil(_ZERO_CROSSINGS / c * up)
+    tau = np.arange(-half, half + 1, dtype=np.float64) / up
+    x = np.clip(c * tau, -_ZERO_CROSSINGS, _ZERO_CROSSINGS)
+    window = np.cos(x * math.pi / _ZERO_CROSSINGS / 2) ** 2
+    return c * np.sinc(x) * window / up
