@@ -79,10 +79,12 @@ class LlamaCppBackend(Backend):
             decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
             tokens = llm.generate(prompt, temp=params.temperature, top_p=params.top_p, grammar=grammar,
                                   reset=True)
+            self.last_completion_tokens = 0
             try:
                 for count, token in enumerate(tokens, start=1):
                     if llama_cpp.llama_vocab_is_eog(vocab, token):
                         break
+                    self.last_completion_tokens = count
                     text = decoder.decode(llm.detokenize([token]))
                     if text:
                         yield text

@@ -124,12 +124,16 @@ class OpenAIBackend(Backend):
         import openai
 
         fields = self.request(messages, params=params, constraint=constraint)
+        fields["stream_options"] = {"include_usage": True}
+        self.last_completion_tokens = None
         try:
             chunks = self._client.chat.completions.create(**fields)
             try:
                 for chunk in chunks:
                     if cancel is not None and cancel.is_set():
                         raise Cancelled("generation cancelled")
+                    if getattr(chunk, "usage", None) is not None:
+                        self.last_completion_tokens = chunk.usage.completion_tokens
                     if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
                         yield chunk.choices[0].delta.content
             finally:
