@@ -125,6 +125,8 @@ class OpenAIBackend(Backend):
 
         fields = self.request(messages, params=params, constraint=constraint)
         fields["stream_options"] = {"include_usage": True}
+        usage = None
+        pieces = 0
         self.last_completion_tokens = None
         try:
             chunks = self._client.chat.completions.create(**fields)
@@ -133,9 +135,14 @@ class OpenAIBackend(Backend):
                     if cancel is not None and cancel.is_set():
                         raise Cancelled("generation cancelled")
                     if getattr(chunk, "usage", None) is not None:
-                        self.last_completion_tokens = chunk.usage.completion_tokens
+                        usage = chunk.usage.completion_tokens
                     if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                        pieces += 1
+                        # servers that send no usage stream one token per chunk
+                        self.last_completion_tokens = pieces
                         yield chunk.choices[0].delta.content
+                if usage is not None:
+                    self.last_completion_tokens = usage
             finally:
                 chunks.close()  # closing the HTTP stream makes the server abort the request
         except openai.APIConnectionError as exc:

@@ -22,20 +22,26 @@ SONG = {"title": "Rain", "sections": [{"tag": "verse", "lines": ["drops\tfall", 
                                       {"tag": "chorus", "lines": ["oh rain"]}]}
 
 
-def _sse(pieces: list[str]) -> bytes:
+def _sse(pieces: list[str], usage: int | None = None) -> bytes:
     events = []
     for i, piece in enumerate(pieces):
         chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m",
                  "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece} if i == 0
                               else {"content": piece}, "finish_reason": None}]}
         events.append(f"data: {json.dumps(chunk)}\n\n")
+    if usage is not None:
+        events.append("data: " + json.dumps({"id": "c1", "object": "chat.completion.chunk", "created": 0,
+                                              "model": "m", "choices": [],
+                                              "usage": {"prompt_tokens": 9, "completion_tokens": usage,
+                                                        "total_tokens": 9 + usage}}) + "\n\n")
     events.append("data: [DONE]\n\n")
     return "".join(events).encode()
 
 
 class Recorder:
-    def __init__(self, pieces: list[str], status: int = 200, body: dict | None = None) -> None:
-        self.pieces, self.status, self.body = pieces, status, body
+    def __init__(self, pieces: list[str], status: int = 200, body: dict | None = None,
+                 usage: int | None = None) -> None:
+        self.pieces, self.status, self.body, self.usage = pieces, status, body, usage
         self.requests: list[dict] = []
         self.headers: list[httpx2.Headers] = []
 
@@ -44,7 +50,7 @@ class Recorder:
         self.headers.append(request.headers)
         if self.status != 200:
             return httpx2.Response(self.status, json=self.body or {"error": {"message": "nope"}})
-        return httpx2.Response(200, content=_sse(self.pieces), headers={"content-type": "text/event-stream"})
+        return httpx2.Response(200, content=_sse(self.pieces, self.usage), headers={"content-type": "text/event-stream"})
 
 
 def _backend(server: str, recorder: Recorder, **options):
@@ -129,3 +135,15 @@ def test_options_are_checked():
         backends.create("openai", base_url="http://h", model="m", server="tgi")
     with pytest.raises(ValueError, match="model is required"):
         backends.create("openai", base_url="http://h", model="")
+
+
+def test_token_count_from_usage_or_chunks():
+    messages = [{"role": "user", "content": "x"}]
+    with_usage = _backend("vllm", Recorder(["a", "b", "c"], usage=17))
+    assert with_usage.complete(messages, params=SamplingParams()) == "abc"
+    assert with_usage.last_completion_tokens == 17
+    recorder = Recorder(["a", "b", "c"])
+    without = _backend("llama-cpp", recorder)
+    without.complete(messages, params=SamplingParams())
+    assert without.last_completion_tokens == 3
+    assert recorder.requests[0]["stream_options"] == {"include_usage": True}
