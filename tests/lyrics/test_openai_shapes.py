@@ -147,3 +147,47 @@ def test_token_count_from_usage_or_chunks():
     without.complete(messages, params=SamplingParams())
     assert without.last_completion_tokens == 3
     assert recorder.requests[0]["stream_options"] == {"include_usage": True}
+
+
+def test_in_process_vllm_maps_constraints_to_structured_outputs(monkeypatch):
+    """vLLM cannot run here (CUDA torch); a stand-in module records what our backend passes to
+    vLLM's offline API. This checks our mapping, not vLLM itself."""
+    import sys
+    import types
+
+    calls = {}
+
+    class FakeParams:
+        def __init__(self, **kw):
+            calls.setdefault("sampling", []).append(kw)
+
+    class FakeStructured:
+        def __init__(self, **kw):
+            self.kw = kw
+
+    class FakeLLM:
+        def __init__(self, **kw):
+            calls["llm"] = kw
+
+        def chat(self, conversations, sampling_params, use_tqdm):
+            calls["chat"] = conversations
+            out = types.SimpleNamespace(text=json.dumps(SONG))
+            return [types.SimpleNamespace(outputs=[out])]
+
+    vllm = types.ModuleType("vllm")
+    vllm.LLM, vllm.SamplingParams = FakeLLM, FakeParams
+    sampling = types.ModuleType("vllm.sampling_params")
+    sampling.StructuredOutputsParams = FakeStructured
+    monkeypatch.setitem(sys.modules, "vllm", vllm)
+    monkeypatch.setitem(sys.modules, "vllm.sampling_params", sampling)
+
+    backend = backends.create("vllm")
+    assert calls["llm"]["model"] == "prithivMLmods/Llama-Song-Stream-3B-Instruct"
+    assert calls["llm"]["revision"] == "refs/pr/1"
+    lyrics = LyricsWriter(backend).draft(theme="rain", structure="verse chorus", seed=5)
+    kw = calls["sampling"][-1]
+    assert kw["seed"] == 5 and kw["structured_outputs"].kw == {"json": SCHEMA}
+    assert calls["chat"][0][0]["role"] == "system"
+    assert [s.tag for s in lyrics.sections] == ["verse", "chorus"]
+    backend.sampling_params(SamplingParams(), Constraint("gbnf", GBNF))
+    assert calls["sampling"][-1]["structured_outputs"].kw == {"grammar": GBNF}
