@@ -168,6 +168,9 @@ def test_continue_appends_sections():
     assert [s.tag for s in new.sections] == ["verse", "chorus", "verse", "chorus"]
     assert 'root ::= s0 s1' in backend.calls[0]["constraint"].spec
     assert parse_structure("[bridge] [outro]") == ("bridge", "outro")
+    assert parse_structure("Verse 1, Pre chorus, Chorus") == ("verse", "pre-chorus", "chorus")
+    assert parse_structure("[Verse 1][Chorus x2]") == ("verse", "chorus")
+    assert parse_structure("intro verse chorus") == ("intro", "verse", "chorus")
 
 
 def test_titles_text_and_json():
