@@ -33,7 +33,7 @@ class TransformersBackend(Backend):
     @classmethod
     def from_options(cls, *, model: str | Path = DEFAULT_MODEL, revision: str | None = None,
                      cache_dir: str | Path | None = None, download: bool = False,
-                     device: str = "auto", dtype: str = "auto", **_ignored: Any) -> "TransformersBackend":
+                     device: str = "auto", dtype: str = "auto") -> "TransformersBackend":
         if revision is None and str(model) == DEFAULT_MODEL:
             revision = DEFAULT_MODEL_REVISION
         folder = resolve_hf_folder(model, revision=revision, cache_dir=cache_dir, download=download)

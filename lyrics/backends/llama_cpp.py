@@ -42,7 +42,7 @@ class LlamaCppBackend(Backend):
     def from_options(cls, *, model_path: str | Path | None = None, repo_id: str = DEFAULT_GGUF_REPO,
                      filename: str = DEFAULT_GGUF_FILE, cache_dir: str | Path | None = None,
                      download: bool = False, n_ctx: int = 4096, n_threads: int | None = None,
-                     n_gpu_layers: int = 0, n_batch: int = 512, **_ignored: Any) -> "LlamaCppBackend":
+                     n_gpu_layers: int = 0, n_batch: int = 512) -> "LlamaCppBackend":
         path = resolve_gguf(model_path, repo_id=repo_id, filename=filename, cache_dir=cache_dir,
                             download=download)
         try:

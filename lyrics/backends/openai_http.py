@@ -90,7 +90,7 @@ class OpenAIBackend(Backend):
     @classmethod
     def from_options(cls, *, base_url: str, model: str, api_key: str | None = None,
                      server: str = "vllm", timeout: float = 120.0, max_retries: int = 1,
-                     http_client: Any = None, **_ignored: Any) -> "OpenAIBackend":
+                     http_client: Any = None) -> "OpenAIBackend":
         if server not in ADAPTERS:
             raise ValueError(f"unknown server kind {server!r}; use one of {', '.join(ADAPTERS)}")
         if not model:

@@ -191,3 +191,8 @@ def test_in_process_vllm_maps_constraints_to_structured_outputs(monkeypatch):
     assert [s.tag for s in lyrics.sections] == ["verse", "chorus"]
     backend.sampling_params(SamplingParams(), Constraint("gbnf", GBNF))
     assert calls["sampling"][-1]["structured_outputs"].kw == {"grammar": GBNF}
+
+
+def test_unknown_option_is_an_error_not_ignored():
+    with pytest.raises(TypeError, match="api_keey"):
+        backends.create("openai", base_url="http://h", model="m", api_keey="x")
