@@ -11,6 +11,7 @@ THE OUTPUT IS NOISE: random weights prove the wiring and numerics, never lyric q
 from __future__ import annotations
 
 import os
+import string
 from pathlib import Path
 
 HF_SUBFOLDER = "hf"
@@ -39,6 +40,8 @@ _CORPUS = [
     "Theme: city lights. Mood: hopeful. Sections, in this order: verse chorus verse chorus",
     '{"title": "Night Drive", "sections": [{"tag": "verse", "lines": ["a", "b"]}]}',
     "system user assistant - 0123456789 ,.;:!?'\"()",
+    string.printable,  # every ASCII character, newline included
+    "Title: Rain\n\n[verse]\nline one\nline two\n\n[chorus]\nsing\n",
 ]
 
 
@@ -49,8 +52,10 @@ def train_tokenizer(vocab_size: int = 512):
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    # Alphabet = the ASCII the corpus holds, not all 256 byte tokens: random weights then cannot
+    # emit invalid UTF-8, on which llama_cpp.server's streaming stalls (it re-decodes all pending
+    # tokens each step). Prompts to the tiny model are ASCII, so nothing needs the missing bytes.
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
     tok.train_from_iterator(_CORPUS * 4, trainer=trainer)
     bos = tok.token_to_id("<|begin_of_text|>")
     # Like Llama 3: plain encode() prepends BOS; the chat template writes it itself.
