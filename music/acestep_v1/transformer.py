@@ -125,7 +125,9 @@ class LinearSelfAttention(nn.Module):
         v = F.pad(v.float(), (0, 0, 0, 1), value=1.0)  # (B, H, D+1, S)
         out = torch.matmul(torch.matmul(v, k), q)
         out = out[:, :, :-1] / (out[:, :, -1:] + 1e-15)
-        out = out.reshape(batch, width, length).transpose(1, 2).to(dtype)
+        # contiguous before the projection: a strided input sends bf16 GEMMs on CPU to a
+        # reference kernel ~10x slower (same numbers either way)
+        out = out.reshape(batch, width, length).transpose(1, 2).to(dtype).contiguous()
         return self.to_out[0](out)
 
 
@@ -177,9 +179,11 @@ class GLUMBConv(nn.Module):
         self.point_conv = _Conv1d(hidden, width, 1, bias=False)
 
     def forward(self, x):
-        x = F.silu(self.inverted_conv(x.transpose(1, 2)))
+        # contiguous layouts keep the convolutions on oneDNN (strided bf16 input falls back to
+        # a per-group slow path on CPU); the numbers are unchanged
+        x = F.silu(self.inverted_conv(x.transpose(1, 2).contiguous()))
         x, gate = self.depth_conv(x).chunk(2, dim=1)
-        return self.point_conv(x * F.silu(gate)).transpose(1, 2)
+        return self.point_conv(x * F.silu(gate)).transpose(1, 2).contiguous()
 
 
 class DiTBlock(nn.Module):
