@@ -6,7 +6,7 @@ more than two channels are mixed down to mono first and then duplicated (upstrea
 
 Resampling runs in float64 and the result is float32. The filter is the one torchaudio's default
 `Resample` uses (a Hann-windowed sinc, 6 zero crossings, roll-off 0.99 of the lower Nyquist), applied
-by `scipy.signal.resample_poly`, so a non-44.1 kHz source encodes to the same latents as upstream's
+by the pipeline's own resampler (`resample.py`), so a non-44.1 kHz source encodes to the same latents as upstream's
 float32 path (upstream resamples in the model dtype, bf16 by default: that part is not copied).
 """
 
@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import torch
-from scipy.signal import resample_poly
 
+from music.acestep_v1.resample import resample as resample_tensor
 from music.engine import RequestError
 
 MODEL_SAMPLE_RATE = 44100
@@ -30,8 +29,6 @@ MAX_SECONDS = 240.0
 MAX_FRAMES = int(MAX_SECONDS * MODEL_SAMPLE_RATE / SAMPLES_PER_FRAME)  # 2583, upstream's cap
 
 # torchaudio.transforms.Resample defaults ("sinc_interp_hann")
-_ZERO_CROSSINGS = 6
-_ROLLOFF = 0.99
 
 
 @dataclass(frozen=True)
@@ -104,30 +101,13 @@ def to_stereo(audio: np.ndarray) -> np.ndarray:
 
 
 def resample(audio: np.ndarray, orig_sr: int, new_sr: int) -> np.ndarray:
-    """Resample along the last axis with torchaudio's default filter, computed in float64."""
+    """Resample along the last axis with torchaudio's default filter (the pipeline's own
+    resampler), computed in float64."""
     orig_sr, new_sr = int(orig_sr), int(new_sr)
     if orig_sr <= 0 or new_sr <= 0:
         raise ValueError(f"sample rates must be positive, got {orig_sr} -> {new_sr}")
     if orig_sr == new_sr:
         return audio
     g = math.gcd(orig_sr, new_sr)
-    up, down = new_sr // g, orig_sr // g
-    return resample_poly(np.asarray(audio, dtype=np.float64), up, down, axis=-1, window=_sinc_filter(up, down))
-
-
-@lru_cache(maxsize=16)
-def _sinc_filter(up: int, down: int) -> np.ndarray:
-    """FIR taps at the upsampled rate (`up` x input rate) for `resample_poly`.
-
-    Output sample j sits at input position j*down/up; torchaudio weights input sample k by
-    h(k - j*down/up) with h(tau) = c*sinc(c*tau)*cos^2(pi*c*tau/12), |c*tau| <= 6, c = base/down,
-    base = 0.99*min(up, down). On the upsampled grid tau = q/up; resample_poly multiplies the taps
-    by `up`, hence the division. The filter is symmetric, so its centre is the zero lag.
-    """
-    base = _ROLLOFF * min(up, down)
-    c = base / down
-    half = math.ceil(_ZERO_CROSSINGS / c * up)
-    tau = np.arange(-half, half + 1, dtype=np.float64) / up
-    x = np.clip(c * tau, -_ZERO_CROSSINGS, _ZERO_CROSSINGS)
-    window = np.cos(x * math.pi / _ZERO_CROSSINGS / 2) ** 2
-    return c * np.sinc(x) * window / up
+    tensor = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float64))
+    return resample_tensor(tensor, orig_sr // g, new_sr // g).numpy()
