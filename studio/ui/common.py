@@ -1,0 +1,52 @@
+"""What every page shares: the studio handle (one per database), notices, error display."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import streamlit as st
+
+from music.engine import RequestError
+from studio.errors import StudioError
+from studio.settings import load_settings
+from studio.ui.backend import Studio
+
+
+@st.cache_resource(show_spinner=False)
+def _open_studio(home: str, database_url: str) -> Studio:
+    return Studio.open(load_settings(home=home, database_url=database_url))
+
+
+def studio() -> Studio:
+    """The studio for the current settings. Settings are re-read each run, so a test (or an
+    operator) that points SONGSTUDIO_HOME elsewhere gets that library, not a cached one."""
+    settings = load_settings()
+    return _open_studio(str(settings.home), settings.db_url)
+
+
+@contextlib.contextmanager
+def shown_errors() -> Iterator[None]:
+    """Show errors a person can act on as a red box instead of a traceback."""
+    try:
+        yield
+    except (StudioError, RequestError, ValueError) as exc:
+        st.error(str(exc), icon="⚠️")
+
+
+def demo_notice(s: Studio) -> None:
+    """Say plainly when no real weights are present, and what the demo models are."""
+    if s.real_weights_present():
+        return
+    st.info(
+        "No real model weights were found, so real songs cannot be made on this machine yet. "
+        "You can try every step with the tiny demo models: they have random weights and their "
+        "output is noise. See Settings for where to put the real weights.",
+        icon="ℹ️",
+    )
+
+
+def query_int(name: str) -> int | None:
+    """An integer query parameter (e.g. ?take=12), or None when missing or not a number."""
+    value = st.query_params.get(name)
+    return int(value) if value is not None and value.isdigit() else None
