@@ -14,7 +14,7 @@ from studio.ui.backend import Studio
 
 
 @st.cache_resource(show_spinner=False)
-def _open_studio(home: str, database_url: str) -> Studio:
+def _open_studio(home: str, database_url: str | None) -> Studio:
     return Studio.open(load_settings(home=home, database_url=database_url))
 
 
@@ -22,7 +22,7 @@ def studio() -> Studio:
     """The studio for the current settings. Settings are re-read each run, so a test (or an
     operator) that points SONGSTUDIO_HOME elsewhere gets that library, not a cached one."""
     settings = load_settings()
-    return _open_studio(str(settings.home), settings.db_url)
+    return _open_studio(str(settings.home), settings.database_url)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ EDITOR_KEY only fixes the order.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
@@ -31,7 +31,11 @@ def lyrics_from_job(result: dict[str, Any]) -> Lyrics:
         return Lyrics.from_dict(result["lyrics"])
     for key in ("lyrics", "text"):
         if isinstance(result.get(key), str) and result[key].strip():
-            return Lyrics.parse(result[key])
+            lyrics = Lyrics.parse(result[key])
+            title = result.get("title")
+            if isinstance(title, str) and title.strip() and not lyrics.title:
+                lyrics = replace(lyrics, title=title.strip())
+            return lyrics
     raise ValueError(f"the lyrics job finished without lyrics (result keys: {', '.join(result) or 'none'})")
 
 
