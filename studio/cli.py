@@ -1,0 +1,448 @@
+"""`songstudio`: the command line. Every error a person can fix is printed as one line
+starting with `error:` and a distinct exit code (see studio/errors.py):
+2 bad input, 3 not found, 4 environment (home, database, queue, disk), 5 job failed/cancelled.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from studio.errors import BadInput, JobFailed, StudioError
+from studio.settings import Settings, load_settings
+
+
+class StudioGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StudioError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+class State:
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self.overrides = overrides
+        self._settings: Settings | None = None
+        self._studio = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(**self.overrides)
+            except Exception as exc:  # pydantic's ValidationError names the bad variable
+                raise BadInput(f"bad settings: {exc}") from None
+        return self._settings
+
+    def studio(self):
+        if self._studio is None:
+            from studio.service import Studio
+
+            self._studio = Studio.open(self.settings)
+        return self._studio
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(cls=StudioGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(path_type=Path), help="data home (default ~/.songstudio; env SONGSTUDIO_HOME)")
+@click.option("--database-url", help="SQLAlchemy URL of the library (env SONGSTUDIO_DATABASE_URL)")
+@click.option("-v", "--verbose", is_flag=True, help="log more")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None, database_url: str | None, verbose: bool) -> None:
+    """Song Studio: lyrics, music takes, a song library and signed mints."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("songstudio").setLevel(logging.DEBUG if verbose else logging.INFO)
+    ctx.obj = State({"home": home, "database_url": database_url})
+
+
+# -- serve / worker --------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--port", type=int, help="UI port (default 8501; env SONGSTUDIO_UI_PORT)")
+@click.option("--device", help="worker device: auto, cpu, cuda, cuda:1 ...")
+@click.option("--no-worker", is_flag=True, help="start only the UI (a worker runs elsewhere)")
+@pass_state
+def serve(state: State, port: int | None, device: str | None, no_worker: bool) -> None:
+    """Start the UI on 127.0.0.1 and a worker process."""
+    from studio.serve import serve_studio
+
+    state.studio()  # migrations and the queue are checked before anything starts
+    sys.exit(serve_studio(state.settings, port=port, device=device, worker=not no_worker))
+
+
+@main.command()
+@click.option("--device", help="auto, cpu, cuda, cuda:1 ... (default: SONGSTUDIO_DEVICE or auto)")
+@click.option("--drain", is_flag=True, help="run the queued jobs, then exit (no waiting for new ones)")
+@pass_state
+def worker(state: State, device: str | None, drain: bool) -> None:
+    """Run the worker: owns the models, runs one job at a time."""
+    from studio.worker import Worker
+
+    studio = state.studio()
+    runner = Worker(settings=state.settings, db=studio.db, queue=studio.queue, device=device)
+    if drain:
+        runner.prepare()
+        while runner.run_next() is not None:
+            pass
+        return
+    runner.run_forever()
+
+
+# -- generate ------------------------------------------------------------------------------
+
+
+def _option_pairs(pairs: tuple[str, ...]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BadInput(f"--option wants KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def _print_progress(view) -> None:
+    job = view.job
+    where = f" #{view.queue_position} in queue" if view.queue_position else ""
+    steps = f" {job.step}/{job.total}" if job.total else ""
+    click.echo(f"job {job.id}: {job.status} {job.stage}{steps}{where}", err=True)
+
+
+@main.command()
+@click.argument("prompt", required=False, default="")
+@click.option("-p", "--prompt", "prompt_opt", help="style prompt / tags (or give it as the argument)")
+@click.option("-l", "--lyrics", default="", help="lyrics text with [verse] [chorus] ... tags")
+@click.option("--lyrics-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="read lyrics from a file")
+@click.option("-d", "--duration", type=float, default=30.0, show_default=True, help="seconds")
+@click.option("-s", "--seed", "seeds", type=int, multiple=True, help="seed; repeat for one per take")
+@click.option("-n", "--takes", type=int, default=1, show_default=True, help="takes to render")
+@click.option("-e", "--engine", help="music engine (default SONGSTUDIO_ENGINE)")
+@click.option("-m", "--model", help="model name in the cache, or a model folder")
+@click.option("--steps", type=int, help="diffusion steps (engine default if omitted)")
+@click.option("--guidance", type=float, help="guidance scale")
+@click.option("--task", default="text2music", show_default=True)
+@click.option("--source", type=click.Path(path_type=Path), help="source audio for retake/repaint/extend/edit")
+@click.option("--title", default="")
+@click.option("--tag", "tags", multiple=True, help="library tag; repeatable")
+@click.option("--parent", type=int, help="parent take id (lineage)")
+@click.option("-o", "--option", "options", multiple=True, help="engine option KEY=VALUE (JSON values allowed)")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="wait and print the files / print the job id")
+@click.option("--timeout", type=float, help="seconds to wait before giving up (the job stays queued)")
+@pass_state
+def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyrics_file: Path | None,
+             duration: float, seeds: tuple[int, ...], takes: int, engine: str | None, model: str | None,
+             steps: int | None, guidance: float | None, task: str, source: Path | None, title: str,
+             tags: tuple[str, ...], parent: int | None, options: tuple[str, ...], wait: bool,
+             timeout: float | None) -> None:
+    """Queue a music job. Prints the master files (--wait) or the job id (--no-wait)."""
+    if prompt_opt and prompt:
+        raise BadInput("give the prompt once: as the argument or with --prompt")
+    if lyrics_file is not None:
+        if lyrics:
+            raise BadInput("give lyrics or --lyrics-file, not both")
+        try:
+            lyrics = lyrics_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(f"{lyrics_file} is not UTF-8 text") from None
+    studio = state.studio()
+    request: dict[str, Any] = {
+        "task": task,
+        "prompt": prompt_opt or prompt,
+        "lyrics": lyrics,
+        "duration": duration,
+        "batch_size": takes,
+        "seeds": list(seeds) or None,
+        "steps": steps,
+        "guidance_scale": guidance,
+        "options": _option_pairs(options),
+    }
+    if source is not None:
+        request["source_audio"] = str(source)
+    job = studio.submit_music(engine=engine, model=model, title=title, tags=list(tags), parent_take_id=parent,
+                              **request)
+    if not wait:
+        click.echo(job.id)
+        return
+    job = studio.wait(job.id, timeout=timeout, on_change=_print_progress)
+    _exit_unless_done(job)
+    for path in studio.output_paths(job):
+        click.echo(str(path))
+
+
+def _exit_unless_done(job) -> None:
+    if job.status == "done":
+        return
+    reason = f": {job.error}" if job.error else ""
+    raise JobFailed(f"job {job.id} {job.status}{reason}. Retry with `songstudio jobs retry {job.id}`")
+
+
+# -- jobs ----------------------------------------------------------------------------------
+
+
+@main.group(cls=StudioGroup)
+def jobs() -> None:
+    """List, inspect, cancel and retry jobs."""
+
+
+@jobs.command("list")
+@click.option("--status", type=click.Choice(["queued", "running", "done", "failed", "cancelled"]))
+@click.option("--limit", type=int, default=30, show_default=True)
+@pass_state
+def jobs_list(state: State, status: str | None, limit: int) -> None:
+    studio = state.studio()
+    for job in studio.jobs.list(status=status, limit=limit):
+        steps = f" {job.step}/{job.total}" if job.total and job.status == "running" else ""
+        click.echo(f"{job.id}  {job.kind:6}  {job.status:9}  {job.stage}{steps}  {_when(job.created_at)}")
+
+
+@jobs.command("show")
+@click.argument("job_id")
+@pass_state
+def jobs_show(state: State, job_id: str) -> None:
+    view = state.studio().view(job_id)
+    job = view.job
+    data = job.model_dump(mode="json")
+    data["spec"] = json.loads(job.spec)
+    data["result"] = json.loads(job.result) if job.result else None
+    data["queue_position"] = view.queue_position
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@jobs.command("cancel")
+@click.argument("job_id")
+@pass_state
+def jobs_cancel(state: State, job_id: str) -> None:
+    job = state.studio().jobs.cancel(job_id)
+    if job.status == "cancelled":
+        click.echo(f"job {job.id} cancelled")
+    else:
+        click.echo(f"job {job.id} is running; it stops at its next step")
+
+
+@jobs.command("retry")
+@click.argument("job_id")
+@click.option("--wait/--no-wait", default=False, show_default=True)
+@pass_state
+def jobs_retry(state: State, job_id: str, wait: bool) -> None:
+    studio = state.studio()
+    job = studio.jobs.retry(job_id)
+    studio.queue.notify()
+    click.echo(f"job {job.id} queued again")
+    if wait:
+        job = studio.wait(job.id, on_change=_print_progress)
+        _exit_unless_done(job)
+        for path in studio.output_paths(job):
+            click.echo(str(path))
+
+
+# -- library -------------------------------------------------------------------------------
+
+
+def _library_filters(fn):
+    for decorator in reversed(
+        [
+            click.option("--engine"),
+            click.option("--favourite/--not-favourite", default=None),
+            click.option("--since", type=click.DateTime(), help="created at or after (UTC)"),
+            click.option("--until", type=click.DateTime(), help="created before (UTC)"),
+            click.option("--min-duration", type=float),
+            click.option("--max-duration", type=float),
+            click.option("--trash", type=click.Choice(["exclude", "only", "include"]), default="exclude"),
+            click.option("--sort", default="newest", show_default=True,
+                         help="newest, oldest, title, duration, rating (relevance when searching)"),
+            click.option("--limit", type=int, default=30, show_default=True),
+            click.option("--offset", type=int, default=0),
+            click.option("--json", "as_json", is_flag=True, help="one JSON object per take"),
+        ]
+    ):
+        fn = decorator(fn)
+    return fn
+
+
+def _run_search(state: State, text: str | None, **filters: Any) -> None:
+    from datetime import timezone
+
+    as_json = filters.pop("as_json")
+    for key in ("since", "until"):
+        if filters[key] is not None:
+            filters[key] = filters[key].replace(tzinfo=timezone.utc)
+    page = state.studio().library.search(
+        text,
+        engine=filters["engine"],
+        favourite=filters["favourite"],
+        created_from=filters["since"],
+        created_to=filters["until"],
+        min_duration=filters["min_duration"],
+        max_duration=filters["max_duration"],
+        trash=filters["trash"],
+        sort=filters["sort"],
+        limit=filters["limit"],
+        offset=filters["offset"],
+    )
+    for take in page.items:
+        if as_json:
+            click.echo(json.dumps(take.model_dump(mode="json"), ensure_ascii=False))
+        else:
+            star = "*" if take.favourite else " "
+            click.echo(f"{take.id:>6} {star} {take.duration:6.1f}s  {take.engine:12}  {take.title}")
+    click.echo(f"{len(page.items)} of {page.total} takes (offset {page.offset})", err=True)
+
+
+@main.group(cls=StudioGroup)
+def library() -> None:
+    """Browse, search, curate and export the song library."""
+
+
+@library.command("list")
+@_library_filters
+@pass_state
+def library_list(state: State, **filters: Any) -> None:
+    _run_search(state, None, **filters)
+
+
+@library.command("search")
+@click.argument("text")
+@_library_filters
+@pass_state
+def library_search(state: State, text: str, **filters: Any) -> None:
+    """Find takes whose title, prompt, lyrics or tags contain every word (prefixes match)."""
+    _run_search(state, text, **filters)
+
+
+@library.command("show")
+@click.argument("take_id", type=int)
+@pass_state
+def library_show(state: State, take_id: int) -> None:
+    studio = state.studio()
+    take = studio.library.get(take_id)
+    data = take.model_dump(mode="json")
+    data["parameters"] = json.loads(take.parameters)
+    data["files"] = {w: str(studio.library.path(take, w)) for w in ("master", "mp3", "preview", "waveform", "params")}
+    data["children"] = [child.id for child in studio.library.children(take_id)]
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@library.command("set")
+@click.argument("take_id", type=int)
+@click.option("--title")
+@click.option("--favourite/--not-favourite", default=None)
+@click.option("--rating", type=int, help="0 (none) to 5")
+@click.option("--tag", "tags", multiple=True, help="replace the tags; repeatable")
+@click.option("--trash/--restore", default=None, help="move to or out of the trash")
+@pass_state
+def library_set(state: State, take_id: int, title: str | None, favourite: bool | None, rating: int | None,
+                tags: tuple[str, ...], trash: bool | None) -> None:
+    """Curate a take (the audio files never change)."""
+    lib = state.studio().library
+    lib.update(take_id, title=title, favourite=favourite, rating=rating, tags=list(tags) if tags else None)
+    if trash is True:
+        lib.trash(take_id)
+    elif trash is False:
+        lib.restore(take_id)
+    click.echo(f"take {take_id} updated")
+
+
+@library.command("export")
+@click.argument("take_id", type=int)
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "formats", multiple=True, type=click.Choice(["master", "mp3", "preview", "waveform", "params"]),
+              help="files to copy (default master, mp3, params)")
+@pass_state
+def library_export(state: State, take_id: int, dest: Path, formats: tuple[str, ...]) -> None:
+    for path in state.studio().library.export(take_id, dest, formats=formats or ("master", "mp3", "params")):
+        click.echo(str(path))
+
+
+# -- models --------------------------------------------------------------------------------
+
+
+@main.group(cls=StudioGroup)
+def models() -> None:
+    """The model cache: what is known, present, and how to get it."""
+
+
+@models.command("list")
+@pass_state
+def models_list(state: State) -> None:
+    from studio.model_store import list_models
+
+    for status in list_models(state.settings):
+        mark = "present" if status.present else "missing"
+        click.echo(f"{status.info.name:22} {status.info.kind:6} {mark:8} {status.info.repo_id}  ({status.folder})")
+
+
+@models.command("download")
+@click.argument("name")
+@click.option("--revision", help="hub revision (commit, tag or branch)")
+@pass_state
+def models_download(state: State, name: str, revision: str | None) -> None:
+    from studio.model_store import download_model
+
+    click.echo(str(download_model(state.settings, name=name, revision=revision)))
+
+
+@models.command("import")
+@click.argument("name")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--link", is_flag=True, help="symlink instead of copying")
+@pass_state
+def models_import(state: State, name: str, folder: Path, link: bool) -> None:
+    from studio.model_store import import_model
+
+    click.echo(str(import_model(state.settings, name=name, source=folder, link=link)))
+
+
+# -- doctor --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def doctor(state: State, as_json: bool) -> None:
+    """Report device, versions, weights present, and whether the DB and queue work."""
+    from studio.doctor import run_checks
+
+    report = run_checks(state.settings)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for check in report.checks:
+            click.echo(f"[{check.level:4}] {check.name:16} {check.detail}")
+    if report.failed:
+        sys.exit(4)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _attach_plugins() -> None:
+    """Commands of other packages: `provenance/cli.py` may define `register(group)`."""
+    try:
+        module = importlib.import_module("provenance.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("provenance.cli", "provenance"):
+            raise
+        return
+    module.register(main)
+
+
+_attach_plugins()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The studio as the CLI and the UI see it: open the library, submit jobs, follow them.
+
+Submitting checks the spec, stores the job row, then sends a wake-up. If the broker is down
+the row is already saved, so the job runs once a worker starts (it re-sends wake-ups).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.db import Database
+from studio.errors import BadInput, EnvironmentProblem
+from studio.jobs import FINISHED, JobStore
+from studio.library import Library
+from studio.model_store import resolve_model_dir
+from studio.queue import JobQueue
+from studio.settings import Settings
+from studio.specs import JobSpec, LyricsJobSpec, MusicJobSpec, check_music_spec, parse_spec
+from studio.tables import Job
+
+
+@dataclass
+class JobView:
+    """A job plus what the UI shows with it."""
+
+    job: Job
+    queue_position: int | None
+
+    @property
+    def progress(self) -> float:
+        return self.job.step / self.job.total if self.job.total else 0.0
+
+
+class Studio:
+    def __init__(self, settings: Settings, db: Database, queue: JobQueue) -> None:
+        self.settings = settings
+        self.db = db
+        self.queue = queue
+        self.jobs = JobStore(db)
+        self.library = Library(db, settings.library_dir)
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Studio":
+        db = Database.open(settings)
+        return cls(settings, db, JobQueue(settings))
+
+    def engine_names(self) -> list[str]:
+        from music.registry import engines
+
+        return sorted(set(engines.names()) | set(self.settings.extra_engines))
+
+    def submit(self, data: dict[str, Any] | JobSpec) -> Job:
+        spec = parse_spec(data) if isinstance(data, dict) else data
+        if isinstance(spec, MusicJobSpec):
+            self._check_music(spec)
+        elif isinstance(spec, LyricsJobSpec):
+            self._check_lyrics(spec)
+        job = self.jobs.insert(spec)
+        self.queue.notify()
+        return job
+
+    def submit_music(self, *, engine: str | None = None, model: str | None = None, title: str = "",
+                     tags: list[str] | None = None, parent_take_id: int | None = None, **request: Any) -> Job:
+        return self.submit(
+            MusicJobSpec(engine=engine or self.settings.engine, model=model, request=request, title=title,
+                         tags=tags or [], parent_take_id=parent_take_id)
+        )
+
+    def submit_lyrics(self, *, theme: str, backend: str | None = None, **fields: Any) -> Job:
+        return self.submit(LyricsJobSpec(backend=backend or self.settings.lyrics_backend, theme=theme, **fields))
+
+    def view(self, job_id: str) -> JobView:
+        job = self.jobs.get(job_id)
+        return JobView(job=job, queue_position=self.jobs.queue_position(job))
+
+    def wait(self, job_id: str, *, timeout: float | None = None, poll_s: float = 0.25, on_change=None) -> Job:
+        """Block until the job is done, failed or cancelled."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        seen = None
+        while True:
+            view = self.view(job_id)
+            state = (view.job.status, view.job.stage, view.job.step, view.queue_position)
+            if on_change is not None and state != seen:
+                on_change(view)
+            seen = state
+            if view.job.status in FINISHED:
+                return view.job
+            if deadline is not None and time.monotonic() > deadline:
+                raise EnvironmentProblem(
+                    f"job {job_id} is still {view.job.status} after {timeout:g} s; is a worker running? "
+                    "(`songstudio worker`); the job stays queued"
+                )
+            time.sleep(poll_s)
+
+    def output_paths(self, job: Job) -> list[Path]:
+        return [self.settings.library_dir / take.master_file for take in self.library.takes_of_job(job.id)]
+
+    def _check_music(self, spec: MusicJobSpec) -> None:
+        from studio.worker import register_extra_engines
+
+        register_extra_engines(self.settings)
+        check_music_spec(spec, engine_names=self.engine_names())
+        resolve_model_dir(self.settings, engine=spec.engine, model=spec.model)
+        if spec.parent_take_id is not None:
+            self.library.get(spec.parent_take_id)
+
+    def _check_lyrics(self, spec: LyricsJobSpec) -> None:
+        from lyrics.registry import backends
+
+        if spec.backend not in backends.names():
+            raise BadInput(f"unknown lyrics backend {spec.backend!r}; known: {', '.join(backends.names())}")
+        if not spec.theme.strip():
+            raise BadInput("give a theme for the lyrics")

@@ -1,0 +1,109 @@
+"""The library's tables: takes (the songs), jobs (the queue's truth) and mints.
+
+Timestamps are timezone-aware UTC. SQLite hands them back naive, so `utc()` normalises on read.
+The schema itself is created by the Alembic migrations in `studio/migrations`, not by
+`SQLModel.metadata.create_all`; the two are checked against each other in the tests.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+JOB_KINDS = ("music", "lyrics")
+MINT_STATUSES = ("pending", "minted", "failed")
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class Take(SQLModel, table=True):
+    __tablename__ = "take"
+    __table_args__ = (UniqueConstraint("job_id", "take_index", name="uq_take_job_index"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    job_id: str = Field(index=True)
+    take_index: int = 0
+    title: str = ""
+    prompt: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    lyrics: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    tags: str = ""  # comma-separated, searched with the text
+    task: str = "text2music"
+    engine: str = Field(index=True)
+    model_id: str = ""
+    revision: Optional[str] = None
+    parameters: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))  # JSON
+    seed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    duration: float = Field(index=True)
+    sample_rate: int
+    channels: int
+    folder: str  # relative to the media dir, holds the files below
+    master_file: str
+    mp3_file: str
+    preview_file: str
+    waveform_file: str
+    params_file: str
+    audio_sha256: str
+    parent_take_id: Optional[int] = Field(default=None, foreign_key="take.id", index=True)
+    favourite: bool = Field(default=False, index=True)
+    rating: int = 0  # 0 = unrated, 1..5
+    trashed_at: Optional[datetime] = Field(default=None, sa_column=_ts(index=True))
+    created_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False, index=True))
+
+
+class Job(SQLModel, table=True):
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_status_queued_at", "status", "queued_at"),)
+
+    id: str = Field(primary_key=True)
+    kind: str
+    spec: str = Field(sa_column=Column(Text, nullable=False))  # JSON, exactly as submitted
+    status: str = Field(default="queued")
+    stage: str = "queued"
+    step: int = 0
+    total: int = 0
+    error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    result: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    attempts: int = 0
+    cancel_requested: bool = False
+    worker: Optional[str] = None  # "host:pid:token" of the claiming worker
+    device: Optional[str] = None
+    heartbeat_at: Optional[datetime] = Field(default=None, sa_column=_ts())
+    created_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False, index=True))
+    queued_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False))
+    started_at: Optional[datetime] = Field(default=None, sa_column=_ts())
+    finished_at: Optional[datetime] = Field(default=None, sa_column=_ts())
+
+
+class Mint(SQLModel, table=True):
+    __tablename__ = "mint"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    take_id: int = Field(foreign_key="take.id", index=True)
+    wallet: str
+    nonce: str  # uint256 as decimal text
+    deadline: int = Field(sa_column=Column(BigInteger, nullable=False))
+    signature: str
+    chain_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    contract: str
+    tx_hash: Optional[str] = None
+    token_id: Optional[str] = None  # uint256 as decimal text
+    status: str = Field(default="pending", index=True)
+    reason: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False))

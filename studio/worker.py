@@ -1,0 +1,223 @@
+"""The worker process: owns the models, runs one job at a time on its device.
+
+Start-up: register plug-in engines, re-queue jobs whose worker died, make sure every queued
+job has a wake-up waiting, then run Huey's consumer (one worker thread). A maintenance thread
+sends heartbeats for the running job (model loading can take minutes without a progress step)
+and, every half lease, re-queues jobs of workers that went silent on other machines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+from music.engine import Cancelled, MusicEngine, RequestError
+from studio.db import Database
+from studio.errors import StudioError
+from studio.jobs import JobStore, LostClaim, new_worker_id
+from studio.model_store import resolve_model_dir
+from studio.queue import JobQueue
+from studio.settings import Settings
+from studio.specs import LyricsJobSpec, MusicJobSpec, parse_spec
+from studio.tables import Job
+
+log = logging.getLogger("songstudio.worker")
+
+PROGRESS_MIN_INTERVAL_S = 0.1  # progress writes closer together than this are merged
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch  # only when asked to choose: plain "cpu" never imports torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def register_extra_engines(settings: Settings) -> None:
+    from music.registry import engines
+
+    for name, target in settings.extra_engines.items():
+        engines.register(name, target)
+
+
+class Worker:
+    def __init__(self, *, settings: Settings, db: Database, queue: JobQueue, device: str | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self.queue = queue
+        self.jobs = JobStore(db)
+        self.id = new_worker_id()
+        self.device = resolve_device(device or settings.device)
+        self._engine: MusicEngine | None = None
+        self._engine_key: tuple[str, str | None] | None = None
+        self._current: str | None = None
+        self._stop = threading.Event()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        register_extra_engines(self.settings)
+        self._recover()
+
+    def run_forever(self) -> None:
+        self.prepare()
+        self.queue.handler = self.run_next
+        consumer = self.queue.consumer()
+        maintenance = threading.Thread(target=self._maintain, name="songstudio-maintenance", daemon=True)
+        maintenance.start()
+        log.info("worker %s on %s, queue %s, library %s", self.id, self.device, self.queue.display, self.db.display_url)
+        try:
+            consumer.run()
+        finally:
+            self._stop.set()
+            current = self._current
+            if current is not None and self.jobs.release(current, worker=self.id):
+                log.warning("job %s handed back to the queue at shutdown", current)
+
+    def _recover(self) -> None:
+        recovery = self.jobs.recover(
+            lease_s=self.settings.job_lease_s, max_attempts=self.settings.max_attempts, exclude_worker=self.id
+        )
+        for job_id in recovery.requeued:
+            log.warning("job %s was running on a worker that is gone: re-queued", job_id)
+        for job_id in recovery.failed:
+            log.error("job %s failed: its worker died %d times", job_id, self.settings.max_attempts)
+        self.queue.top_up(self.jobs.count("queued"))
+
+    def _maintain(self) -> None:
+        tick = max(0.2, min(2.0, self.settings.job_lease_s / 4))
+        last_recover = time.monotonic()
+        while not self._stop.wait(tick):
+            try:
+                current = self._current
+                if current is not None:
+                    self.jobs.heartbeat(current, worker=self.id)
+                if time.monotonic() - last_recover >= self.settings.job_lease_s / 2:
+                    last_recover = time.monotonic()
+                    self._recover()
+            except Exception:  # keep the thread alive through a DB or broker outage
+                log.exception("maintenance step failed; retrying in %.1f s", tick)
+
+    # -- running jobs -----------------------------------------------------------------------
+
+    def run_next(self) -> Job | None:
+        """Claim the oldest queued job and run it to an end state. None when nothing waits."""
+        job = self.jobs.claim_next(worker=self.id, device=self.device)
+        if job is None:
+            return None
+        self._current = job.id
+        try:
+            self._execute(job)
+        finally:
+            self._current = None
+        return self.jobs.get(job.id)
+
+    def _execute(self, job: Job) -> None:
+        log.info("job %s (%s) attempt %d started", job.id, job.kind, job.attempts)
+        try:
+            spec = parse_spec(json.loads(job.spec))
+            if isinstance(spec, MusicJobSpec):
+                self._run_music(job, spec)
+            else:
+                self._run_lyrics(job, spec)
+            log.info("job %s done", job.id)
+        except Cancelled:
+            self.jobs.mark_cancelled(job.id, worker=self.id)
+            log.info("job %s cancelled", job.id)
+        except LostClaim:
+            log.warning("job %s was taken from this worker (stale heartbeat); its output is discarded", job.id)
+        except (StudioError, RequestError) as exc:
+            self._fail(job, str(exc))
+        except ImportError as exc:
+            self._fail(job, f"a library this job needs is missing: {exc}; install the matching extra")
+        except Exception as exc:
+            log.exception("job %s failed", job.id)
+            self._fail(job, f"{type(exc).__name__}: {exc}")
+
+    def _fail(self, job: Job, message: str) -> None:
+        log.error("job %s failed: %s", job.id, message)
+        self.jobs.fail(job.id, worker=self.id, error=message)
+
+    def _progress(self, job: Job):
+        last = {"stage": None, "at": 0.0}
+
+        def report(stage: str, step: int, total: int) -> None:
+            now = time.monotonic()
+            if stage == last["stage"] and now - last["at"] < PROGRESS_MIN_INTERVAL_S and step < total:
+                return
+            last.update(stage=stage, at=now)
+            if self.jobs.report(job.id, worker=self.id, stage=stage, step=step, total=total):
+                raise Cancelled(f"job {job.id} cancelled")
+
+        return report
+
+    def _run_music(self, job: Job, spec: MusicJobSpec) -> None:
+        from studio.take_store import store_result
+
+        progress = self._progress(job)
+        request = spec.music_request()
+        progress("load", 0, 1)
+        engine = self._load_engine(spec)
+        engine.validate(request)
+        result = engine.generate(request, progress)
+        store_result(
+            db=self.db,
+            jobs=self.jobs,
+            media=self.settings.library_dir,
+            job=job,
+            spec=spec,
+            result=result,
+            worker=self.id,
+            progress=progress,
+        )
+
+    def _load_engine(self, spec: MusicJobSpec) -> MusicEngine:
+        from music.registry import engines
+
+        model_dir = resolve_model_dir(self.settings, engine=spec.engine, model=spec.model)
+        key = (spec.engine, str(model_dir) if model_dir else None)
+        if self._engine_key != key:
+            self._engine = None  # one model family in memory at a time: free the old one first
+            kwargs: dict[str, Any] = {"device": self.device, "cache_dir": str(self.settings.model_cache)}
+            if model_dir is not None:
+                kwargs["model_dir"] = str(model_dir)
+            if self.settings.dtype:
+                kwargs["dtype"] = self.settings.dtype
+            kwargs.update(self.settings.engine_options.get(spec.engine, {}))
+            self._engine = engines.create(spec.engine, **kwargs)
+            self._engine_key = key
+        assert self._engine is not None
+        return self._engine
+
+    def _run_lyrics(self, job: Job, spec: LyricsJobSpec) -> None:
+        from lyrics.registry import backends
+        from lyrics.writer import LyricsWriter  # built by the lyrics stage; imported only when needed
+
+        progress = self._progress(job)
+        progress("lyrics", 0, 1)
+        options = {**self.settings.lyrics_options.get(spec.backend, {}), **spec.backend_options}
+        try:
+            backend = backends.create(spec.backend, **options)
+        except ValueError as exc:
+            raise RequestError(str(exc)) from None
+        lyrics = LyricsWriter(backend).draft(
+            theme=spec.theme,
+            genre=spec.genre,
+            mood=spec.mood,
+            language=spec.language,
+            structure=spec.structure,
+            length=spec.length,
+        )
+        progress("lyrics", 1, 1)
+        result = {"title": getattr(lyrics, "title", ""), "lyrics": lyrics.render()}
+        with self.db.write() as session:
+            if not self.jobs.finish(session, job.id, worker=self.id, result=result):
+                raise LostClaim(job.id)

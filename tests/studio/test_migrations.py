@@ -1,0 +1,62 @@
+"""Migrations bring an empty database to the schema the code expects, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from studio.db import Database
+from studio.tables import SQLModel
+
+SEARCH_OBJECTS = {"take_fts", "take_fts_data", "take_fts_idx", "take_fts_docsize", "take_fts_config", "ix_take_search"}
+
+
+def _schema_drift(db: Database) -> list:
+    def include(obj, name, type_, reflected, compare_to):
+        if name in SEARCH_OBJECTS or (type_ == "column" and name == "search"):
+            return False  # full-text objects live only in the migration (dialect-specific)
+        return True
+
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": include, "compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+
+def test_sqlite_upgrade_from_empty_matches_models(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'lib.db'}")
+    assert db.current_revision() is None
+    db.migrate()
+    assert db.current_revision() == "0001"
+    names = set(sa.inspect(db.engine).get_table_names())
+    assert {"take", "job", "mint", "take_fts", "alembic_version"} <= names
+    assert _schema_drift(db) == []
+    db.migrate()  # a second start is a no-op
+    assert db.current_revision() == "0001"
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+        triggers = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    assert triggers == {"take_fts_ai", "take_fts_ad", "take_fts_au"}
+
+
+def test_studio_open_migrates_the_home_database(settings):
+    from studio.service import Studio
+
+    studio = Studio.open(settings)
+    assert (settings.home / "library.db").is_file()
+    assert studio.db.current_revision() == "0001"
+
+
+@pytest.mark.network
+def test_postgres_upgrade_from_empty_matches_models(pg_url):
+    db = Database(pg_url)
+    assert db.current_revision() is None
+    db.migrate()
+    db.migrate()
+    assert db.current_revision() == "0001"
+    assert _schema_drift(db) == []
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("take")}
+    assert "search" in columns
+    db.dispose()
