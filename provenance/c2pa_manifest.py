@@ -1,0 +1,209 @@
+"""C2PA manifests for audio files (c2pa-python): sign with a configurable certificate, read back
+the validation state.
+
+With no certificate configured, a local development CA and signing certificate are generated
+(cryptography) and reused. Files signed that way validate as "untrusted" everywhere, and as
+"trusted" only where the development CA is given as a trust anchor.
+The C2PA key (P-256) is unrelated to the Ethereum signer key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import c2pa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from provenance.errors import InvalidInput, ManifestError
+from provenance.tags import ProvenanceTags, audio_format
+
+MIME_TYPES = {"flac": "audio/flac", "wav": "audio/wav", "mp3": "audio/mpeg"}
+ASSERTION_LABEL = "org.songstudio.provenance"
+TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+ALGORITHMS = {"es256": c2pa.C2paSigningAlg.ES256, "es384": c2pa.C2paSigningAlg.ES384,
+              "es512": c2pa.C2paSigningAlg.ES512, "ps256": c2pa.C2paSigningAlg.PS256,
+              "ed25519": c2pa.C2paSigningAlg.ED25519}
+STATES = ("trusted", "untrusted", "invalid", "absent")
+
+
+@dataclass(frozen=True)
+class C2PACredentials:
+    cert_chain_pem: bytes  # signing certificate first, then intermediates
+    private_key_pem: bytes = field(repr=False)
+    alg: str = "es256"
+    tsa_url: str | None = None  # a timestamp authority needs the network; None signs without one
+    trust_anchor_pem: bytes | None = None  # the CA to trust when verifying our own files (dev CA)
+
+
+@dataclass(frozen=True)
+class ManifestReport:
+    state: str  # trusted | untrusted | invalid | absent
+    codes: tuple[str, ...] = ()  # failure / untrusted codes from the validator
+    provenance: dict | None = None  # our org.songstudio.provenance assertion
+    signer_subject: str | None = None
+
+
+def load_credentials(*, cert_chain: str | Path, private_key: str | Path, alg: str = "es256",
+                     tsa_url: str | None = None) -> C2PACredentials:
+    if alg not in ALGORITHMS:
+        raise InvalidInput(f"C2PA signing algorithm must be one of {', '.join(ALGORITHMS)}, got {alg!r}")
+    try:
+        chain, key = Path(cert_chain).read_bytes(), Path(private_key).read_bytes()
+    except OSError as exc:
+        raise ManifestError(f"cannot read the C2PA certificate or key: {exc.strerror}: {exc.filename}") from None
+    try:
+        x509.load_pem_x509_certificates(chain)
+        serialization.load_pem_private_key(key, password=None)
+    except ValueError:
+        raise ManifestError(f"{cert_chain} must hold PEM certificates and {private_key} an unencrypted PEM "
+                            "private key") from None
+    return C2PACredentials(cert_chain_pem=chain, private_key_pem=key, alg=alg, tsa_url=tsa_url)
+
+
+def dev_credentials(directory: str | Path) -> C2PACredentials:
+    """The local development CA + signing certificate in `directory`, created on first use."""
+    directory = Path(directory)
+    ca_path, chain_path, key_path = directory / "dev-ca.pem", directory / "dev-signer-chain.pem", directory / "dev-signer-key.pem"
+    if not (ca_path.exists() and chain_path.exists() and key_path.exists()):
+        _write_dev_ca(ca_path, chain_path, key_path)
+    creds = load_credentials(cert_chain=chain_path, private_key=key_path)
+    return C2PACredentials(cert_chain_pem=creds.cert_chain_pem, private_key_pem=creds.private_key_pem,
+                           trust_anchor_pem=ca_path.read_bytes())
+
+
+def sign_file(path: str | Path, *, credentials: C2PACredentials, tags: ProvenanceTags, title: str) -> None:
+    """Embeds a signed manifest (c2pa.created by trained algorithmic media + our provenance
+    assertion). The signed copy replaces the file only when complete."""
+    path = Path(path)
+    mime = MIME_TYPES[audio_format(path)]
+    if not path.is_file():
+        raise InvalidInput(f"audio file not found: {path}")
+    if has_manifest(path):
+        raise ManifestError(f"{path} already carries a C2PA manifest; sign the untouched master once")
+    manifest = {
+        "claim_generator_info": [{"name": "Song Studio", "version": "0.1"}],
+        "title": title,
+        "format": mime,
+        "assertions": [
+            {"label": "c2pa.actions", "data": {"actions": [{
+                "action": "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+                "softwareAgent": {"name": "Song Studio"}}]}},
+            {"label": ASSERTION_LABEL, "data": tags.as_text()},
+        ],
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w+b") as dst, path.open("rb") as src:
+            try:
+                signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
+                    ALGORITHMS[credentials.alg], credentials.cert_chain_pem, credentials.private_key_pem,
+                    credentials.tsa_url.encode() if credentials.tsa_url else None))
+                with signer, c2pa.Builder(manifest) as builder:
+                    builder.sign(signer, mime, src, dst)
+            except c2pa.C2paError as exc:
+                raise ManifestError(f"C2PA signing of {path} failed: {exc}") from None
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def has_manifest(path: str | Path) -> bool:
+    return read_manifest(path).state != "absent"
+
+
+def read_manifest(path: str | Path, *, trust_anchors_pem: bytes | None = None) -> ManifestReport:
+    """Validates the embedded manifest. trusted: valid and chained to a given trust anchor;
+    untrusted: valid but the signer is not trusted here; invalid: the file or manifest does
+    not match its signature (e.g. a changed byte); absent: no manifest."""
+    path = Path(path)
+    mime = MIME_TYPES[audio_format(path)]
+    settings: dict = {"verify": {"verify_trust": trust_anchors_pem is not None}}
+    if trust_anchors_pem is not None:
+        settings["trust"] = {"trust_anchors": trust_anchors_pem.decode()}
+    data = path.read_bytes()
+    try:
+        with c2pa.Context.from_dict(settings) as context:
+            reader = c2pa.Reader(mime, io.BytesIO(data), None, context)
+            with reader:
+                state = reader.get_validation_state()
+                results = reader.get_validation_results() or {}
+                active = reader.get_active_manifest() or {}
+    except c2pa.C2paError as exc:
+        if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in str(exc) or "ManifestNotFound" in str(exc):
+            return ManifestReport(state="absent")
+        return ManifestReport(state="invalid", codes=(f"unreadable: {exc}",))
+    codes = _failure_codes(results)
+    assertion = next((a.get("data") for a in active.get("assertions", []) if a.get("label") == ASSERTION_LABEL), None)
+    subject = (active.get("signature_info") or {}).get("common_name")
+    if state == "Trusted":
+        mapped = "trusted"
+    elif state == "Valid":
+        mapped = "untrusted"
+    else:
+        mapped = "invalid"
+    return ManifestReport(state=mapped, codes=codes, provenance=assertion, signer_subject=subject)
+
+
+def _failure_codes(results: dict) -> tuple[str, ...]:
+    codes = []
+    for section in (results.get("activeManifest") or {}, *((results.get("ingredientDeltas") or []))):
+        for entry in section.get("failure", []) if isinstance(section, dict) else []:
+            codes.append(entry.get("code", "?"))
+    return tuple(codes)
+
+
+def _write_dev_ca(ca_path: Path, chain_path: Path, key_path: Path) -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Song Studio development CA"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Song Studio (development)")])
+    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+               .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+               .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                            data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                            crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+               .sign(ca_key, hashes.SHA256()))
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Song Studio development signer"),
+                           x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Song Studio (development)")])
+    leaf_cert = (x509.CertificateBuilder().subject_name(leaf_name).issuer_name(ca_name)
+                 .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
+                 .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=825))
+                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                 .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                              data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                              crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
+                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+                 .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    key_pem = leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    ca_path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(key_path, key_pem, mode=0o600)
+    _atomic_write(chain_path, leaf_cert.public_bytes(pem) + ca_cert.public_bytes(pem))
+    _atomic_write(ca_path, ca_cert.public_bytes(pem))  # last: its presence marks a complete set
+
+
+def _atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
