@@ -7,7 +7,7 @@ import streamlit as st
 from studio.ui.backend import Studio, TakeView
 from studio.ui.waveform import waveform_chart
 
-SONG_PAGE = "pages/song.py"
+SONG_PAGE = "views/song.py"
 
 
 def take_label(take: TakeView) -> str:

@@ -33,6 +33,10 @@ class EditingEngine(FakeEngine):
             raise RequestError("repaint needs a region with start < end")
 
     def generate(self, request: MusicRequest, progress: ProgressCallback = no_progress) -> MusicResult:
+        # A per-engine step delay (SONGSTUDIO_ENGINE_OPTIONS) makes progress visible in a browser.
+        if "step_delay" in self.settings and "step_delay" not in request.options:
+            request = MusicRequest.from_dict({**request.to_dict(),
+                                              "options": {**request.options, "step_delay": self.settings["step_delay"]}})
         result = super().generate(request, progress)
         result.parameters = {**result.parameters, "task": request.task, "region": [request.region_start, request.region_end]}
         return result

@@ -11,8 +11,8 @@ import zipfile
 
 import pytest
 
-PAGES = ["pages/write.py", "pages/create.py", "pages/library.py", "pages/song.py", "pages/mint.py",
-         "pages/settings.py"]
+PAGES = ["views/write.py", "views/create.py", "views/library.py", "views/song.py", "views/mint.py",
+         "views/settings.py"]
 
 
 def texts(elements) -> list[str]:
@@ -39,7 +39,7 @@ def test_every_page_renders_and_says_when_weights_are_missing(app, page):
     app.switch_page(page).run()
     no_errors(app)
     assert texts(app.title) == [page.split("/")[1].removesuffix(".py").capitalize()]
-    if page in ("pages/create.py", "pages/write.py", "pages/settings.py"):
+    if page in ("views/create.py", "views/write.py", "views/settings.py"):
         assert any("tiny demo models" in i.value and "noise" in i.value for i in app.info)
 
 
@@ -114,7 +114,7 @@ def test_cancel_a_queued_job(app, service):
 def test_library_search_favourite_rate_trash_restore_export(app, service, make_takes):
     first = make_takes(2, prompt="ocean waves lullaby")
     other = make_takes(1, prompt="desert rock anthem")
-    app.switch_page("pages/library.py").run()
+    app.switch_page("views/library.py").run()
     no_errors(app)
     assert "3 takes" in texts(app.caption)
 
@@ -160,7 +160,7 @@ def test_export_zip_holds_master_mp3_and_parameters(settings, make_takes):
 
 def test_rating_is_stored(app, service, make_takes):
     (take,) = make_takes(1)
-    app.switch_page("pages/library.py").run()
+    app.switch_page("views/library.py").run()
     app.get("feedback")[0]  # the stars widget is there
     from studio.ui.backend import Studio
 
@@ -172,7 +172,7 @@ def test_rating_is_stored(app, service, make_takes):
 
 
 def open_song(app, take_id: int):
-    app.switch_page("pages/song.py")
+    app.switch_page("views/song.py")
     app.query_params["take"] = str(take_id)
     return app.run()
 
@@ -224,7 +224,7 @@ def test_use_these_settings_prefills_create(app, make_takes):
 
 
 def test_song_page_without_a_take_points_to_the_library(app):
-    app.switch_page("pages/song.py").run()
+    app.switch_page("views/song.py").run()
     assert any("Open a take" in i.value for i in app.info)
     app.query_params["take"] = "999"
     app.run()
@@ -232,7 +232,7 @@ def test_song_page_without_a_take_points_to_the_library(app):
 
 
 def test_write_editor_hints_and_send_to_create(app):
-    app.switch_page("pages/write.py").run()
+    app.switch_page("views/write.py").run()
     (lines,) = [t for t in app.text_area if t.key and t.key.startswith("write-lines-")]
     lines.set_value("I walk the line tonight\nunder city light").run()
     hints = [c.value for c in app.code]
@@ -248,7 +248,7 @@ def test_write_editor_hints_and_send_to_create(app):
 def test_write_loads_a_finished_lyrics_job_into_the_editor(app, service):
     from studio.jobs import new_worker_id
 
-    app.switch_page("pages/write.py").run()
+    app.switch_page("views/write.py").run()
     app.text_input[0].set_value("leaving town")
     button(app, "Write lyrics").click().run()
     no_errors(app)
@@ -270,7 +270,7 @@ def test_write_loads_a_finished_lyrics_job_into_the_editor(app, service):
 
 def test_mint_page_explains_a_missing_chain(app, make_takes):
     (take,) = make_takes(1)
-    app.switch_page("pages/mint.py")
+    app.switch_page("views/mint.py")
     app.query_params["take"] = str(take.id)
     app.run()
     no_errors(app)
@@ -280,7 +280,7 @@ def test_mint_page_explains_a_missing_chain(app, make_takes):
 
 
 def test_settings_page_lists_models_and_keystores(app):
-    app.switch_page("pages/settings.py").run()
+    app.switch_page("views/settings.py").run()
     no_errors(app)
     body = " ".join(m.value for m in app.markdown) + " ".join(texts(app.warning))
     assert "ace-step-v1-3.5b" in body and "songstudio models download" in body

@@ -95,4 +95,4 @@ if st.button("Send to Create", type="primary", icon="🎵", disabled=not lyrics.
     st.session_state["create_prefill"] = CreateForm(
         prompt=presets.compose_prompt("", genres=[genre], moods=[mood]), lyrics=lyrics.render(),
         engine=s.default_engine())
-    st.switch_page("pages/create.py")
+    st.switch_page("views/create.py")

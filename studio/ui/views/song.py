@@ -19,7 +19,7 @@ take = s.take(take_id) if take_id is not None else None
 if take is None:
     st.title("Song")
     st.info("Open a take from the Library or the Create page to see it here.", icon="🎧")
-    st.page_link("pages/library.py", label="Go to the Library", icon="📚")
+    st.page_link("views/library.py", label="Go to the Library", icon="📚")
     st.stop()
 
 st.title(take_label(take))
@@ -38,7 +38,7 @@ with c2:
     if st.button("Use these settings", icon="🎛️", help="Open Create with this take's prompt, lyrics and seed"):
         st.session_state["create_prefill"] = form_from_request(s.request_of(take), engine=take.engine,
                                                                         seed=take.seed)
-        st.switch_page("pages/create.py")
+        st.switch_page("views/create.py")
 
 # Lineage: where this take came from and what was made from it.
 parent = s.take(take.parent_take_id) if take.parent_take_id else None
@@ -128,7 +128,7 @@ with st.container(border=True):
     facts = s.provenance(take)
     for label, value in facts.items():
         st.markdown(f"**{label}:** {value}")
-    st.page_link("pages/mint.py", label="Sign and mint this take", icon="🪙", query_params={"take": str(take.id)})
+    st.page_link("views/mint.py", label="Sign and mint this take", icon="🪙", query_params={"take": str(take.id)})
 
 with st.expander("Parameters"):
     st.json(s.parameters(take))
