@@ -15,55 +15,75 @@ s = studio()
 st.title("Create")
 demo_notice(s)
 
-# Values handed over by other pages ("send to Create", "use these settings") prefill the form once.
-prefill: CreateForm = st.session_state.pop("create_prefill", None) or CreateForm(engine=s.default_engine())
+# Widgets are keyed and read their values from session state. Values handed over by other pages
+# ("send to Create", "use these settings") are written into that state once. (Passing them as
+# `value=` instead would make each widget a new one whenever they change, losing what was typed.)
+KEYS = ("auto", *presets.KEYS)
+SIGNATURES = ("auto", *presets.TIME_SIGNATURES)
+
+
+def load_form(form: CreateForm) -> None:
+    v1, v15 = form.v1, form.v15
+    st.session_state.update({
+        "create-prompt": form.prompt, "create-genres": [], "create-moods": [], "create-instruments": [],
+        "create-lyrics": form.lyrics, "create-duration": max(1, min(240, round(form.duration))), "create-instrumental": form.instrumental,
+        "create-engine": form.engine, "create-takes": form.takes, "create-lock": form.lock_seeds,
+        "create-seeds": form.seeds_text, "create-steps": form.steps or 0,
+        "create-guidance": float(form.guidance_scale or 0.0), "create-scheduler": v1.scheduler_type,
+        "create-cfg": v1.cfg_type, "create-omega": float(v1.omega_scale), "create-interval": float(v1.guidance_interval),
+        "create-decay": float(v1.guidance_interval_decay), "create-min-guidance": float(v1.min_guidance_scale),
+        "create-erg-tag": v1.use_erg_tag, "create-erg-lyric": v1.use_erg_lyric,
+        "create-erg-diffusion": v1.use_erg_diffusion, "create-bpm": v15.bpm or 0,
+        "create-key": v15.keyscale if v15.keyscale in KEYS else "auto",
+        "create-signature": v15.timesignature if v15.timesignature in SIGNATURES else "auto",
+    })
+
+
+prefill = st.session_state.pop("create_prefill", None)
+if prefill is not None or "create-prompt" not in st.session_state:
+    load_form(prefill or CreateForm(engine=s.default_engine()))
 engines = s.engine_names()
-if prefill.engine not in engines:
-    engines = [prefill.engine, *engines]
+if st.session_state["create-engine"] not in engines:
+    engines = [st.session_state["create-engine"], *engines]
 
 with st.form("create"):
-    prompt = st.text_area("Style prompt", value=prefill.prompt, placeholder="e.g. dreamy synthwave, female vocal, 90 bpm")
+    prompt = st.text_area("Style prompt", key="create-prompt", placeholder="e.g. dreamy synthwave, female vocal, 90 bpm")
     c1, c2, c3 = st.columns(3)
-    genres = c1.multiselect("Genre", presets.GENRES)
-    moods = c2.multiselect("Mood", presets.MOODS)
-    instruments = c3.multiselect("Instruments", presets.INSTRUMENTS)
-    lyrics = st.text_area("Lyrics", value=prefill.lyrics, height=220,
+    genres = c1.multiselect("Genre", presets.GENRES, key="create-genres")
+    moods = c2.multiselect("Mood", presets.MOODS, key="create-moods")
+    instruments = c3.multiselect("Instruments", presets.INSTRUMENTS, key="create-instruments")
+    lyrics = st.text_area("Lyrics", key="create-lyrics", height=220,
                           help="Sections start with a tag on its own line: " + " ".join(f"[{t}]" for t in presets.SECTION_TAGS))
     c1, c2, c3 = st.columns(3)
-    duration = c1.slider("Duration (seconds)", 5, 240, int(prefill.duration))
-    instrumental = c2.toggle("Instrumental", value=prefill.instrumental)
-    engine = c3.selectbox("Engine", engines, index=engines.index(prefill.engine))
+    duration = c1.slider("Duration (seconds)", 1, 240, key="create-duration")
+    instrumental = c2.toggle("Instrumental", key="create-instrumental")
+    engine = c3.selectbox("Engine", engines, key="create-engine")
     c1, c2, c3 = st.columns(3)
-    takes = c1.number_input("Takes", 1, MAX_TAKES, prefill.takes)
-    lock_seeds = c2.toggle("Lock seeds", value=prefill.lock_seeds, help="Off: new random seeds every time")
-    seeds_text = c3.text_input("Seeds", value=prefill.seeds_text, placeholder="42 or 42, 43")
+    takes = c1.number_input("Takes", 1, MAX_TAKES, key="create-takes")
+    lock_seeds = c2.toggle("Lock seeds", key="create-lock", help="Off: new random seeds every time")
+    seeds_text = c3.text_input("Seeds", key="create-seeds", placeholder="42 or 42, 43")
     with st.expander("Advanced settings"):
         c1, c2 = st.columns(2)
-        steps = c1.number_input("Steps (0 = engine default)", 0, 200, prefill.steps or 0)
-        guidance = c2.number_input("Guidance scale (0 = engine default)", 0.0, 30.0, float(prefill.guidance_scale or 0.0))
+        steps = c1.number_input("Steps (0 = engine default)", 0, 200, key="create-steps")
+        guidance = c2.number_input("Guidance scale (0 = engine default)", 0.0, 30.0, key="create-guidance")
         st.markdown("**ACE-Step v1**")
-        v1 = prefill.v1
         c1, c2, c3 = st.columns(3)
-        scheduler = c1.selectbox("Scheduler", presets.V1_SCHEDULERS, index=presets.V1_SCHEDULERS.index(v1.scheduler_type))
-        cfg_type = c2.selectbox("CFG type", presets.V1_CFG_TYPES, index=presets.V1_CFG_TYPES.index(v1.cfg_type))
-        omega = c3.number_input("Granularity (omega)", -100.0, 100.0, float(v1.omega_scale))
+        scheduler = c1.selectbox("Scheduler", presets.V1_SCHEDULERS, key="create-scheduler")
+        cfg_type = c2.selectbox("CFG type", presets.V1_CFG_TYPES, key="create-cfg")
+        omega = c3.number_input("Granularity (omega)", -100.0, 100.0, key="create-omega")
         c1, c2, c3 = st.columns(3)
-        interval = c1.slider("Guidance interval", 0.0, 1.0, float(v1.guidance_interval))
-        decay = c2.slider("Guidance interval decay", 0.0, 1.0, float(v1.guidance_interval_decay))
-        min_guidance = c3.number_input("Min guidance scale", 0.0, 200.0, float(v1.min_guidance_scale))
+        interval = c1.slider("Guidance interval", 0.0, 1.0, key="create-interval")
+        decay = c2.slider("Guidance interval decay", 0.0, 1.0, key="create-decay")
+        min_guidance = c3.number_input("Min guidance scale", 0.0, 200.0, key="create-min-guidance")
         c1, c2, c3 = st.columns(3)
-        erg_tag = c1.checkbox("ERG for tags", value=v1.use_erg_tag)
-        erg_lyric = c2.checkbox("ERG for lyrics", value=v1.use_erg_lyric)
-        erg_diffusion = c3.checkbox("ERG for diffusion", value=v1.use_erg_diffusion)
+        erg_tag = c1.checkbox("ERG for tags", key="create-erg-tag")
+        erg_lyric = c2.checkbox("ERG for lyrics", key="create-erg-lyric")
+        erg_diffusion = c3.checkbox("ERG for diffusion", key="create-erg-diffusion")
         st.markdown("**ACE-Step 1.5**")
-        v15 = prefill.v15
         c1, c2, c3 = st.columns(3)
-        bpm = c1.number_input("BPM (0 = auto)", 0, 300, v15.bpm or 0)
-        keys = ("auto", *presets.KEYS)
-        key = c2.selectbox("Key", keys, index=keys.index(v15.keyscale) if v15.keyscale in keys else 0)
-        signatures = ("auto", *presets.TIME_SIGNATURES)
-        signature = c3.selectbox("Time signature", signatures,
-                                 index=signatures.index(v15.timesignature) if v15.timesignature in signatures else 0)
+        bpm = c1.number_input("BPM (0 = auto)", 0, 300, key="create-bpm")
+        key = c2.selectbox("Key", KEYS, key="create-key")
+        signature = c3.selectbox("Time signature", SIGNATURES, key="create-signature")
     submitted = st.form_submit_button("Generate", type="primary", icon="🎵")
 
 if submitted:
