@@ -47,7 +47,8 @@ def waveform_chart(env: Envelope, *, region: tuple[float, float] | None = None, 
         alt.Chart(frame)
         .mark_area(color="#6c5ce7", opacity=0.85)
         .encode(
-            x=alt.X("t:Q", title=None, scale=alt.Scale(domain=[0, env.duration]), axis=alt.Axis(format=".0f")),
+            x=alt.X("t:Q", title=None, scale=alt.Scale(domain=[0, env.duration]),
+                    axis=alt.Axis(format="~s", tickMinStep=1, title="seconds")),
             y=alt.Y("lo:Q", title=None, scale=alt.Scale(domain=[-1, 1]), axis=None),
             y2="hi:Q",
         )

@@ -136,7 +136,7 @@ def server(tmp_path_factory, chain):
         "SONGSTUDIO_EXTRA_ENGINES": json.dumps({"fake": TARGET}),
         "SONGSTUDIO_ENGINE": "fake",
         "SONGSTUDIO_DEVICE": "cpu",
-        "SONGSTUDIO_ENGINE_OPTIONS": json.dumps({"fake": {"step_delay": 0.15}}),
+        "SONGSTUDIO_ENGINE_OPTIONS": json.dumps({"fake": {"step_delay": 0.4}}),
         "SONGSTUDIO_CHAIN_RPC_URL": chain_info.rpc_url,
         "SONGSTUDIO_CHAIN_ID": str(chain_info.chain_id),
         "SONGSTUDIO_CHAIN_CONTRACT": chain_info.contract,

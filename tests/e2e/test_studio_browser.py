@@ -32,13 +32,17 @@ def open_page(page, server, path: str) -> None:
     expect(page.get_by_role("heading", level=1).first).to_be_visible()
 
 
-def generate(page, prompt: str) -> None:
+def fill_form(page, prompt: str) -> None:
     page.get_by_role("textbox", name="Style prompt").fill(prompt)
     slider = page.get_by_role("slider").first  # duration: the 1 s minimum, then up to 5 s
     slider.focus()
     slider.press("Home")
     for _ in range(4):  # 5 s
         slider.press("ArrowRight")
+
+
+def generate(page, prompt: str) -> None:
+    fill_form(page, prompt)
     page.get_by_role("button", name="Generate").click()
 
 
@@ -129,8 +133,8 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
     page.get_by_role("link", name="Sign and mint this take").click()
     expect(page.get_by_role("heading", name="Mint")).to_be_visible()
     chain_info, _ = chain
-    page.get_by_label("Wallet address (receives the token)").fill(chain_info.wallet)
-    page.get_by_label("Public address of the audio").fill("https://studio.example/takes/1.flac")
+    page.get_by_role("textbox", name="Wallet address (receives the token)").fill(chain_info.wallet)
+    page.get_by_role("textbox", name="Public address of the audio").fill("https://studio.example/takes/1.flac")
     page.get_by_role("button", name="Sign authorization").click()
     expect(page.get_by_text(re.compile("Signed by 0x"))).to_be_visible()
     page.get_by_role("button", name="Mint", exact=True).click()
@@ -147,11 +151,13 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
 
 def test_two_sessions_generate_at_once_and_finish_in_order(server, new_page):
     first, second = new_page(), new_page()
-    open_page(first, server, "/create")
-    open_page(second, server, "/create")
-    generate(first, "first session song")
+    open_page(first, server, "/")
+    open_page(second, server, "/")
+    fill_form(first, "first session song")
+    fill_form(second, "second session song")
+    first.get_by_role("button", name="Generate").click()
     first_job = job_id_of(first)
-    generate(second, "second session song")
+    second.get_by_role("button", name="Generate").click()
     second_job = job_id_of(second)
     # while the first runs, the second waits its turn
     expect(second.get_by_text(re.compile(r"Queued: (next to run|#\d+ in queue)"))).to_be_visible()
