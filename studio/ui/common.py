@@ -35,15 +35,17 @@ def shown_errors() -> Iterator[None]:
 
 
 def demo_notice(s: Studio) -> None:
-    """Say plainly when no real weights are present, and what the demo models are."""
+    """Say plainly when no real weights are present, and what can still be tried."""
     if s.real_weights_present():
         return
-    st.info(
-        "No real model weights were found, so real songs cannot be made on this machine yet. "
-        "You can try every step with the tiny demo models: they have random weights and their "
-        "output is noise. See Settings for where to put the real weights.",
-        icon="ℹ️",
-    )
+    from studio.ui.models_info import demo_command
+
+    command = demo_command()
+    offer = (f"To try every step anyway, make the tiny demo models with `{command}`: they have random "
+             "weights, so their output is noise." if command else
+             "Demo models with random weights (their output is noise) are not part of this installation yet.")
+    st.info(f"No real model weights were found in {s.settings.model_cache}, so real songs cannot be made on "
+            f"this machine yet; Settings lists what is missing and how to get it. {offer}", icon="ℹ️")
 
 
 def query_int(name: str) -> int | None:

@@ -13,3 +13,12 @@ def music_models(settings: Settings) -> list[ModelStatus]:
 def real_weights_present(settings: Settings) -> bool:
     """True when at least one real music model is complete in the model cache."""
     return any(m.present for m in music_models(settings))
+
+
+def demo_command() -> str | None:
+    """The CLI command that makes the tiny random-weight demo models, when this install has one."""
+    from studio import cli
+
+    models = getattr(cli, "models", None)
+    commands = getattr(models, "commands", {}) or {}
+    return "songstudio models demo" if "demo" in commands else None

@@ -139,11 +139,14 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
     expect(page.get_by_text(re.compile("Signed by 0x"))).to_be_visible()
     page.get_by_role("button", name="Mint", exact=True).click()
     expect(page.get_by_text(re.compile(r"Minted token 1 \(transaction 0x[0-9a-f]{64}\)"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Mint state: minted: token 1"))).to_be_visible()
     screenshot(page, "mint")
 
     # Settings: engines, models, chain, keystores.
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_text("signer: 0x")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Run .*doctor")).click()
+    expect(page.locator("[data-testid=stCode]")).to_contain_text("data home", timeout=120_000)
     screenshot(page, "settings")
 
     assert outside == [], f"requests left the machine: {outside}"

@@ -30,6 +30,10 @@ with shown_errors():
     config = minting.chain_config(s.settings)
     st.caption(f"Chain {config.chain_id} at {config.rpc_url} · contract `{config.contract}`")
 
+outcome = st.session_state.pop("mint-outcome", None)  # what the last Mint click ended with
+if outcome is not None:
+    kind, text = outcome
+    {"success": st.success, "error": st.error, "warning": st.warning}[kind](text)
 previous = latest_mint(s, take.id)
 if previous is not None:
     st.markdown(f"**Mint state:** {mint_state(previous)}")
@@ -66,8 +70,11 @@ if signed_key in st.session_state:
             else:
                 del st.session_state[signed_key]  # an authorization is single use
                 if record.status == "minted":
-                    st.success(f"Minted token {record.token_id} (transaction {record.tx_hash}).", icon="🎉")
+                    outcome = ("success", f"Minted token {record.token_id} (transaction {record.tx_hash}).")
                 elif record.status == "failed":
-                    st.error(f"The mint failed: {record.reason}", icon="⚠️")
+                    outcome = ("error", f"The mint failed: {record.reason}")
                 else:
-                    st.warning(f"Sent (transaction {record.tx_hash}), no receipt yet: {record.reason or 'waiting'}.")
+                    outcome = ("warning", f"Sent (transaction {record.tx_hash}), no receipt yet: "
+                                          f"{record.reason or 'waiting'}.")
+                st.session_state["mint-outcome"] = outcome
+                st.rerun()  # redraw the mint state from the library row

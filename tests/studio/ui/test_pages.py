@@ -40,7 +40,7 @@ def test_every_page_renders_and_says_when_weights_are_missing(app, page):
     no_errors(app)
     assert texts(app.title) == [page.split("/")[1].removesuffix(".py").capitalize()]
     if page in ("views/create.py", "views/write.py", "views/settings.py"):
-        assert any("tiny demo models" in i.value and "noise" in i.value for i in app.info)
+        assert any("No real model weights were found" in i.value and "noise" in i.value for i in app.info)
 
 
 def fill_create(app, *, prompt="dreamy synthwave", duration=3, takes=2):
