@@ -157,6 +157,8 @@ def test_two_sessions_generate_at_once_and_finish_in_order(server, new_page):
     open_page(first, server, "/")
     open_page(second, server, "/")
     fill_form(first, "first session song")
+    first.get_by_text("Advanced settings").click()  # a longer first job: the second must wait for it
+    first.get_by_role("spinbutton", name="Steps (0 = engine default)").fill("30")
     fill_form(second, "second session song")
     first.get_by_role("button", name="Generate").click()
     first_job = job_id_of(first)
