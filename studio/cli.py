@@ -431,15 +431,25 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
+PROVENANCE_COMMANDS = ("keys_group", "chain_group", "verify_command", "provenance_cli")
+
+
 def _attach_plugins() -> None:
-    """Commands of other packages: `provenance/cli.py` may define `register(group)`."""
+    """Mount the provenance package's commands (keys, chain, verify, and `provenance` with
+    sign/mint on files). A `register(group)` function in `provenance/cli.py` takes precedence."""
     try:
         module = importlib.import_module("provenance.cli")
     except ModuleNotFoundError as exc:
         if exc.name not in ("provenance.cli", "provenance"):
             raise
         return
-    module.register(main)
+    if callable(getattr(module, "register", None)):
+        module.register(main)
+        return
+    for name in PROVENANCE_COMMANDS:
+        command = getattr(module, name, None)
+        if isinstance(command, click.Command):
+            main.add_command(command)
 
 
 _attach_plugins()

@@ -43,15 +43,15 @@ class Database:
             db.migrate()
         return db
 
-    def migrate(self) -> None:
+    def migrate(self, revision: str = "head") -> None:
         """Bring the schema up to the newest migration (a no-op when it is current)."""
         with self.errors(), self.engine.connect().execution_options(sqlite_immediate=True) as conn:
             if self.dialect == "postgresql":
                 with conn.begin():
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_ID})
-                    _upgrade(conn)
+                    _upgrade(conn, revision)
             else:
-                _upgrade(conn)
+                _upgrade(conn, revision)
                 if conn.in_transaction():
                     conn.commit()
 
@@ -100,11 +100,11 @@ class Database:
         self.engine.dispose()
 
 
-def _upgrade(conn: sa.Connection) -> None:
+def _upgrade(conn: sa.Connection, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(resources.files("studio") / "migrations"))
     config.attributes["connection"] = conn
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 def _make_engine(url: str, busy_timeout_s: float) -> sa.Engine:

@@ -1,6 +1,7 @@
 """Reading and curating the song library: search, filters, sort, paging, favourites, trash.
 
-Search matches every word of the query as a prefix, over title, prompt, lyrics and tags:
+Search matches every word of the query (the last one as a prefix, as people type) over
+title, prompt, lyrics and tags:
 SQLite through the FTS5 table `take_fts`, PostgreSQL through the `search` tsvector column
 (both made by the first migration).
 """
@@ -20,22 +21,36 @@ from studio.db import Database
 from studio.errors import BadInput, NotFound
 from studio.tables import Take, now_utc
 
-SORTS = {
-    "newest": (col(Take.created_at).desc(), col(Take.id).desc()),
-    "oldest": (col(Take.created_at).asc(), col(Take.id).asc()),
-    "title": (col(Take.title).asc(), col(Take.id).asc()),
-    "duration": (col(Take.duration).desc(), col(Take.id).desc()),
-    "rating": (col(Take.rating).desc(), col(Take.created_at).desc(), col(Take.id).desc()),
+SORTS = {  # column, descending?
+    "newest": (("created_at", True), ("id", True)),
+    "oldest": (("created_at", False), ("id", False)),
+    "title": (("title", False), ("id", False)),
+    "duration": (("duration", True), ("id", True)),
+    "rating": (("rating", True), ("created_at", True), ("id", True)),
 }
 TRASH_FILTERS = ("exclude", "only", "include")
+COUNT_CAP = 10_000  # totals above this are shown as "10000+": counting every row costs a full scan
+FEW_HITS = 2_000  # a search with at most this many hits fetches them by id instead of walking an index
 
 
 @dataclass
 class Page:
     items: list[Take]
-    total: int
+    total: int  # capped at COUNT_CAP
     offset: int
     limit: int
+    total_exact: bool = True
+
+
+def _column(name: str, *, indexable: bool):
+    # SQLite's unary "+" keeps the planner from walking an index for this term: right when a
+    # short list of search hits is cheaper to fetch by id and sort than the index is to walk.
+    return getattr(Take, name) if indexable else sa.literal_column(f"+take.{name}")
+
+
+def _order(sort: str, *, indexable: bool = True):
+    return [(_column(n, indexable=indexable).desc() if desc else _column(n, indexable=indexable).asc())
+            for n, desc in SORTS[sort]]
 
 
 def search_words(text: str) -> list[str]:
@@ -72,9 +87,11 @@ class Library:
         if not (1 <= limit <= 1000) or offset < 0:
             raise BadInput("page size must be 1..1000 and the offset not negative")
         conditions = []
+        joined = None  # SQLite relevance: the FTS hits as a derived table (rowid, rank)
         rank = None
+        indexable = True
         if text:
-            condition, rank = self._text_match(search_words(text))
+            joined, condition, rank, indexable = self._text_match(search_words(text), ranked=sort == "relevance")
             conditions.append(condition)
         if engine:
             conditions.append(Take.engine == engine)
@@ -88,32 +105,55 @@ class Library:
             conditions.append(col(Take.duration) >= min_duration)
         if max_duration is not None:
             conditions.append(col(Take.duration) <= max_duration)
+        trashed = _column("trashed_at", indexable=indexable)
         if trash == "exclude":
-            conditions.append(col(Take.trashed_at).is_(None))
+            conditions.append(trashed.is_(None))
         elif trash == "only":
-            conditions.append(col(Take.trashed_at).is_not(None))
-        order = (rank, col(Take.id).desc()) if sort == "relevance" else SORTS[sort]
+            conditions.append(trashed.is_not(None))
+        conditions = [c for c in conditions if c is not None]
+        order = [rank, col(Take.id).desc()] if sort == "relevance" else _order(sort, indexable=indexable)
+        matching = select(Take.id)
+        rows = select(Take)
+        if joined is not None:
+            matching = matching.join(joined, joined.c.rowid == Take.id)
+            rows = rows.join(joined, joined.c.rowid == Take.id)
+        capped = matching.where(*conditions).limit(COUNT_CAP + 1).subquery()
         with self.db.read() as session:
-            total = session.exec(select(sa.func.count()).select_from(Take).where(*conditions)).one()
-            items = session.exec(select(Take).where(*conditions).order_by(*order).offset(offset).limit(limit)).all()
-        return Page(items=list(items), total=int(total), offset=offset, limit=limit)
+            total = int(session.exec(select(sa.func.count()).select_from(capped)).one())
+            items = session.exec(rows.where(*conditions).order_by(*order).offset(offset).limit(limit)).all()
+        return Page(items=list(items), total=min(total, COUNT_CAP), offset=offset, limit=limit,
+                    total_exact=total <= COUNT_CAP)
 
-    def _text_match(self, words: list[str]):
+    def _text_match(self, words: list[str], *, ranked: bool):
+        """(table to join or None, WHERE condition or None, relevance ORDER BY, may use sort indexes)."""
         if self.db.dialect == "sqlite":
-            match = " ".join(f'"{w}"*' for w in words)  # quoted: no FTS5 syntax from users
-            matched = sa.text("SELECT rowid FROM take_fts WHERE take_fts MATCH :match").bindparams(match=match)
-            rank = sa.text(
-                "(SELECT bm25(take_fts) FROM take_fts WHERE take_fts MATCH :rmatch AND take_fts.rowid = take.id)"
-            ).bindparams(rmatch=match)
-            return col(Take.id).in_(matched.columns(sa.column("rowid", sa.Integer))), rank
+            # Quoted terms, so no FTS5 syntax reaches the index from users; the last word is a
+            # prefix (people search as they type), the others whole words (cheaper to look up).
+            match = " ".join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
+            fts = sa.text("take_fts MATCH :match").bindparams(match=match)
+            if ranked:
+                hits = (
+                    sa.select(sa.literal_column("rowid").label("rowid"), sa.literal_column("rank").label("rank"))
+                    .select_from(sa.text("take_fts"))
+                    .where(fts)
+                    .subquery("hits")
+                )
+                return hits, None, hits.c.rank.asc(), True
+            hit_ids = sa.select(sa.literal_column("rowid")).select_from(sa.text("take_fts")).where(fts)
+            with self.db.read() as session:
+                few = session.exec(hit_ids.limit(FEW_HITS + 1)).all()
+            if len(few) <= FEW_HITS:  # fetch these by id and sort them
+                return None, col(Take.id).in_([row[0] for row in few]), None, False
+            return None, col(Take.id).in_(hit_ids), None, True  # walk the sort index, test membership
         if self.db.dialect == "postgresql":
-            query = sa.func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
+            terms = [f"{w}" for w in words[:-1]] + [f"{words[-1]}:*"]
+            query = sa.func.to_tsquery("simple", " & ".join(terms))
             search = sa.literal_column("take.search")
-            return search.op("@@")(query), sa.func.ts_rank(search, query).desc()
+            return None, search.op("@@")(query), sa.func.ts_rank(search, query).desc(), True
         # any other database: a plain substring match, slow but correct
         like = [sa.or_(*(sa.func.lower(c).contains(w) for c in (Take.title, Take.prompt, Take.lyrics, Take.tags)))
                 for w in words]
-        return sa.and_(*like), col(Take.created_at).desc()
+        return None, sa.and_(*like), col(Take.created_at).desc(), True
 
     # -- single takes ------------------------------------------------------------------------
 

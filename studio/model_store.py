@@ -30,7 +30,7 @@ CATALOG: dict[str, ModelInfo] = {
     m.name: m
     for m in (
         ModelInfo(
-            name="ace-step-v1-3.5b",
+            name="ace-step-v1",
             kind="music",
             engine="ace-step-v1",
             repo_id="ACE-Step/ACE-Step-v1-3.5B",
@@ -48,10 +48,10 @@ CATALOG: dict[str, ModelInfo] = {
             size_hint="about 8.3 GB",
         ),
         ModelInfo(
-            name="ace-step-1.5-turbo",
+            name="ace-step-1.5",
             kind="music",
             engine="ace-step-1.5",
-            repo_id="ACE-Step/acestep-v15-xl-turbo-diffusers",
+            repo_id="ACE-Step/acestep-v15-turbo-diffusers",
             required=(
                 "model_index.json",
                 "transformer/config.json",
@@ -74,7 +74,8 @@ CATALOG: dict[str, ModelInfo] = {
     )
 }
 
-DEFAULT_MODEL_FOR_ENGINE = {"ace-step-v1": "ace-step-v1-3.5b", "ace-step-1.5": "ace-step-1.5-turbo"}
+# cached model folders are named like the engine that loads them, as the engines' messages say
+DEFAULT_MODEL_FOR_ENGINE = {"ace-step-v1": "ace-step-v1", "ace-step-1.5": "ace-step-1.5"}
 
 
 def missing_files(folder: Path, info: ModelInfo) -> list[str]:

@@ -34,7 +34,14 @@ def _ts(nullable: bool = True, index: bool = False) -> Column:
 
 class Take(SQLModel, table=True):
     __tablename__ = "take"
-    __table_args__ = (UniqueConstraint("job_id", "take_index", name="uq_take_job_index"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "take_index", name="uq_take_job_index"),
+        # one per sort of the library's default view (migration 0002)
+        Index("ix_take_trashed_created", "trashed_at", "created_at"),
+        Index("ix_take_trashed_title", "trashed_at", "title"),
+        Index("ix_take_trashed_duration", "trashed_at", "duration"),
+        Index("ix_take_trashed_rating", "trashed_at", "rating", "created_at"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     job_id: str = Field(index=True)
@@ -62,7 +69,7 @@ class Take(SQLModel, table=True):
     parent_take_id: Optional[int] = Field(default=None, foreign_key="take.id", index=True)
     favourite: bool = Field(default=False, index=True)
     rating: int = 0  # 0 = unrated, 1..5
-    trashed_at: Optional[datetime] = Field(default=None, sa_column=_ts(index=True))
+    trashed_at: Optional[datetime] = Field(default=None, sa_column=_ts())
     created_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False, index=True))
 
 

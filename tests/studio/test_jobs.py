@@ -74,7 +74,7 @@ def test_bad_requests_are_refused_before_queueing(studio, tmp_path):
         (dict(prompt=" ", lyrics=""), BadInput, "give a prompt, lyrics or both"),
         (dict(prompt="x", task="extract"), BadInput, "cannot run task 'extract'"),
         (dict(prompt="x", model="no-such-model"), BadInput, "unknown model 'no-such-model'"),
-        (dict(prompt="x", model="ace-step-v1-3.5b"), NotFound, "models download ace-step-v1-3.5b"),
+        (dict(prompt="x", model="ace-step-v1"), NotFound, "models download ace-step-v1"),
         (dict(prompt="x", parent_take_id=42), NotFound, "no take 42"),
         (dict(prompt="x", task="retake", source_audio=str(tmp_path / "gone.wav")), BadInput, "does not exist"),
         (dict(prompt="x", bogus=1), BadInput, "unknown request field"),

@@ -50,7 +50,7 @@ def titles(page):
 def test_search_matches_every_word_as_prefix_across_fields(seeded):
     library, _ = seeded
     assert set(titles(library.search("rain"))) == {"Midnight Rain", "Rain Dance"}
-    assert titles(library.search("danc rain")) == ["Rain Dance"]  # prefix + AND, lyrics field
+    assert titles(library.search("rain danc")) == ["Rain Dance"]  # AND, last word a prefix, lyrics field
     assert titles(library.search("roadtrip")) == ["Summer Drive"]  # tags
     assert titles(library.search("synthwave")) == ["Summer Drive"]  # prompt
     assert titles(library.search("RAIN piano")) == ["Midnight Rain"]
@@ -116,3 +116,18 @@ def test_lineage(library):
     parent_id = add_takes(library.db, [take_row(10)])[0]
     child_ids = add_takes(library.db, [take_row(11, parent_take_id=parent_id), take_row(12, parent_take_id=parent_id)])
     assert [t.id for t in library.children(parent_id)] == child_ids
+
+
+def test_both_search_plans_and_the_count_cap_agree(seeded, monkeypatch):
+    from studio import library as library_module
+
+    library, _ = seeded
+    few = [titles(library.search(q, sort=s)) for q in ("rain", "rain danc", "synth") for s in ("newest", "title")]
+    monkeypatch.setattr(library_module, "FEW_HITS", 0)  # force the index walk with a membership test
+    many = [titles(library.search(q, sort=s)) for q in ("rain", "rain danc", "synth") for s in ("newest", "title")]
+    assert few == many and few[0] == ["Rain Dance", "Midnight Rain"]
+    monkeypatch.setattr(library_module, "COUNT_CAP", 2)
+    page = library.search(None, limit=1)
+    assert (page.total, page.total_exact, len(page.items)) == (2, False, 1)
+    page = library.search("summer")
+    assert (page.total, page.total_exact) == (1, True)

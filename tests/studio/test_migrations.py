@@ -28,12 +28,12 @@ def test_sqlite_upgrade_from_empty_matches_models(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'lib.db'}")
     assert db.current_revision() is None
     db.migrate()
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == "0002"
     names = set(sa.inspect(db.engine).get_table_names())
     assert {"take", "job", "mint", "take_fts", "alembic_version"} <= names
     assert _schema_drift(db) == []
     db.migrate()  # a second start is a no-op
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == "0002"
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
@@ -46,7 +46,7 @@ def test_studio_open_migrates_the_home_database(settings):
 
     studio = Studio.open(settings)
     assert (settings.home / "library.db").is_file()
-    assert studio.db.current_revision() == "0001"
+    assert studio.db.current_revision() == "0002"
 
 
 @pytest.mark.network
@@ -55,8 +55,23 @@ def test_postgres_upgrade_from_empty_matches_models(pg_url):
     assert db.current_revision() is None
     db.migrate()
     db.migrate()
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == "0002"
     assert _schema_drift(db) == []
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("take")}
     assert "search" in columns
     db.dispose()
+
+
+def test_upgrade_keeps_existing_takes_searchable(tmp_path):
+    from studio.library import Library
+    from tests.studio.factories import add_takes, take_row
+
+    db = Database(f"sqlite:///{tmp_path / 'lib.db'}")
+    db.migrate("0001")
+    add_takes(db, [take_row(1, title="Old Moonlight"), take_row(2, title="Other")])
+    db.migrate()
+    assert db.current_revision() == "0002"
+    library = Library(db, tmp_path)
+    assert [t.title for t in library.search("moonl").items] == ["Old Moonlight"]  # rebuilt index, prefix
+    assert [t.title for t in library.search("mo").items] == ["Old Moonlight"]  # 2-letter prefix index
+    assert _schema_drift(db) == []

@@ -1,0 +1,175 @@
+"""CLI round trips: what a person types, what they see, and the exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from studio import cli as cli_module
+from studio.cli import main
+from tests.studio.conftest import REPO, wait_for
+
+
+@pytest.fixture
+def run(studio_env):
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0):
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == code, f"{args}: exit {result.exit_code}\n{result.output}"
+        return result
+
+    return invoke
+
+
+def test_help_lists_every_command():
+    out = subprocess.run([sys.executable, "-m", "studio.cli", "--help"], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout
+    for command in ("serve", "worker", "generate", "jobs", "library", "models", "doctor"):
+        assert f"  {command}" in out
+    runner = CliRunner()
+    assert {"list", "show", "cancel", "retry"} <= set(main.commands["jobs"].commands)
+    assert {"list", "search", "show", "export", "set"} <= set(main.commands["library"].commands)
+    assert {"list", "download", "import"} <= set(main.commands["models"].commands)
+    assert runner.invoke(main, ["generate", "--help"]).exit_code == 0
+
+
+def test_generate_no_wait_then_worker_then_library(run, tmp_path):
+    lyrics = tmp_path / "song.txt"
+    lyrics.write_text("[verse]\nwalking home\n[chorus]\nla la", encoding="utf-8")
+    job_id = run("generate", "night walk, piano", "--lyrics-file", str(lyrics), "-d", "1", "-n", "2", "-s", "3",
+                 "-s", "4", "--title", "Walk", "--tag", "demo", "--no-wait").stdout.strip()
+    assert len(job_id) == 12
+    shown = json.loads(run("jobs", "show", job_id).stdout)
+    assert shown["status"] == "queued" and shown["queue_position"] == 1
+    assert shown["spec"]["request"]["lyrics"].startswith("[verse]")
+    assert job_id in run("jobs", "list", "--status", "queued").output
+
+    run("worker", "--drain")
+    assert json.loads(run("jobs", "show", job_id).stdout)["status"] == "done"
+    listed = run("library", "list").output
+    assert "Walk (1)" in listed and "Walk (2)" in listed
+    found = run("library", "search", "walking", "--json").stdout.strip().splitlines()
+    takes = [json.loads(line) for line in found]
+    assert sorted(t["seed"] for t in takes) == [3, 4]
+    take_id = takes[0]["id"]
+    detail = json.loads(run("library", "show", str(take_id)).stdout)
+    assert detail["parameters"]["request"]["prompt"] == "night walk, piano"
+    assert Path(detail["files"]["master"]).is_file()
+    run("library", "set", str(take_id), "--favourite", "--rating", "4", "--title", "Best walk")
+    assert "Best walk" in run("library", "list", "--favourite").output
+    run("library", "set", str(take_id), "--trash")
+    assert "Best walk" not in run("library", "list").output
+    exported = run("library", "export", str(take_id), str(tmp_path / "out")).stdout.splitlines()
+    assert [Path(p).suffix for p in exported] == [".flac", ".mp3", ".json"]
+    assert all(Path(p).is_file() for p in exported)
+
+
+def test_generate_wait_prints_the_files(run, studio_env, spawn_worker):
+    worker = spawn_worker(studio_env)
+    out = run("generate", "-p", "short", "-d", "0.5", "--steps", "2", "--wait", "--timeout", "90").stdout
+    paths = [Path(line) for line in out.splitlines() if line.endswith(".flac")]
+    assert len(paths) == 1 and paths[0].is_file(), worker.output()
+    failed = run("generate", "boom", "-d", "0.5", "-o", "fail_at_step=0", "--wait", "--timeout", "90", code=5)
+    assert "failed: RuntimeError: fake failure at step 0" in failed.output
+    assert "songstudio jobs retry" in failed.output
+
+
+def test_bad_input_gives_a_message_and_an_exit_code(run, tmp_path):
+    assert "unknown engine 'nope'" in run("generate", "x", "-e", "nope", "--no-wait", code=2).output
+    assert "give a prompt, lyrics or both" in run("generate", "--no-wait", code=2).output
+    assert "duration must be in" in run("generate", "x", "-d", "999", "--no-wait", code=2).output
+    assert "KEY=VALUE" in run("generate", "x", "-o", "oops", "--no-wait", code=2).output
+    assert "no job 'ffff'" in run("jobs", "show", "ffff", code=3).output
+    assert "no take 5" in run("library", "show", "5", code=3).output
+    assert "no words" in run("library", "search", "?!", code=2).output
+    job_id = run("generate", "x", "-d", "1", "--no-wait").stdout.strip()
+    assert "cancelled" in run("jobs", "cancel", job_id).output
+    assert "already cancelled" in run("jobs", "cancel", job_id, code=2).output
+    assert "queued again" in run("jobs", "retry", job_id).output
+    corrupt = tmp_path / "bad.wav"
+    corrupt.write_bytes(b"RIFF0000WAVEjunk")
+    out = run("generate", "x", "--task", "retake", "--source", str(corrupt), "--no-wait", code=2).output
+    assert "cannot read source audio" in out
+
+
+def test_models_import_list_and_offline_download(run, tmp_path, monkeypatch):
+    folder = tmp_path / "llama"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    out = run("models", "import", "llama-song-stream-3b", str(folder), code=2).output
+    assert "missing *.safetensors, tokenizer.json, tokenizer_config.json" in out
+    for name in ("model.safetensors", "tokenizer.json", "tokenizer_config.json"):
+        (folder / name).write_text("x")
+    target = Path(run("models", "import", "llama-song-stream-3b", str(folder)).stdout.strip())
+    assert (target / "model.safetensors").is_file() and not target.is_symlink()
+    listed = run("models", "list").output
+    assert "llama-song-stream-3b" in listed and "present" in listed and "ace-step-v1" in listed
+    assert "already exists" in run("models", "import", "llama-song-stream-3b", str(folder), code=2).output
+    assert "unknown model" in run("models", "import", "gpt-9", str(folder), code=2).output
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    out = run("models", "download", "ace-step-v1", code=4).output
+    assert "could not download ACE-Step/ACE-Step-v1-3.5B" in out and "models import ace-step-v1" in out
+
+
+def test_doctor_reports_honestly(run):
+    report = json.loads(run("doctor", "--json").stdout)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert report["ok"] is True
+    assert checks["database"]["level"] == "ok" and "revision 0002" in checks["database"]["detail"]
+    assert checks["queue"]["level"] == "ok"
+    assert checks["model ace-step-v1"]["level"] == "warn"  # no weights on this machine
+    assert checks["device"]["level"] in ("ok", "warn")
+
+
+def test_doctor_fails_on_a_broken_queue(run, monkeypatch):
+    monkeypatch.setenv("SONGSTUDIO_QUEUE_BACKEND", "redis")
+    monkeypatch.setenv("SONGSTUDIO_REDIS_URL", "redis://127.0.0.1:9/0")
+    out = run("doctor", code=4).output
+    assert "[fail] queue" in out
+
+
+def test_serve_without_the_ui_says_so(run, monkeypatch, tmp_path):
+    from studio import serve
+
+    monkeypatch.setattr(serve, "UI_APP", tmp_path / "ui" / "app.py")
+    out = run("serve", code=4).output
+    assert "the UI is missing" in out
+
+
+def test_serve_starts_worker_and_ui_and_stops_both(studio_env, tmp_path, monkeypatch):
+    """A stand-in UI script proves the wiring: 127.0.0.1, the flags, the worker beside it."""
+    import os
+    import signal
+    import socket
+    import urllib.request
+
+    app = tmp_path / "app.py"
+    app.write_text("import streamlit as st\nst.write('hello')\n")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, **studio_env, "PYTHONPATH": str(REPO), "SONGSTUDIO_UI_PORT": str(port)}
+    code = ("import sys; from pathlib import Path; from studio import serve; "
+            f"serve.UI_APP = Path({str(app)!r}); from studio.cli import main; sys.exit(main())")
+    proc = subprocess.Popen([sys.executable, "-c", code, "serve"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        def healthy():
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok"
+            except OSError:
+                return False
+
+        wait_for(healthy, timeout=90, what="the UI to answer", every=0.3)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert f"http://127.0.0.1:{port}" in out
