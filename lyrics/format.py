@@ -121,7 +121,7 @@ class Lyrics:
             number = item.get("number") if isinstance(item.get("number"), int) else name.number
             descriptor = item.get("descriptor") if isinstance(item.get("descriptor"), str) else name.descriptor
             sections.append(Section(tag=name.tag, lines=tuple(lines), number=number, descriptor=descriptor or None))
-        return cls(title=_clean_title(str(data.get("title") or "")), sections=tuple(sections))
+        return cls(title=clean_title(str(data.get("title") or "")), sections=tuple(sections))
 
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title,
@@ -199,7 +199,7 @@ class Lyrics:
             if section.lines:
                 last_lines[section.tag] = section.lines
             out.append(section)
-        title = _clean_title(self.title)
+        title = clean_title(self.title)
         if title != self.title:
             changes.append("cleaned the title")
         return Lyrics(title=title, sections=tuple(out), notes=self.notes), changes
@@ -262,7 +262,7 @@ def _unwrap(line: str) -> tuple[str, bool]:
     return line, wrapped
 
 
-def _clean_title(title: str) -> str:
+def clean_title(title: str) -> str:
     title = _split_clean(title)[0] if _split_clean(title) else ""
     title = _MD_PREFIX.sub("", title)
     title, _ = _unwrap(title)
@@ -306,7 +306,7 @@ class _Parser:
         stripped = _MD_PREFIX.sub("", line) if line.startswith("#") else line
         inner, wrapped = _unwrap(stripped)
         if _TITLE.match(inner):
-            self.title = _clean_title(inner)
+            self.title = clean_title(inner)
             return "title"
         if _PREAMBLE.match(inner) and (inner.endswith(":") or len(inner.split()) > 4):
             self.notes.append(line)
@@ -314,7 +314,7 @@ class _Parser:
         if self._header(line) is not None:
             return "content"
         if line.startswith("#") or wrapped or (len(inner) > 2 and inner[0] in _QUOTES and inner[-1] in _QUOTES):
-            self.title = _clean_title(inner)
+            self.title = clean_title(inner)
             return "title"
         return "content"
 

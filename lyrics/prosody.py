@@ -133,7 +133,12 @@ def rhyme_key(word: str, language: str = "en") -> str:
         return word[-1]
     lower = word.lower()
     groups = list(_VOWEL_GROUP.finditer(lower))
-    return lower[groups[-1].start():] if groups else lower[-2:]
+    if not groups:
+        return lower[-2:]
+    # English spelling rhymes on the vowel group ("-ain"); elsewhere a glide before the last
+    # vowel does not count ("canción" / "corazón" -> "ón").
+    start = groups[-1].start() if language == "en" else groups[-1].end() - 1
+    return lower[start:]
 
 
 def _line_key(line: str, language: str) -> str | None:

@@ -23,7 +23,7 @@ GENERATABLE_TAGS: tuple[str, ...] = tuple(t for t in V1_TAGS if t not in ("start
 
 _ALIASES = {
     "intro": "intro", "introduction": "intro", "opening": "intro",
-    "verse": "verse", "stanza": "verse",
+    "verse": "verse",
     "pre-chorus": "pre-chorus", "prechorus": "pre-chorus", "pre-hook": "pre-chorus",
     "lift": "pre-chorus", "build": "pre-chorus", "build-up": "pre-chorus", "buildup": "pre-chorus",
     "chorus": "chorus", "refrain": "chorus",
@@ -35,6 +35,8 @@ _ALIASES = {
     "break": "break", "breakdown": "break", "drop": "break",
     "start": "start", "end": "end",
 }
+# Names that are common words: headers only inside [brackets], never as a bare line.
+_BRACKET_ONLY = frozenset({"start", "end", "build", "lift", "drop", "opening", "ending", "coda"})
 # Words that may precede a tag name in a bold or bare header ("Final Chorus").
 _PREFIX_WORDS = frozenset({"final", "last", "first", "second", "third", "double", "extended",
                            "half", "short", "repeat", "instrumental", "guitar", "piano", "sax"})
@@ -94,6 +96,8 @@ def parse_header(text: str, *, loose: bool) -> TagName | None:
         token = match.group(1)
         number = int(token) if token.isdigit() else _NUMBER_WORDS[token]
         name = name[: match.start()].strip()
+    if not loose and name in _BRACKET_ONLY:
+        return None
     tag = _ALIASES.get(name)
     if tag is None:
         words = name.split()
