@@ -136,11 +136,12 @@ class Studio:
                                         **request.to_dict())
         return job.id
 
-    def submit_lyrics(self, *, theme: str, genre: str, mood: str, language: str, structure: list[str]) -> str:
+    def submit_lyrics(self, *, theme: str, genre: str, mood: str, language: str, structure: list[str],
+                      length: str = "medium") -> str:
         if not theme.strip():
             raise BadInput("write a theme first: what is the song about?")
         return self.service.submit_lyrics(theme=theme.strip(), genre=genre, mood=mood, language=language,
-                                          structure=structure).id
+                                          structure=structure, length=length).id
 
     def submit_rewrite(self, *, lyrics, section: int, instruction: str, language: str) -> str:
         """Rewrite one section. Needs a lyrics job kind that takes existing lyrics and an instruction."""
@@ -185,8 +186,10 @@ class Studio:
     def children(self, take_id: int) -> list[TakeView]:
         return [TakeView.of(t) for t in self.library.children(take_id)]
 
-    def search_takes(self, query: LibraryQuery, *, offset: int = 0, limit: int = 20) -> tuple[list[TakeView], int]:
-        """One page of matching takes and the number of all matches."""
+    def search_takes(self, query: LibraryQuery, *, offset: int = 0,
+                     limit: int = 20) -> tuple[list[TakeView], int, bool]:
+        """One page of matching takes, the number of all matches, and whether that number is exact
+        (the library stops counting at its cap: counting every row of a huge library is a full scan)."""
         if query.sort not in SORTS:
             raise BadInput(f"unknown sort {query.sort!r}; choose one of {', '.join(SORTS)}")
         sort = SORTS[query.sort]
@@ -197,7 +200,7 @@ class Studio:
             created_from=query.created_from, created_to=query.created_to, min_duration=query.min_duration,
             max_duration=query.max_duration, trash="only" if query.trashed else "exclude", sort=sort,
             limit=limit, offset=offset)
-        return [TakeView.of(t) for t in page.items], page.total
+        return [TakeView.of(t) for t in page.items], page.total, page.total_exact
 
     def set_favourite(self, take_id: int, favourite: bool) -> None:
         self.library.update(take_id, favourite=favourite)

@@ -122,39 +122,49 @@ class Server:
         return Studio.open(load_settings(home=self.home))
 
 
+def start_serve(home: Path, log_dir: Path, **extra_env: str):
+    """`python -m studio.cli serve` on a free port with its own data home; a context manager."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def running():
+        port = free_port()
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+            "SONGSTUDIO_HOME": str(home),
+            "SONGSTUDIO_EXTRA_ENGINES": json.dumps({"fake": TARGET}),
+            "SONGSTUDIO_ENGINE": "fake",
+            "SONGSTUDIO_DEVICE": "cpu",
+            "SONGSTUDIO_ENGINE_OPTIONS": json.dumps({"fake": {"step_delay": 0.4}}),
+            **extra_env,
+        }
+        env.pop("SONGSTUDIO_DATABASE_URL", None)
+        with open(log_dir / "serve.log", "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "serve", "--port", str(port)], cwd=REPO,
+                                    env=env, stdout=log, stderr=subprocess.STDOUT)
+            url = f"http://127.0.0.1:{port}"
+            try:
+                _wait(lambda: urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok",
+                      what="songstudio serve", timeout=90, proc=proc)
+                yield Server(url=url, home=home)
+            finally:
+                _stop(proc)
+
+    return running()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, chain):
-    """`python -m studio.cli serve` with its own data home; stopped with SIGINT at the end."""
+    """The studio with the fake engine and the anvil chain; stopped with SIGINT at the end."""
     chain_info, keys = chain
     home = tmp_path_factory.mktemp("studio-home")
     shutil.copytree(keys, home / "keys")
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
-        "SONGSTUDIO_HOME": str(home),
-        "SONGSTUDIO_EXTRA_ENGINES": json.dumps({"fake": TARGET}),
-        "SONGSTUDIO_ENGINE": "fake",
-        "SONGSTUDIO_DEVICE": "cpu",
-        "SONGSTUDIO_ENGINE_OPTIONS": json.dumps({"fake": {"step_delay": 0.4}}),
-        "SONGSTUDIO_CHAIN_RPC_URL": chain_info.rpc_url,
-        "SONGSTUDIO_CHAIN_ID": str(chain_info.chain_id),
-        "SONGSTUDIO_CHAIN_CONTRACT": chain_info.contract,
-        "SONGSTUDIO_SIGNER_PASSWORD": PASSWORD,
-        "SONGSTUDIO_OWNER_PASSWORD": PASSWORD,
-    }
-    env.pop("SONGSTUDIO_DATABASE_URL", None)
-    log = open(tmp_path_factory.mktemp("logs") / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "studio.cli", "serve", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(lambda: urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok",
-              what="songstudio serve", timeout=90, proc=proc)
-        yield Server(url=url, home=home)
-    finally:
-        _stop(proc)
-        log.close()
+    with start_serve(home, tmp_path_factory.mktemp("logs"),
+                     SONGSTUDIO_CHAIN_RPC_URL=chain_info.rpc_url, SONGSTUDIO_CHAIN_ID=str(chain_info.chain_id),
+                     SONGSTUDIO_CHAIN_CONTRACT=chain_info.contract, SONGSTUDIO_SIGNER_PASSWORD=PASSWORD,
+                     SONGSTUDIO_OWNER_PASSWORD=PASSWORD) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -27,17 +27,18 @@ demo_notice(s)
 
 with st.form("write"):
     theme = st.text_input("Theme", placeholder="what the song is about, e.g. leaving a small town at dawn")
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 3, 1])
     genre = c1.selectbox("Genre", presets.GENRES)
     mood = c2.selectbox("Mood", presets.MOODS)
     language = c3.selectbox("Language", presets.LANGUAGES)
     structure = c4.selectbox("Structure", list(presets.STRUCTURES))
+    length = c5.selectbox("Length", ("short", "medium", "long"), index=1)
     write = st.form_submit_button("Write lyrics", type="primary", icon="✍️")
 
 if write:
     with shown_errors():
         st.query_params["lyrics_job"] = s.submit_lyrics(theme=theme, genre=genre, mood=mood, language=presets.LANGUAGE_CODES[language],
-                                                         structure=list(presets.STRUCTURES[structure]))
+                                                         structure=list(presets.STRUCTURES[structure]), length=length)
         st.session_state.pop("write_loaded_job", None)
 
 job_id = st.query_params.get("lyrics_job")

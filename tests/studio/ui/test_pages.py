@@ -283,5 +283,8 @@ def test_settings_page_lists_models_and_keystores(app):
     app.switch_page("views/settings.py").run()
     no_errors(app)
     body = " ".join(m.value for m in app.markdown) + " ".join(texts(app.warning))
-    assert "ace-step-v1-3.5b" in body and "songstudio models download" in body
+    from studio.model_store import CATALOG
+
+    assert all(name in body for name, info in CATALOG.items() if info.kind == "music")
+    assert "songstudio models download" in body
     assert "signer: missing" in body
