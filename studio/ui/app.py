@@ -6,22 +6,20 @@ page list, which then replaces this navigation in the sidebar. The page icon is 
 Material icon as favicon would make the browser fetch it from a font CDN.
 """
 
-from pathlib import Path
-
 import streamlit as st
 
-VIEWS = Path(__file__).parent / "views"
+from studio.ui import paths
 
 st.set_page_config(page_title="Song Studio", page_icon="🎵", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page(VIEWS / "write.py", title="Write", icon="✍️", url_path="write"),
-        st.Page(VIEWS / "create.py", title="Create", icon="🎵", url_path="create", default=True),
-        st.Page(VIEWS / "library.py", title="Library", icon="📚", url_path="library"),
-        st.Page(VIEWS / "song.py", title="Song", icon="🎧", url_path="song"),
-        st.Page(VIEWS / "mint.py", title="Mint", icon="🪙", url_path="mint"),
-        st.Page(VIEWS / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
+        st.Page(paths.WRITE, title="Write", icon="✍️", url_path="write"),
+        st.Page(paths.CREATE, title="Create", icon="🎵", url_path="create", default=True),
+        st.Page(paths.LIBRARY, title="Library", icon="📚", url_path="library"),
+        st.Page(paths.SONG, title="Song", icon="🎧", url_path="song"),
+        st.Page(paths.MINT, title="Mint", icon="🪙", url_path="mint"),
+        st.Page(paths.SETTINGS, title="Settings", icon="⚙️", url_path="settings"),
     ]
 )
 navigation.run()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.ui import paths
 from studio.ui.backend import Studio, TakeView
 from studio.ui.waveform import waveform_chart
 
-SONG_PAGE = "views/song.py"
+SONG_PAGE = paths.SONG
 
 
 def take_label(take: TakeView) -> str:

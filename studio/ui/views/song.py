@@ -7,7 +7,7 @@ import json
 
 import streamlit as st
 
-from studio.ui import edits
+from studio.ui import edits, paths
 from studio.ui.common import query_int, shown_errors, studio
 from studio.ui.create_form import form_from_request
 from studio.ui.progress import job_status_panel
@@ -19,7 +19,7 @@ take = s.take(take_id) if take_id is not None else None
 if take is None:
     st.title("Song")
     st.info("Open a take from the Library or the Create page to see it here.", icon="🎧")
-    st.page_link("views/library.py", label="Go to the Library", icon="📚")
+    st.page_link(paths.LIBRARY, label="Go to the Library", icon="📚")
     st.stop()
 
 st.title(take_label(take))
@@ -38,7 +38,7 @@ with c2:
     if st.button("Use these settings", icon="🎛️", help="Open Create with this take's prompt, lyrics and seed"):
         st.session_state["create_prefill"] = form_from_request(s.request_of(take), engine=take.engine,
                                                                         seed=take.seed)
-        st.switch_page("views/create.py")
+        st.switch_page(paths.CREATE)
 
 # Lineage: where this take came from and what was made from it.
 parent = s.take(take.parent_take_id) if take.parent_take_id else None
@@ -128,7 +128,7 @@ with st.container(border=True):
     facts = s.provenance(take)
     for label, value in facts.items():
         st.markdown(f"**{label}:** {value}")
-    st.page_link("views/mint.py", label="Sign and mint this take", icon="🪙", query_params={"take": str(take.id)})
+    st.page_link(paths.MINT, label="Sign and mint this take", icon="🪙", query_params={"take": str(take.id)})
 
 with st.expander("Parameters"):
     st.json(s.parameters(take))

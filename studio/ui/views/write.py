@@ -6,6 +6,7 @@ URL: ?lyrics_job=<id> while a draft is being written.
 
 import streamlit as st
 
+from studio.ui import paths
 from studio.ui import presets
 from studio.ui.common import demo_notice, shown_errors, studio
 from studio.ui.create_form import CreateForm
@@ -96,4 +97,4 @@ if st.button("Send to Create", type="primary", icon="🎵", disabled=not lyrics.
     st.session_state["create_prefill"] = CreateForm(
         prompt=presets.compose_prompt("", genres=[genre], moods=[mood]), lyrics=lyrics.render(),
         engine=s.default_engine())
-    st.switch_page("views/create.py")
+    st.switch_page(paths.CREATE)
