@@ -198,8 +198,18 @@ def new_page(browser):
         context.close()
 
 
+def settle(page, timeout_ms: int = 15_000) -> None:
+    """Wait (best effort) until the script run ends: Streamlit shows a Stop button while it runs
+    and keeps the previous run's elements on screen until they are replaced."""
+    try:
+        page.get_by_role("button", name="Stop").wait_for(state="hidden", timeout=timeout_ms)
+    except Exception:  # noqa: BLE001 - a polling fragment may keep it up; take the picture anyway
+        pass
+
+
 def screenshot(page, name: str) -> Path:
     """The whole page: Streamlit scrolls inside its main block, so grow the viewport to fit it first."""
+    settle(page)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     size = page.viewport_size

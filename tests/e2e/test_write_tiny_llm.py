@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot, start_serve
+from tests.e2e.conftest import screenshot, settle, start_serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.network, pytest.mark.slow]
 
@@ -44,7 +44,9 @@ def test_write_lyrics_with_a_tiny_llm(lyrics_server, new_page):
     expect(page.get_by_text("Running: lyrics")).to_be_visible()
     lines = page.get_by_role("textbox", name="Lines")
     expect(lines.first).to_have_value(re.compile(r"\S"), timeout=420_000)  # the editor starts empty
+    settle(page)
     expect(lines).to_have_count(2)  # verse, chorus
+    expect(lines.nth(1)).to_have_value(re.compile(r"\S"))
     screenshot(page, "write-tiny-llm")
     (job,) = lyrics_server.service().jobs.list()
     assert job.kind == "lyrics" and job.status == "done"

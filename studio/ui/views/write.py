@@ -28,7 +28,7 @@ demo_notice(s)
 
 with st.form("write"):
     theme = st.text_input("Theme", placeholder="what the song is about, e.g. leaving a small town at dawn")
-    c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 3, 1])
+    c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 3, 2])
     genre = c1.selectbox("Genre", presets.GENRES)
     mood = c2.selectbox("Mood", presets.MOODS)
     language = c3.selectbox("Language", presets.LANGUAGES)
