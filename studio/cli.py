@@ -227,7 +227,7 @@ def jobs_show(state: State, job_id: str) -> None:
 @click.argument("job_id")
 @pass_state
 def jobs_cancel(state: State, job_id: str) -> None:
-    job = state.studio().jobs.cancel(job_id)
+    job = state.studio().cancel(job_id)
     if job.status == "cancelled":
         click.echo(f"job {job.id} cancelled")
     else:
@@ -240,8 +240,7 @@ def jobs_cancel(state: State, job_id: str) -> None:
 @pass_state
 def jobs_retry(state: State, job_id: str, wait: bool) -> None:
     studio = state.studio()
-    job = studio.jobs.retry(job_id)
-    studio.queue.notify()
+    job = studio.retry(job_id)
     click.echo(f"job {job.id} queued again")
     if wait:
         job = studio.wait(job.id, on_change=_print_progress)

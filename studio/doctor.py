@@ -47,12 +47,23 @@ def run_checks(settings: Settings) -> Report:
         except metadata.PackageNotFoundError:
             versions.append(f"{name} -")
     report.add("packages", "ok", ", ".join(versions))
+    _check_registries(report, settings)
     _check_device(report, settings)
     _check_home(report, settings)
     _check_database(report, settings)
     _check_queue(report, settings)
     _check_models(report, settings)
     return report
+
+
+def _check_registries(report: Report, settings: Settings) -> None:
+    from lyrics.registry import backends
+    from music.registry import engines
+
+    names = sorted(set(engines.names()) | set(settings.extra_engines))
+    level = "ok" if settings.engine in names else "fail"
+    report.add("engines", level, f"default {settings.engine}; known: {', '.join(names)}")
+    report.add("lyrics", "ok", f"default backend {settings.lyrics_backend}; known: {', '.join(backends.names())}")
 
 
 def _check_device(report: Report, settings: Settings) -> None:
@@ -110,6 +121,9 @@ def _check_queue(report: Report, settings: Settings) -> None:
         queue = JobQueue(settings)
         queue.ping()
         report.add("queue", "ok", f"{queue.display}: {queue.pending()} wake-ups waiting")
+        if settings.database_url and not settings.database_url.startswith("sqlite") and queue.backend == "sqlite":
+            report.add("queue", "warn", "a shared database with a per-machine SQLite queue: workers on other "
+                       "machines are only woken by their own re-sends; set SONGSTUDIO_QUEUE_BACKEND=redis")
     except Exception as exc:
         report.add("queue", "fail", str(exc))
 

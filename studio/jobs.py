@@ -64,7 +64,7 @@ class JobStore:
         with self.db.read() as session:
             job = session.get(Job, job_id)
             if job is None and job_id:
-                matches = session.exec(select(Job).where(col(Job.id).startswith(job_id)).limit(2)).all()
+                matches = session.exec(select(Job).where(col(Job.id).startswith(job_id, autoescape=True)).limit(2)).all()
                 if len(matches) > 1:
                     raise BadInput(f"job id prefix {job_id!r} is ambiguous; give more characters")
                 job = matches[0] if matches else None

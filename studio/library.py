@@ -90,8 +90,11 @@ class Library:
         joined = None  # SQLite relevance: the FTS hits as a derived table (rowid, rank)
         rank = None
         indexable = True
+        fts_hits = None  # SQLite: the FTS rowid query, for counting without touching `take`
         if text:
-            joined, condition, rank, indexable = self._text_match(search_words(text), ranked=sort == "relevance")
+            joined, condition, rank, indexable, fts_hits = self._text_match(
+                search_words(text), ranked=sort == "relevance"
+            )
             conditions.append(condition)
         if engine:
             conditions.append(Take.engine == engine)
@@ -117,15 +120,34 @@ class Library:
         if joined is not None:
             matching = matching.join(joined, joined.c.rowid == Take.id)
             rows = rows.join(joined, joined.c.rowid == Take.id)
-        capped = matching.where(*conditions).limit(COUNT_CAP + 1).subquery()
+        only_text = text and trash != "only" and len(conditions) == (2 if trash == "exclude" else 1)
         with self.db.read() as session:
-            total = int(session.exec(select(sa.func.count()).select_from(capped)).one())
+            total = None
+            if only_text and fts_hits is not None and indexable:
+                total = self._many_hits_total(session, fts_hits, trash=trash)
+            if total is None:
+                capped = matching.where(*conditions).limit(COUNT_CAP + 1).subquery()
+                total = int(session.exec(select(sa.func.count()).select_from(capped)).one())
             items = session.exec(rows.where(*conditions).order_by(*order).offset(offset).limit(limit)).all()
         return Page(items=list(items), total=min(total, COUNT_CAP), offset=offset, limit=limit,
                     total_exact=total <= COUNT_CAP)
 
+    @staticmethod
+    def _many_hits_total(session, fts_hits, *, trash: str) -> int | None:
+        """The capped total of a plain search, from the FTS index alone when it is certainly
+        above the cap: more hits than the cap plus every trashed take. None: count exactly."""
+        trashed = 0
+        if trash == "exclude":
+            trashed = int(session.exec(
+                select(sa.func.count()).select_from(Take).where(col(Take.trashed_at).is_not(None))
+            ).one())
+        probe = fts_hits.limit(COUNT_CAP + trashed + 1).subquery()
+        hits = int(session.exec(select(sa.func.count()).select_from(probe)).one())
+        return COUNT_CAP + 1 if hits > COUNT_CAP + trashed else None
+
     def _text_match(self, words: list[str], *, ranked: bool):
-        """(table to join or None, WHERE condition or None, relevance ORDER BY, may use sort indexes)."""
+        """(table to join or None, WHERE condition, relevance ORDER BY, may use sort indexes,
+        SQLite FTS rowid query when the hits are many)."""
         if self.db.dialect == "sqlite":
             # Quoted terms, so no FTS5 syntax reaches the index from users; the last word is a
             # prefix (people search as they type), the others whole words (cheaper to look up).
@@ -138,22 +160,22 @@ class Library:
                     .where(fts)
                     .subquery("hits")
                 )
-                return hits, None, hits.c.rank.asc(), True
+                return hits, None, hits.c.rank.asc(), True, None
             hit_ids = sa.select(sa.literal_column("rowid")).select_from(sa.text("take_fts")).where(fts)
             with self.db.read() as session:
                 few = session.exec(hit_ids.limit(FEW_HITS + 1)).all()
             if len(few) <= FEW_HITS:  # fetch these by id and sort them
-                return None, col(Take.id).in_([row[0] for row in few]), None, False
-            return None, col(Take.id).in_(hit_ids), None, True  # walk the sort index, test membership
+                return None, col(Take.id).in_([row[0] for row in few]), None, False, None
+            return None, col(Take.id).in_(hit_ids), None, True, hit_ids  # walk the sort index, test membership
         if self.db.dialect == "postgresql":
             terms = [f"{w}" for w in words[:-1]] + [f"{words[-1]}:*"]
             query = sa.func.to_tsquery("simple", " & ".join(terms))
             search = sa.literal_column("take.search")
-            return None, search.op("@@")(query), sa.func.ts_rank(search, query).desc(), True
+            return None, search.op("@@")(query), sa.func.ts_rank(search, query).desc(), True, None
         # any other database: a plain substring match, slow but correct
         like = [sa.or_(*(sa.func.lower(c).contains(w) for c in (Take.title, Take.prompt, Take.lyrics, Take.tags)))
                 for w in words]
-        return None, sa.and_(*like), col(Take.created_at).desc(), True
+        return None, sa.and_(*like), col(Take.created_at).desc(), True, None
 
     # -- single takes ------------------------------------------------------------------------
 

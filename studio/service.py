@@ -72,6 +72,15 @@ class Studio:
     def submit_lyrics(self, *, theme: str, backend: str | None = None, **fields: Any) -> Job:
         return self.submit(LyricsJobSpec(backend=backend or self.settings.lyrics_backend, theme=theme, **fields))
 
+    def retry(self, job_id: str) -> Job:
+        """Queue a failed or cancelled job again, with its stored spec."""
+        job = self.jobs.retry(job_id)
+        self.queue.notify()
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        return self.jobs.cancel(job_id)
+
     def view(self, job_id: str) -> JobView:
         job = self.jobs.get(job_id)
         return JobView(job=job, queue_position=self.jobs.queue_position(job))

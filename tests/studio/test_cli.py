@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from studio import cli as cli_module
 from studio.cli import main
 from tests.studio.conftest import REPO, wait_for
 
@@ -87,6 +86,7 @@ def test_bad_input_gives_a_message_and_an_exit_code(run, tmp_path):
     assert "KEY=VALUE" in run("generate", "x", "-o", "oops", "--no-wait", code=2).output
     assert "no job 'ffff'" in run("jobs", "show", "ffff", code=3).output
     assert "no take 5" in run("library", "show", "5", code=3).output
+    assert "no job '%'" in run("jobs", "show", "%", code=3).output  # not a LIKE pattern
     assert "no words" in run("library", "search", "?!", code=2).output
     job_id = run("generate", "x", "-d", "1", "--no-wait").stdout.strip()
     assert "cancelled" in run("jobs", "cancel", job_id).output
@@ -123,7 +123,8 @@ def test_doctor_reports_honestly(run):
     checks = {c["name"]: c for c in report["checks"]}
     assert report["ok"] is True
     assert checks["database"]["level"] == "ok" and "revision 0002" in checks["database"]["detail"]
-    assert checks["queue"]["level"] == "ok"
+    assert checks["queue"]["level"] == "ok" and checks["engines"]["level"] == "ok"
+    assert "fake" in checks["engines"]["detail"] and "llama-cpp" in checks["lyrics"]["detail"]
     assert checks["model ace-step-v1"]["level"] == "warn"  # no weights on this machine
     assert checks["device"]["level"] in ("ok", "warn")
 

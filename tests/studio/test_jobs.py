@@ -96,8 +96,7 @@ def test_failed_job_keeps_spec_and_error_and_can_be_retried(studio, tmp_path):
     assert library_files(studio.settings) == [] and staging_files(studio.settings) == []
     with pytest.raises(BadInput, match="only queued or running"):
         studio.jobs.cancel(job.id)
-    studio.jobs.retry(job.id)
-    studio.queue.notify()
+    assert studio.retry(job.id).status == "queued"
     done = worker.run_next()
     assert (done.status, done.attempts, done.error) == ("done", 2, None)
     with pytest.raises(BadInput, match="only failed or cancelled"):
@@ -251,3 +250,36 @@ def test_job_rows_are_plain_json(studio):
         row = session.get(Job, job.id)
     spec = json.loads(row.spec)
     assert spec["engine"] == "fake" and spec["request"]["duration"] == 1
+
+
+def test_leftovers_of_a_crash_are_replaced_not_kept(studio):
+    """A SIGKILL after the folder rename but before the commit leaves a folder no row points at;
+    a SIGKILL while writing leaves staging files. The retry replaces both."""
+    job = studio.submit_music(prompt="crash leftovers", duration=1)
+    media = studio.settings.library_dir
+    orphan = media / "takes" / job.id / "0"
+    orphan.mkdir(parents=True)
+    (orphan / "master.flac").write_bytes(b"half a file")
+    stale = media / ".staging" / job.id / "0"
+    stale.mkdir(parents=True)
+    (stale / ".master.flac.1234.tmp").write_bytes(b"partial")
+    done = make_worker(studio).run_next()
+    assert done.status == "done"
+    [take] = studio.library.takes_of_job(job.id)
+    assert sf.info(str(studio.library.path(take))).frames == 24000
+    assert sorted(p.name for p in (media / "takes" / job.id / "0").iterdir()) == [
+        "master.flac", "params.json", "preview.mp3", "take.mp3", "waveform.json"]
+    assert staging_files(studio.settings) == []
+
+
+def test_stored_takes_are_never_overwritten(studio):
+    from studio.take_store import _move_into_library, job_folder
+
+    job = studio.submit_music(prompt="once", duration=1)
+    make_worker(studio).run_next()
+    staging = studio.settings.library_dir / ".staging" / job.id
+    staging.mkdir(parents=True)
+    with pytest.raises(RuntimeError, match="refusing to overwrite"):
+        _move_into_library(db=studio.db, staging=staging, final=job_folder(studio.settings.library_dir, job.id),
+                           job_id=job.id)
+    assert studio.library.path(studio.library.takes_of_job(job.id)[0]).is_file()

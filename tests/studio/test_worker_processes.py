@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from studio.service import Studio
 from studio.settings import Settings
-from studio.tables import Job, Take
+from studio.tables import Take
 from tests.studio.conftest import wait_for
 
 
@@ -135,3 +135,17 @@ def test_two_workers_on_postgres_and_redis_finish_every_job_once(studio_env, spa
     finally:
         studio.queue.huey.flush()
         studio.db.dispose()
+
+
+def test_sigkill_while_writing_files_leaves_nothing_half_done(studio, studio_env, spawn_worker):
+    job = studio.submit_music(prompt="killed while encoding", duration=40, batch_size=3, steps=2)
+    first = spawn_worker(studio_env)
+    wait_for(lambda: studio.jobs.get(job.id).stage == "encode", timeout=90, what="the encode stage", every=0.01)
+    first.stop(signal.SIGKILL)
+    assert studio.jobs.get(job.id).status == "running"
+    assert not (studio.settings.library_dir / "takes" / job.id).exists()  # nothing reached the library
+    spawn_worker(studio_env)
+    done = wait_for(lambda: (j := studio.jobs.get(job.id)).status in ("done", "failed") and j, timeout=120,
+                    what="the restarted worker to finish")
+    assert (done.status, done.attempts) == ("done", 2)
+    assert_exactly_once(studio, [job.id], takes_per_job=3)
