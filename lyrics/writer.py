@@ -64,8 +64,15 @@ def parse_structure(structure: str | Sequence[str] | None) -> tuple[str, ...]:
     """"verse, chorus" / ["Verse 1", "Chorus"] -> ("verse", "chorus"); unknown names are an error."""
     if structure is None:
         return ()
-    items = structure.replace(",", " ").replace("[", " ").replace("]", " ").split() \
-        if isinstance(structure, str) else list(structure)
+    if isinstance(structure, str):
+        if "[" in structure:
+            items = re.findall(r"\[([^\]]+)\]", structure)
+        elif "," in structure or "\n" in structure:
+            items = [part for part in re.split(r"[,\n]", structure) if part.strip()]
+        else:
+            items = structure.split()
+    else:
+        items = list(structure)
     out = []
     for item in items:
         name = parse_header(str(item).strip().strip("[]"), loose=False)
@@ -171,8 +178,12 @@ class LyricsWriter:
         self._active_lock = threading.Lock()
 
     # ---- tasks --------------------------------------------------------------------------------
-    def draft(self, **kwargs: Any) -> Lyrics:
-        return self.draft_stream(**kwargs).result()
+    def draft(self, *, theme: str = "", genre: str = "", mood: str = "", language: str = "en",
+              structure: str | Sequence[str] | None = None, length: str | int = "medium",
+              bpm: float | None = None, seed: int | None = None, max_tokens: int | None = None) -> Lyrics:
+        """Write a new song; see `draft_stream` for the streaming variant with the report."""
+        return self.draft_stream(theme=theme, genre=genre, mood=mood, language=language, structure=structure,
+                                 length=length, bpm=bpm, seed=seed, max_tokens=max_tokens).result()
 
     def draft_stream(self, *, theme: str = "", genre: str = "", mood: str = "", language: str = "en",
                      structure: str | Sequence[str] | None = None, length: str | int = "medium",

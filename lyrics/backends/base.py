@@ -31,6 +31,9 @@ class Backend(abc.ABC):
     name: str = "backend"
     constraint_kinds: tuple[str, ...] = ()
     supports_seed: bool = False
+    # Tokens the last finished stream generated (None when the backend cannot tell): for the
+    # take's record and the benchmarks.
+    last_completion_tokens: int | None = None
 
     @abc.abstractmethod
     def stream(self, messages: Sequence[Message], *, params: SamplingParams,

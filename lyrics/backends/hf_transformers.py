@@ -33,7 +33,7 @@ class TransformersBackend(Backend):
     @classmethod
     def from_options(cls, *, model: str | Path = DEFAULT_MODEL, revision: str | None = None,
                      cache_dir: str | Path | None = None, download: bool = False,
-                     device: str = "auto", dtype: str = "auto", **_ignored: Any) -> "TransformersBackend":
+                     device: str = "auto", dtype: str = "auto") -> "TransformersBackend":
         if revision is None and str(model) == DEFAULT_MODEL:
             revision = DEFAULT_MODEL_REVISION
         folder = resolve_hf_folder(model, revision=revision, cache_dir=cache_dir, download=download)
@@ -83,12 +83,14 @@ class TransformersBackend(Backend):
                 if params.seed is not None:
                     torch.manual_seed(params.seed)
                 with torch.inference_mode():
-                    self._model.generate(**kwargs)
+                    out = self._model.generate(**kwargs)
+                self.last_completion_tokens = int(out.shape[1] - inputs["input_ids"].shape[1])
             except BaseException as exc:  # re-raised in the consumer's thread below
                 failure.append(exc)
                 streamer.end()
 
         with self._lock:
+            self.last_completion_tokens = None
             worker = threading.Thread(target=run, name="lyrics-generate", daemon=True)
             worker.start()
             try:

@@ -1,10 +1,13 @@
 """In-process llama.cpp (`llama-cpp-python`): the CPU default. Loads a GGUF (default: the Q4_K_M
 of Llama-Song-Stream-3B-Instruct) and uses the chat template embedded in it. Constraints: GBNF
-grammars (preferred: readable streamed text) and JSON schemas (`response_format`)."""
+grammars (preferred: readable streamed text) and JSON schemas (turned into GBNF by llama.cpp)."""
 
 from __future__ import annotations
 
+import codecs
+import json
 import os
+import random
 import threading
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -39,7 +42,7 @@ class LlamaCppBackend(Backend):
     def from_options(cls, *, model_path: str | Path | None = None, repo_id: str = DEFAULT_GGUF_REPO,
                      filename: str = DEFAULT_GGUF_FILE, cache_dir: str | Path | None = None,
                      download: bool = False, n_ctx: int = 4096, n_threads: int | None = None,
-                     n_gpu_layers: int = 0, n_batch: int = 512, **_ignored: Any) -> "LlamaCppBackend":
+                     n_gpu_layers: int = 0, n_batch: int = 512) -> "LlamaCppBackend":
         path = resolve_gguf(model_path, repo_id=repo_id, filename=filename, cache_dir=cache_dir,
                             download=download)
         try:
@@ -56,27 +59,68 @@ class LlamaCppBackend(Backend):
     def stream(self, messages: Sequence[Message], *, params: SamplingParams,
                constraint: Constraint | None = None,
                cancel: threading.Event | None = None) -> Iterator[str]:
+        # Our own token loop instead of create_chat_completion(stream=True): its streaming path
+        # re-decodes every pending token whenever the text is not yet valid UTF-8, which grows
+        # cubically on byte-level output (measured: stalls for minutes); an incremental decoder
+        # is linear and keeps cancel checks per token.
         self._check_constraint(constraint)
-        kwargs: dict[str, Any] = {}
-        if constraint is not None and constraint.kind == "gbnf":
-            from llama_cpp import LlamaGrammar
+        import llama_cpp
 
-            kwargs["grammar"] = LlamaGrammar.from_string(constraint.spec, verbose=False)
-        elif constraint is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": constraint.spec}
+        grammar = self._grammar(constraint)
         with self._lock:
-            chunks = self._llm.create_chat_completion(
-                messages=list(messages), max_tokens=params.max_tokens, temperature=params.temperature,
-                top_p=params.top_p, seed=params.seed, stream=True, **kwargs)
+            llm = self._llm
+            prompt = self._prompt_tokens(messages)
+            budget = min(params.max_tokens, llm.n_ctx() - len(prompt))
+            if budget <= 0:
+                raise ValueError(f"the prompt has {len(prompt)} tokens and fills the {llm.n_ctx()}-token "
+                                 "context; raise n_ctx or shorten the lyrics")
+            llm.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
+            vocab = llama_cpp.llama_model_get_vocab(llm.model)
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            tokens = llm.generate(prompt, temp=params.temperature, top_p=params.top_p, grammar=grammar,
+                                  reset=True)
+            self.last_completion_tokens = 0
             try:
-                for chunk in chunks:
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled("generation cancelled")
-                    text = chunk["choices"][0]["delta"].get("content")
+                for count, token in enumerate(tokens, start=1):
+                    if llama_cpp.llama_vocab_is_eog(vocab, token):
+                        break
+                    self.last_completion_tokens = count
+                    text = decoder.decode(llm.detokenize([token]))
                     if text:
                         yield text
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("generation cancelled")
+                    if count >= budget:
+                        break
             finally:
-                chunks.close()  # stops llama.cpp decoding when the consumer stops early
+                tokens.close()  # stops decoding when the consumer stops early
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+
+    def _prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
+        """The chat template embedded in the GGUF, rendered the way llama-cpp-python does."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = self._llm
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise BackendUnavailable(f"{self._model_path.name} has no chat template in its metadata")
+        special = lambda token_id: llm.detokenize([token_id], special=True).decode("utf-8", "replace")  # noqa: E731
+        formatter = Jinja2ChatFormatter(template=template, eos_token=special(llm.token_eos()),
+                                        bos_token=special(llm.token_bos()))
+        prompt = formatter(messages=list(messages)).prompt
+        return llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    @staticmethod
+    def _grammar(constraint: Constraint | None):
+        if constraint is None:
+            return None
+        from llama_cpp import LlamaGrammar
+
+        if constraint.kind == "gbnf":
+            return LlamaGrammar.from_string(constraint.spec, verbose=False)
+        return LlamaGrammar.from_json_schema(json.dumps(constraint.spec), verbose=False)
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self._model_path.name}

@@ -90,7 +90,7 @@ class OpenAIBackend(Backend):
     @classmethod
     def from_options(cls, *, base_url: str, model: str, api_key: str | None = None,
                      server: str = "vllm", timeout: float = 120.0, max_retries: int = 1,
-                     http_client: Any = None, **_ignored: Any) -> "OpenAIBackend":
+                     http_client: Any = None) -> "OpenAIBackend":
         if server not in ADAPTERS:
             raise ValueError(f"unknown server kind {server!r}; use one of {', '.join(ADAPTERS)}")
         if not model:
@@ -124,14 +124,25 @@ class OpenAIBackend(Backend):
         import openai
 
         fields = self.request(messages, params=params, constraint=constraint)
+        fields["stream_options"] = {"include_usage": True}
+        usage = None
+        pieces = 0
+        self.last_completion_tokens = None
         try:
             chunks = self._client.chat.completions.create(**fields)
             try:
                 for chunk in chunks:
                     if cancel is not None and cancel.is_set():
                         raise Cancelled("generation cancelled")
+                    if getattr(chunk, "usage", None) is not None:
+                        usage = chunk.usage.completion_tokens
                     if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                        pieces += 1
+                        # servers that send no usage stream one token per chunk
+                        self.last_completion_tokens = pieces
                         yield chunk.choices[0].delta.content
+                if usage is not None:
+                    self.last_completion_tokens = usage
             finally:
                 chunks.close()  # closing the HTTP stream makes the server abort the request
         except openai.APIConnectionError as exc:

@@ -28,8 +28,7 @@ class VLLMBackend(Backend):
     @classmethod
     def from_options(cls, *, model: str = DEFAULT_MODEL, revision: str | None = None,
                      dtype: str = "bfloat16", max_model_len: int = 4096,
-                     gpu_memory_utilization: float = 0.5, download_dir: str | None = None,
-                     **_ignored: Any) -> "VLLMBackend":
+                     gpu_memory_utilization: float = 0.5, download_dir: str | None = None) -> "VLLMBackend":
         if revision is None and model == DEFAULT_MODEL:
             revision = DEFAULT_MODEL_REVISION
         try:

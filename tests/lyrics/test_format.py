@@ -172,3 +172,20 @@ def test_parse_header_strict_rejects_lyrics():
     assert parse_header("break my heart", loose=False) is None
     unknown = parse_header("spoken word", loose=True)
     assert unknown is not None and not unknown.known
+
+
+def test_llama3_rope_factors_follow_the_three_bands():
+    from lyrics.gguf_export import llama3_rope_factors, permute_qk
+
+    config = {"rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 32.0,
+              "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}}
+    factors = llama3_rope_factors(config, 128)
+    assert factors.shape == (64,)
+    assert factors[0] == 1.0 and factors[-1] == 32.0  # fast dims untouched, slow dims scaled fully
+    middle = factors[(factors > 1.0) & (factors < 32.0)]
+    assert len(middle) > 0 and all(a <= b for a, b in zip(middle, middle[1:]))
+    assert llama3_rope_factors({"rope_theta": 1e4}, 128) is None
+    import numpy as np
+
+    w = np.arange(8 * 3).reshape(8, 3)  # 2 heads x 4 rows: halves [0,1|2,3] -> interleaved [0,2,1,3]
+    assert permute_qk(w, 2)[:4, 0].tolist() == [0, 6, 3, 9]

@@ -1,10 +1,11 @@
 """Builds tiny random-weight Llama-3-style models offline: a byte-level BPE trained on a few
-song-ish lines with the Llama-3 special tokens and chat format, a LlamaForCausalLM with random
+song-ish lines (ASCII alphabet) with the Llama-3 special tokens and chat format, a LlamaForCausalLM with random
 weights, saved as a transformers folder (and as GGUF via lyrics.gguf_export). Their output is
 noise: they prove wiring and numerics, never lyric quality."""
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
 
 SPECIAL_TOKENS = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
@@ -29,6 +30,8 @@ _CORPUS = [
     "Theme: city lights. Mood: hopeful. Sections, in this order: verse chorus verse chorus",
     '{"title": "Night Drive", "sections": [{"tag": "verse", "lines": ["a", "b"]}]}',
     "system user assistant - 0123456789 ,.;:!?'\"()",
+    string.printable,  # every ASCII character, newline included
+    "Title: Rain\n\n[verse]\nline one\nline two\n\n[chorus]\nsing\n",
 ]
 
 
@@ -39,8 +42,10 @@ def train_tokenizer(vocab_size: int = 512):
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    # Alphabet = the ASCII the corpus holds, not all 256 byte tokens: random weights then cannot
+    # emit invalid UTF-8, on which llama_cpp.server's streaming stalls (it re-decodes all pending
+    # tokens each step). Test prompts are ASCII, so nothing needs the missing bytes.
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
     tok.train_from_iterator(_CORPUS * 4, trainer=trainer)
     bos = tok.token_to_id("<|begin_of_text|>")
     # Like Llama 3: plain encode() prepends BOS; the chat template writes it itself.
