@@ -161,7 +161,8 @@ def verify_authorization(signed: SignedAuthorization, *, expected_signer: str, n
         raise InvalidAuthorization(f"authorization claims signer {signed.signer} but was signed by {recovered}")
     now = int(time.time()) if now is None else now
     if now > signed.authorization.deadline:
-        raise InvalidAuthorization(f"authorization expired at unix time {signed.authorization.deadline}; issue a new one")
+        raise InvalidAuthorization(f"authorization expired at unix time {signed.authorization.deadline}; "
+                                   "issue a new one")
 
 
 def _parse_signature(value: object) -> str:

@@ -10,7 +10,6 @@ The C2PA key (P-256) is unrelated to the Ethereum signer key.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -71,12 +70,25 @@ def load_credentials(*, cert_chain: str | Path, private_key: str | Path, alg: st
 def dev_credentials(directory: str | Path) -> C2PACredentials:
     """The local development CA + signing certificate in `directory`, created on first use."""
     directory = Path(directory)
-    ca_path, chain_path, key_path = directory / "dev-ca.pem", directory / "dev-signer-chain.pem", directory / "dev-signer-key.pem"
+    ca_path = directory / "dev-ca.pem"
+    chain_path, key_path = directory / "dev-signer-chain.pem", directory / "dev-signer-key.pem"
     if not (ca_path.exists() and chain_path.exists() and key_path.exists()):
         _write_dev_ca(ca_path, chain_path, key_path)
     creds = load_credentials(cert_chain=chain_path, private_key=key_path)
     return C2PACredentials(cert_chain_pem=creds.cert_chain_pem, private_key_pem=creds.private_key_pem,
                            trust_anchor_pem=ca_path.read_bytes())
+
+
+def resolve_credentials(*, cert_chain: str | Path | None, private_key: str | Path | None, dev_dir: str | Path,
+                        alg: str = "es256", tsa_url: str | None = None) -> C2PACredentials:
+    """The configured certificate and key when both are given; the development CA in `dev_dir`
+    when neither is; an error when only one is (a half configuration is a mistake, not a default)."""
+    if cert_chain is None and private_key is None:
+        return dev_credentials(dev_dir)
+    if cert_chain is None or private_key is None:
+        raise InvalidInput("configure both the C2PA certificate chain and its private key, or neither "
+                           "(then a local development CA is used)")
+    return load_credentials(cert_chain=cert_chain, private_key=private_key, alg=alg, tsa_url=tsa_url)
 
 
 def sign_file(path: str | Path, *, credentials: C2PACredentials, tags: ProvenanceTags, title: str) -> None:
@@ -128,10 +140,9 @@ def read_manifest(path: str | Path, *, trust_anchors_pem: bytes | None = None) -
     settings: dict = {"verify": {"verify_trust": trust_anchors_pem is not None}}
     if trust_anchors_pem is not None:
         settings["trust"] = {"trust_anchors": trust_anchors_pem.decode()}
-    data = path.read_bytes()
     try:
-        with c2pa.Context.from_dict(settings) as context:
-            reader = c2pa.Reader(mime, io.BytesIO(data), None, context)
+        with c2pa.Context.from_dict(settings) as context, path.open("rb") as stream:
+            reader = c2pa.Reader(mime, stream, None, context)
             with reader:
                 state = reader.get_validation_state()
                 results = reader.get_validation_results() or {}
@@ -161,39 +172,42 @@ def _failure_codes(results: dict) -> tuple[str, ...]:
 
 
 def _write_dev_ca(ca_path: Path, chain_path: Path, key_path: Path) -> None:
-    now = dt.datetime.now(dt.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Song Studio development CA"),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Song Studio (development)")])
-    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-               .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
-               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-               .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                            data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                            crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-               .sign(ca_key, hashes.SHA256()))
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Song Studio development signer"),
-                           x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Song Studio (development)")])
-    leaf_cert = (x509.CertificateBuilder().subject_name(leaf_name).issuer_name(ca_name)
-                 .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
-                 .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=825))
-                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                 .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                              data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                              crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
-                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-                 .sign(ca_key, hashes.SHA256()))
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = _dev_name("Song Studio development CA")
+    ca_cert = _certificate(subject=ca_name, key=ca_key, issuer=ca_name, issuer_key=ca_key, days=3650, ca=True)
+    leaf_cert = _certificate(subject=_dev_name("Song Studio development signer"), key=leaf_key, issuer=ca_name,
+                             issuer_key=ca_key, days=825, ca=False)
     pem = serialization.Encoding.PEM
     key_pem = leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     ca_path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(key_path, key_pem, mode=0o600)
     _atomic_write(chain_path, leaf_cert.public_bytes(pem) + ca_cert.public_bytes(pem))
     _atomic_write(ca_path, ca_cert.public_bytes(pem))  # last: its presence marks a complete set
+
+
+def _dev_name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Song Studio (development)")])
+
+
+def _certificate(*, subject: x509.Name, key, issuer: x509.Name, issuer_key, days: int, ca: bool) -> x509.Certificate:
+    """A CA certificate (signs certificates only) or a C2PA signing certificate (digitalSignature,
+    emailProtection, not a CA), which is the profile C2PA validators accept."""
+    now = dt.datetime.now(dt.timezone.utc)
+    usage = x509.KeyUsage(digital_signature=not ca, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                          encipher_only=False, decipher_only=False)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+               .add_extension(usage, critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+    if not ca:
+        builder = (builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                                  critical=False))
+    return builder.sign(issuer_key, hashes.SHA256())
 
 
 def _atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:

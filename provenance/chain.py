@@ -19,8 +19,17 @@ from web3.logs import DISCARD
 
 from provenance.artifact import load_artifact
 from provenance.authorization import MintAuthorization, SignedAuthorization
-from provenance.errors import (ChainError, ChainIdMismatch, ContractNotFound, ContractRevert, InsufficientFunds,
-                               InvalidInput, ProvenanceError, ReceiptTimeout, RPCUnreachable)
+from provenance.errors import (
+    ChainError,
+    ChainIdMismatch,
+    ContractNotFound,
+    ContractRevert,
+    InsufficientFunds,
+    InvalidInput,
+    ProvenanceError,
+    ReceiptTimeout,
+    RPCUnreachable,
+)
 from provenance.keys import UnlockedKey, ensure_distinct
 from provenance.reverts import RevertDecoder, revert_data
 from provenance.validate import hex32, parse_address, parse_bytes32, parse_uint256
@@ -65,7 +74,8 @@ class ChainClient:
         self.label = label
         self.receipt_timeout = receipt_timeout
         self.poll_latency = poll_latency
-        self.expected_chain_id = None if expected_chain_id is None else parse_uint256(expected_chain_id, what="chain id")
+        self.expected_chain_id = (None if expected_chain_id is None
+                                  else parse_uint256(expected_chain_id, what="chain id"))
         self.address = None if contract_address is None else parse_address(contract_address, what="contract address")
         artifact = load_artifact()
         self._abi, self._bytecode = artifact["abi"], artifact["bytecode"]
@@ -82,7 +92,7 @@ class ChainClient:
         provider = HTTPProvider(rpc_url, request_kwargs={"timeout": request_timeout},
                                 exception_retry_configuration=None)
         client = cls(Web3(provider), label=f"the node at {shown}", **kwargs)
-        client.chain_id  # probe now: a dead URL should fail here, naming the URL
+        _ = client.chain_id  # probe now: a dead URL should fail here, naming the URL
         return client
 
     def with_contract(self, address: str, *, chain_id: int | None = None) -> "ChainClient":

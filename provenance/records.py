@@ -8,6 +8,7 @@ but whose receipt did not arrive stays pending with its tx hash; `settle` finish
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -43,6 +44,10 @@ class MintRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MintRecord":
+        required = [k for k, f in cls.__dataclass_fields__.items() if f.default is dataclasses.MISSING]
+        missing = [k for k in required if data.get(k) is None]
+        if missing:
+            raise InvalidInput(f"mint record lacks {', '.join(missing)}")
         record = cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
         if record.status not in (PENDING, MINTED, FAILED):
             raise InvalidInput(f"unknown mint record status {record.status!r}")

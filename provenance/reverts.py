@@ -60,7 +60,7 @@ class RevertDecoder:
             return None, (), f"the contract reverted ({shown})"
         name, types = self._errors[selector]
         args = tuple(to_checksum_address(v) if t == "address" else v
-                     for t, v in zip(types, abi_decode(types, payload)))
+                     for t, v in zip(types, abi_decode(types, payload), strict=True))
         explain = _EXPLAIN.get(name)
         detail = explain(*args) if explain else f"{name}({', '.join(map(str, args))})"
         return name, args, f"{detail} [{name}]"

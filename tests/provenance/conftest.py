@@ -8,17 +8,7 @@ from web3 import EthereumTesterProvider, Web3
 
 from provenance.chain import ChainClient
 from provenance.keys import UnlockedKey
-
-ONE_ETH = 10**18
-
-
-def new_key(role: str) -> UnlockedKey:
-    return UnlockedKey(Account.create(), role=role)
-
-
-def fund(w3: Web3, address: str, wei: int = ONE_ETH) -> None:
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": address,
-                                                                 "value": wei}))
+from tests.provenance.helpers import fund, new_key
 
 
 @pytest.fixture

@@ -62,6 +62,7 @@ def test_check_detects_a_stale_artifact(tmp_path):
     shutil.copytree(REPO / "contracts", tmp_path / "contracts")
     (tmp_path / "node_modules").symlink_to(REPO / "node_modules")
     source = tmp_path / "contracts" / "SongNFT.sol"
-    source.write_text(source.read_text().replace("uint256 private _nextTokenId = 1;", "uint256 private _nextTokenId = 2;"))
+    text = source.read_text()
+    source.write_text(text.replace("uint256 private _nextTokenId = 1;", "uint256 private _nextTokenId = 2;"))
     result = run_check(node, tmp_path)
     assert result.returncode == 1 and "stale contract artifacts: contracts/build/SongNFT.json" in result.stderr

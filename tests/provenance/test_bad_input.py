@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 
 from provenance.authorization import InvalidAuthorization, SignedAuthorization, build_authorization, sign_authorization
 from provenance.chain import ChainClient
-from provenance.errors import (ChainIdMismatch, ContractNotFound, InsufficientFunds, InvalidInput, RPCUnreachable)
-from provenance.records import FAILED, MINTED, PENDING, failed_record, minted_record, mint_with_record, settle
-from tests.provenance.conftest import fund, new_key
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from provenance.errors import ChainIdMismatch, ContractNotFound, InsufficientFunds, InvalidInput, RPCUnreachable
+from provenance.records import FAILED, MINTED, PENDING, failed_record, mint_with_record, minted_record, settle
+from tests.provenance.helpers import free_port, fund, new_key
 
 
 def authorize(client, signer, wallet, audio="0x" + "22" * 32):
@@ -77,9 +70,16 @@ def test_insufficient_funds(client, w3, signer, wallet):
     with pytest.raises(InsufficientFunds, match=f"{broke.address} has no ETH"):
         client.mint(signed, sender=broke)
     fund(w3, broke.address, wei=1000)
-    with pytest.raises(InsufficientFunds, match=f"{broke.address} has 1000 wei.* cannot pay for the gas|has 1000 wei but the transaction may cost"):
+    with pytest.raises(InsufficientFunds, match=f"{broke.address} has 1000 wei"):
         client.mint(signed, sender=broke)
     assert client.token_of_audio(signed.authorization.audio_hash) is None
+
+
+def test_balance_below_worst_case_gas_cost(client, signer, relayer, wallet, monkeypatch):
+    # the estimate succeeds, but at this fee cap the gas could cost more than the sender holds
+    monkeypatch.setattr(client, "_fees", lambda: {"maxFeePerGas": 10**15, "maxPriorityFeePerGas": 1})
+    with pytest.raises(InsufficientFunds, match=f"{relayer.address} has {10**18} wei but the transaction may cost"):
+        client.mint(authorize(client, signer, wallet), sender=relayer)
 
 
 def test_chain_id_mismatch_and_missing_contract(client, w3):
@@ -127,3 +127,15 @@ def test_minted_record_requires_matching_receipt(client, signer, relayer, wallet
     other = pending_record(authorize(client, signer, wallet, audio="0x" + "33" * 32))
     with pytest.raises(InvalidInput, match="audio_hash"):
         minted_record(other, receipt)
+
+
+def test_mint_record_round_trip_and_missing_fields(client, signer, wallet):
+    from provenance.records import MintRecord, pending_record
+    record = pending_record(authorize(client, signer, wallet))
+    assert MintRecord.from_dict(record.to_dict()) == record
+    assert record.signed_authorization().signature == record.signature
+    broken = record.to_dict() | {"nonce": None}
+    with pytest.raises(InvalidInput, match="lacks nonce"):
+        MintRecord.from_dict(broken)
+    with pytest.raises(InvalidInput, match="status"):
+        MintRecord.from_dict(record.to_dict() | {"status": "maybe"})

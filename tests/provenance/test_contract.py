@@ -8,11 +8,18 @@ import hashlib
 import pytest
 
 from provenance.artifact import load_artifact
-from provenance.authorization import (SECP256K1_N, InvalidAuthorization, SignedAuthorization, build_authorization,
-                                      recover_signer, sign_authorization, verify_authorization)
+from provenance.authorization import (
+    SECP256K1_N,
+    InvalidAuthorization,
+    SignedAuthorization,
+    build_authorization,
+    recover_signer,
+    sign_authorization,
+    verify_authorization,
+)
 from provenance.errors import ChainIdMismatch, ContractRevert, InvalidInput
 from provenance.reverts import RevertDecoder, revert_data
-from tests.provenance.conftest import new_key
+from tests.provenance.helpers import new_key
 
 URI = "ipfs://bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from provenance.c2pa_manifest import dev_credentials, load_credentials, read_manifest, sign_file
+from provenance.c2pa_manifest import dev_credentials, load_credentials, read_manifest, resolve_credentials, sign_file
 from provenance.errors import InvalidInput, ManifestError, TagError
 from provenance.hashing import audio_hash
 from provenance.seal import seal_master, verify_file
@@ -86,6 +86,13 @@ def test_configured_certificate_and_bad_credentials(tmp_path, credentials):
     # not trusted under another CA
     assert read_manifest(master, trust_anchors_pem=credentials.trust_anchor_pem).state != "trusted"
     assert (ca_dir / "dev-signer-key.pem").stat().st_mode & 0o077 == 0
+
+    assert resolve_credentials(cert_chain=ca_dir / "dev-signer-chain.pem", private_key=ca_dir / "dev-signer-key.pem",
+                               dev_dir=tmp_path / "unused") == configured
+    assert not (tmp_path / "unused").exists()
+    assert resolve_credentials(cert_chain=None, private_key=None, dev_dir=ca_dir).trust_anchor_pem
+    with pytest.raises(InvalidInput, match="both"):
+        resolve_credentials(cert_chain=ca_dir / "dev-signer-chain.pem", private_key=None, dev_dir=ca_dir)
 
     (tmp_path / "junk.pem").write_text("not a certificate")
     with pytest.raises(ManifestError, match="PEM"):

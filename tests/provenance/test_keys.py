@@ -13,7 +13,7 @@ from provenance.authorization import build_authorization, sign_authorization
 from provenance.errors import ChainIdMismatch, ContractRevert, InsufficientFunds, KeystoreError, WrongPassword
 from provenance.keys import create_keystore, ensure_distinct, keystore_address, resolve_password, unlock
 from provenance.records import mint_with_record
-from tests.provenance.conftest import new_key
+from tests.provenance.helpers import new_key
 
 FAST_KDF = {"kdf": "pbkdf2", "iterations": 1000}  # the default (scrypt) takes ~1 s per key
 

@@ -17,7 +17,8 @@ HASH = "0x" + hashlib.sha256(b"song").hexdigest()
 
 def raw_cid_by_hand(data: bytes) -> str:
     """CIDv1 = multibase 'b' + base32(version 1, codec raw 0x55, sha2-256 0x12, length 32, digest)."""
-    return "b" + base64.b32encode(bytes([1, 0x55, 0x12, 32]) + hashlib.sha256(data).digest()).decode().lower().rstrip("=")
+    binary = bytes([1, 0x55, 0x12, 32]) + hashlib.sha256(data).digest()
+    return "b" + base64.b32encode(binary).decode().lower().rstrip("=")
 
 
 @pytest.mark.parametrize("data,expected", [
@@ -76,3 +77,13 @@ def test_canonical_json_is_order_independent_compact_utf8():
 def test_metadata_bad_input(override, message):
     with pytest.raises(InvalidInput, match=message):
         make(**override)
+
+
+def test_package_exports_resolve_lazily():
+    import subprocess
+    import sys
+
+    code = ("import sys, provenance; assert 'web3' not in sys.modules and 'c2pa' not in sys.modules; "
+            "[getattr(provenance, n) for n in provenance.__all__]; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
