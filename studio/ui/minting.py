@@ -2,8 +2,9 @@
 send the mint, keep the library's mint row in step with what the chain said.
 
 Keys: the signer key signs authorizations (needs no ETH); the transaction is sent and paid for by
-the owner key (the account that deployed the contract). Both live in encrypted keystores under
-`<home>/keys/`; passwords come from SONGSTUDIO_SIGNER_PASSWORD / SONGSTUDIO_OWNER_PASSWORD or
+the owner key (the account that deployed the contract). Both live in encrypted keystores:
+SONGSTUDIO_SIGNER_KEYSTORE / SONGSTUDIO_OWNER_KEYSTORE (as the provenance CLI reads them), by
+default `<home>/keys/<role>.json`; passwords come from SONGSTUDIO_SIGNER_PASSWORD / SONGSTUDIO_OWNER_PASSWORD or
 the page's password fields, and are never stored.
 """
 
@@ -36,7 +37,13 @@ class ChainConfig:
 
 
 def keystore_path(settings: Settings, role: str) -> Path:
-    return settings.home / "keys" / f"{role}.json"
+    """SONGSTUDIO_<ROLE>_KEYSTORE (as the provenance CLI reads it), else `<home>/keys/<role>.json`."""
+    configured = os.environ.get(f"SONGSTUDIO_{role.upper()}_KEYSTORE")
+    return Path(configured).expanduser() if configured else settings.home / "keys" / f"{role}.json"
+
+
+def _create_hint(role: str, path: Path) -> str:
+    return f"create it with `songstudio keys new --role {role} --keystore {path}`"
 
 
 def keystore_state(settings: Settings) -> dict[str, str]:
@@ -47,7 +54,7 @@ def keystore_state(settings: Settings) -> dict[str, str]:
     for role in ROLES:
         path = keystore_path(settings, role)
         if not path.is_file():
-            out[role] = f"missing ({path}); create it with `songstudio keys new --role {role}`"
+            out[role] = f"missing ({path}); {_create_hint(role, path)}"
             continue
         try:
             out[role] = f"{keystore_address(path)} ({path})"
@@ -72,7 +79,7 @@ def _unlock(settings: Settings, role: str, password: str | None):
 
     path = keystore_path(settings, role)
     if not path.is_file():
-        raise BadInput(f"the {role} keystore {path} does not exist; create it with `songstudio keys new --role {role}`")
+        raise BadInput(f"the {role} keystore {path} does not exist; {_create_hint(role, path)}")
     password = password or os.environ.get(password_env_var(role))
     if not password:
         raise BadInput(f"enter the {role} keystore password (or set {password_env_var(role)})")
