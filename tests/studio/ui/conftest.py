@@ -24,7 +24,10 @@ def settings(tmp_path, monkeypatch):
     for name in ("SONGSTUDIO_DATABASE_URL", "SONGSTUDIO_MEDIA_DIR", "SONGSTUDIO_MODELS_DIR", "SONGSTUDIO_CHAIN_RPC_URL",
                  "SONGSTUDIO_CHAIN_ID", "SONGSTUDIO_CHAIN_CONTRACT"):
         monkeypatch.delenv(name, raising=False)
-    return load_settings()
+    yield load_settings()
+    from music.registry import engines
+
+    engines.unregister("fake")  # registered by the studio from the settings; leave the registry as found
 
 
 @pytest.fixture
