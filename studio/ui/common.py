@@ -1,0 +1,54 @@
+"""What every page shares: the studio handle (one per database), notices, error display."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import streamlit as st
+
+from music.engine import RequestError
+from studio.errors import StudioError
+from studio.settings import load_settings
+from studio.ui.backend import Studio
+
+
+@st.cache_resource(show_spinner=False)
+def _open_studio(home: str, database_url: str | None) -> Studio:
+    return Studio.open(load_settings(home=home, database_url=database_url))
+
+
+def studio() -> Studio:
+    """The studio for the current settings. Settings are re-read each run, so a test (or an
+    operator) that points SONGSTUDIO_HOME elsewhere gets that library, not a cached one."""
+    settings = load_settings()
+    return _open_studio(str(settings.home), settings.database_url)
+
+
+@contextlib.contextmanager
+def shown_errors() -> Iterator[None]:
+    """Show errors a person can act on as a red box instead of a traceback."""
+    try:
+        yield
+    except (StudioError, RequestError, ValueError) as exc:
+        st.error(str(exc), icon="⚠️")
+
+
+def demo_notice(s: Studio) -> None:
+    """Say plainly when no real weights are present, and what can still be tried."""
+    if s.real_weights_present():
+        return
+    from studio.ui.models_info import demo_command
+
+    command = demo_command()
+    offer = (f"To try every step anyway, make the tiny demo models with `{command}`: they have random "
+             "weights, so their output is noise." if command else
+             "Demo models with random weights (their output is noise) are not part of this installation yet.")
+    st.info(f"No real model weights were found in {s.settings.model_cache}, so real songs cannot be made on "
+            f"this machine yet; Settings lists what is missing and how to get it. {offer}", icon="ℹ️")
+
+
+def query_int(name: str) -> int | None:
+    """An integer query parameter (e.g. ?take=12), or None when missing or not a number."""
+    value = st.query_params.get(name)
+    return int(value) if value is not None and value.isdigit() else None

@@ -1,0 +1,49 @@
+"""A take as the pages show it: waveform, player, and the small actions every list offers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.ui import paths
+from studio.ui.backend import Studio, TakeView
+from studio.ui.waveform import waveform_chart
+
+SONG_PAGE = paths.SONG
+
+
+def take_label(take: TakeView) -> str:
+    return take.title or f"Take {take.id}"
+
+
+def player(s: Studio, take: TakeView, *, region: tuple[float, float] | None = None) -> None:
+    """Waveform from the stored envelope plus the browser player on the small MP3 preview."""
+    envelope = s.envelope(take)
+    if envelope is not None:
+        st.altair_chart(waveform_chart(envelope, region=region), width="stretch")
+    else:
+        st.caption("No waveform stored for this take.")
+    preview = s.file_path(take, "preview")
+    if preview.is_file():
+        st.audio(str(preview), format="audio/mpeg")
+    else:
+        st.warning(f"The preview file {preview} is missing.", icon="⚠️")
+
+
+def favourite_button(s: Studio, take: TakeView, *, key: str) -> None:
+    label = "★ Favourite" if take.favourite else "☆ Favourite"
+    if st.button(label, key=key, help="Mark or unmark as favourite"):
+        s.set_favourite(take.id, not take.favourite)
+        st.rerun()
+
+
+def take_card(s: Studio, take: TakeView, *, key: str) -> None:
+    """Compact card used side by side on the Create page."""
+    with st.container(border=True):
+        st.markdown(f"**{take_label(take)}**")
+        st.caption(f"seed {take.seed} · {take.duration:.1f} s · {take.engine}")
+        player(s, take)
+        left, right = st.columns(2)
+        with left:
+            favourite_button(s, take, key=f"{key}-fav")
+        with right:
+            st.page_link(SONG_PAGE, label="Open", icon="🎧", query_params={"take": str(take.id)})

@@ -1,0 +1,91 @@
+"""Library: search, filter, sort and page through the takes; favourite, rate, trash, restore, export.
+
+Only one page of rows is read from the database per run, so the page stays fast at any size.
+"""
+
+import datetime as dt
+
+import streamlit as st
+
+from studio.ui.backend import SORTS, LibraryQuery
+from studio.ui.common import shown_errors, studio
+from studio.ui.takes import SONG_PAGE, favourite_button, take_label
+
+PAGE_SIZE = 20
+
+s = studio()
+st.title("Library")
+
+with st.container(border=True):
+    c1, c2, c3 = st.columns([3, 2, 2])
+    text = c1.text_input("Search", placeholder="title, prompt, lyrics or tags", key="lib-search")
+    engine = c2.selectbox("Engine", ["All engines", *s.engine_names()], key="lib-engine")
+    sort = c3.selectbox("Sort", list(SORTS), key="lib-sort")
+    c1, c2, c3, c4 = st.columns([2, 2, 3, 2])
+    favourites_only = c1.toggle("Favourites only", key="lib-fav")
+    trash = c2.toggle("Show trash", key="lib-trash")
+    dates = c3.date_input("Created between", value=(), key="lib-dates")
+    durations = c4.slider("Duration (s)", 0, 600, (0, 600), key="lib-duration")
+
+date_from = dates[0] if len(dates) >= 1 else None
+date_to = dates[1] if len(dates) == 2 else None
+query = LibraryQuery(
+    text=text.strip(),
+    engine=None if engine == "All engines" else engine,
+    favourites_only=favourites_only,
+    trashed=trash,
+    created_from=dt.datetime.combine(date_from, dt.time.min, dt.timezone.utc) if date_from else None,
+    # the library's upper bound is exclusive: the day after the chosen last day
+    created_to=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, dt.timezone.utc) if date_to else None,
+    min_duration=float(durations[0]) if durations[0] > 0 else None,
+    max_duration=float(durations[1]) if durations[1] < 600 else None,
+    sort=sort,
+)
+
+with shown_errors():
+    page = int(st.session_state.get("lib-page", 1))
+    rows, total, exact = s.search_takes(query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:  # the filters changed under a later page: start again at the first
+        st.session_state["lib-page"] = 1
+        st.rerun()
+    c1, c2 = st.columns([4, 1])
+    c1.caption(f"{total}{'' if exact else '+'} take{'s' if total != 1 else ''}" + (" in the trash" if trash else ""))
+    if pages > 1:
+        c2.number_input("Page", 1, pages, key="lib-page")
+
+    selected: list[int] = []
+    for take in rows:
+        with st.container(border=True):
+            c1, c2, c3, c4, c5 = st.columns([4, 2, 2, 2, 1], vertical_alignment="center")
+            with c1:
+                st.page_link(SONG_PAGE, label=take_label(take), icon="🎧", query_params={"take": str(take.id)})
+                lineage = f" · from take {take.parent_take_id}" if take.parent_take_id else ""
+                st.caption(f"{take.task} · {take.engine} · {take.duration:.0f} s · seed {take.seed} · "
+                           f"{take.created_at:%Y-%m-%d %H:%M}{lineage}")
+            with c2:
+                favourite_button(s, take, key=f"lib-fav-{take.id}")
+            with c3:
+                stars = st.feedback("stars", key=f"lib-rate-{take.id}", default=take.rating - 1 if take.rating else None)
+                if stars is not None and stars + 1 != take.rating:
+                    s.set_rating(take.id, stars + 1)
+            with c4:
+                if take.trashed:
+                    if st.button("Restore", key=f"lib-restore-{take.id}", icon="♻️"):
+                        s.restore(take.id)
+                        st.rerun()
+                elif st.button("Trash", key=f"lib-trash-{take.id}", icon="🗑️"):
+                    s.trash(take.id)
+                    st.rerun()
+            with c5:
+                if st.checkbox("Pick", key=f"lib-pick-{take.id}", label_visibility="collapsed",
+                               help="Pick for export"):
+                    selected.append(take.id)
+
+    if rows:
+        ids = selected or [t.id for t in rows]
+        what = f"{len(selected)} picked" if selected else "this page"
+        st.download_button(f"Export {what} (zip)", data=lambda: s.export_zip(ids), file_name="songstudio-export.zip",
+                           mime="application/zip", on_click="ignore", icon="📦")
+    elif not total:
+        st.info("Nothing here yet. Make something on the Create page." if not (text or trash) else "No takes match.")

@@ -1,0 +1,47 @@
+"""Settings: what this studio runs with. Read-only: settings come from SONGSTUDIO_* variables."""
+
+import streamlit as st
+
+from studio.ui.common import demo_notice, studio
+from studio.ui.doctor import doctor_report
+from studio.ui.minting import keystore_state
+from studio.ui.models_info import music_models
+
+s = studio()
+cfg = s.settings
+st.title("Settings")
+st.caption("Settings come from SONGSTUDIO_* environment variables (see docs/foundation.md); restart to change them.")
+demo_notice(s)
+
+st.subheader("Engines")
+st.write(f"Default engine: **{cfg.engine}** · available: {', '.join(s.engine_names())}")
+st.write(f"Lyrics backend: **{cfg.lyrics_backend}**")
+
+st.subheader("Models")
+st.write(f"Model folder: `{cfg.model_cache}`")
+for status in music_models(cfg):
+    if status.present:
+        st.success(f"{status.info.name}: present in `{status.folder}`", icon="✅")
+    else:
+        st.warning(f"{status.info.name} ({status.info.size_hint}): not present. Download with "
+                   f"`songstudio models download {status.info.name}` or import a folder with "
+                   f"`songstudio models import {status.info.name} PATH`. Missing: {', '.join(status.missing[:3])}"
+                   + ("…" if len(status.missing) > 3 else ""), icon="⚠️")
+
+st.subheader("Device and storage")
+st.write(f"Device: **{cfg.device}** · dtype: {cfg.dtype or 'engine default'}")
+st.write(f"Database: `{s.db.display_url}`")
+st.write(f"Data home: `{cfg.home}` · audio: `{cfg.library_dir}`")
+st.write(f"Queue: {cfg.queue_backend}")
+
+st.subheader("Chain")
+st.write(f"RPC: `{cfg.chain_rpc_url or 'not set'}` · chain id: {cfg.chain_id or 'not set'} · "
+         f"contract: `{cfg.chain_contract or 'not set'}`")
+st.markdown("**Keystores**")
+for role, state in keystore_state(cfg).items():
+    st.write(f"{role}: {state}")
+
+st.subheader("Doctor")
+if st.button("Run `songstudio doctor`", icon="🩺"):
+    with st.spinner("Checking…"):
+        st.code(doctor_report(cfg), language=None)

@@ -1,0 +1,134 @@
+"""Song: one take with its player and region, edit actions as jobs, downloads, lineage, provenance.
+
+URL: ?take=<id>[&job=<id of an action started here>].
+"""
+
+import json
+
+import streamlit as st
+
+from studio.ui import edits, paths
+from studio.ui.common import query_int, shown_errors, studio
+from studio.ui.create_form import form_from_request
+from studio.ui.progress import job_status_panel
+from studio.ui.takes import SONG_PAGE, favourite_button, player, take_label
+
+s = studio()
+take_id = query_int("take")
+take = s.take(take_id) if take_id is not None else None
+if take is None:
+    st.title("Song")
+    st.info("Open a take from the Library or the Create page to see it here.", icon="🎧")
+    st.page_link(paths.LIBRARY, label="Go to the Library", icon="📚")
+    st.stop()
+
+st.title(take_label(take))
+st.caption(f"{take.task} · {take.engine} ({take.model_id or 'default model'}) · seed {take.seed} · "
+           f"{take.duration:.1f} s · {take.sample_rate} Hz · created {take.created_at:%Y-%m-%d %H:%M}"
+           + (" · in the trash" if take.trashed else ""))
+
+region = st.slider("Region (seconds)", 0.0, float(take.duration), (0.0, float(take.duration)),
+                   step=0.1, key="song-region", help="Used by Repaint; the shaded part of the waveform")
+player(s, take, region=region if region != (0.0, float(take.duration)) else None)
+
+c1, c2, c3 = st.columns([1, 1, 2])
+with c1:
+    favourite_button(s, take, key="song-fav")
+with c2:
+    if st.button("Use these settings", icon="🎛️", help="Open Create with this take's prompt, lyrics and seed"):
+        st.session_state["create_prefill"] = form_from_request(s.request_of(take), engine=take.engine,
+                                                                        seed=take.seed)
+        st.switch_page(paths.CREATE)
+
+# Lineage: where this take came from and what was made from it.
+parent = s.take(take.parent_take_id) if take.parent_take_id else None
+children = s.children(take.id)
+if parent or children:
+    with st.container(border=True):
+        st.markdown("**Lineage**")
+        if parent:
+            st.page_link(SONG_PAGE, label=f"from: {take_label(parent)}", icon="⬆️", query_params={"take": str(parent.id)})
+        for child in children:
+            st.page_link(SONG_PAGE, label=f"{child.task}: {take_label(child)}", icon="↘️",
+                         query_params={"take": str(child.id)})
+
+source = edits.Source(engine=take.engine, prompt=take.prompt, lyrics=take.lyrics, duration=take.duration,
+                      seed=take.seed, master_path=str(s.file_path(take, "master")), request=s.request_of(take))
+
+
+def submit(build) -> None:
+    with shown_errors():
+        job_id = s.submit_music(build(), engine=take.engine, parent_take_id=take.id, title=take.title)
+        st.query_params["job"] = job_id
+
+
+st.subheader("Make a new take from this one")
+retake_tab, repaint_tab, extend_tab, edit_tab, a2a_tab = st.tabs(
+    ["Retake", "Repaint region", "Extend", "Edit lyrics / remix", "Audio to audio"])
+with retake_tab:
+    variance = st.slider("Variance", 0.0, 1.0, 0.2, key="retake-variance", help="0 keeps the take, 1 is all new")
+    takes = st.number_input("Takes", 1, 4, 1, key="retake-takes")
+    if st.button("Retake", key="retake-go", type="primary"):
+        submit(lambda: edits.retake(source, variance=variance, takes=int(takes)))
+with repaint_tab:
+    st.write(f"Repaints {region[0]:.1f} s to {region[1]:.1f} s (set the region above the waveform).")
+    variance = st.slider("Variance", 0.0, 1.0, 0.2, key="repaint-variance")
+    if st.button("Repaint", key="repaint-go", type="primary"):
+        submit(lambda: edits.repaint(source, start=region[0], end=region[1], variance=variance))
+with extend_tab:
+    c1, c2 = st.columns(2)
+    left = c1.number_input("Seconds before", 0.0, 120.0, 0.0, key="extend-left")
+    right = c2.number_input("Seconds after", 0.0, 120.0, 10.0, key="extend-right")
+    if st.button("Extend", key="extend-go", type="primary"):
+        submit(lambda: edits.extend(source, left=left, right=right))
+with edit_tab:
+    new_prompt = st.text_area("Prompt", value=take.prompt, key="edit-prompt")
+    new_lyrics = st.text_area("Lyrics", value=take.lyrics, key="edit-lyrics", height=160)
+    mode = st.radio("Edit type", list(edits.EDIT_PRESETS), horizontal=True, key="edit-mode",
+                    format_func={"only_lyrics": "Only lyrics", "remix": "Remix"}.get)
+    if st.button("Edit", key="edit-go", type="primary"):
+        submit(lambda: edits.edit(source, prompt=new_prompt, lyrics=new_lyrics, mode=mode))
+with a2a_tab:
+    origin = st.radio("Reference", ["This take", "Another library take", "Upload"], horizontal=True, key="a2a-origin")
+    reference: str | None = str(s.file_path(take, "master")) if origin == "This take" else None
+    if origin == "Another library take":
+        other = st.number_input("Take id", 1, value=take.id, key="a2a-take")
+        other_take = s.take(int(other))
+        reference = str(s.file_path(other_take, "master")) if other_take else None
+        if other_take is None:
+            st.caption(f"There is no take {other}.")
+    elif origin == "Upload":
+        upload = st.file_uploader("Audio file", type=["wav", "flac", "mp3", "ogg"], key="a2a-upload")
+        reference = str(s.store_upload(upload.name, upload.getvalue())) if upload is not None else None
+    strength = st.slider("Reference strength", 0.0, 1.0, 0.5, key="a2a-strength")
+    if st.button("Audio to audio", key="a2a-go", type="primary", disabled=reference is None):
+        submit(lambda: edits.audio2audio(source, reference_path=reference, strength=strength))
+
+job_id = st.query_params.get("job")
+if job_id:
+    job = job_status_panel(s, job_id, key="song-job")
+    if job is not None and job.status == "done":
+        for new in s.takes_of_job(job_id):
+            st.page_link(SONG_PAGE, label=f"New take: {take_label(new)}", icon="✨", query_params={"take": str(new.id)})
+
+st.subheader("Download")
+stem = s.download_stem(take)
+c1, c2, c3, c4 = st.columns(4)
+c1.download_button("FLAC", data=lambda: s.file_path(take, "master").read_bytes(), file_name=f"{stem}.flac",
+                   mime="audio/flac", on_click="ignore", icon="⬇️")
+c2.download_button("WAV", data=lambda: s.wav_bytes(take), file_name=f"{stem}.wav", mime="audio/wav",
+                   on_click="ignore", icon="⬇️")
+c3.download_button("MP3 320", data=lambda: s.file_path(take, "mp3").read_bytes(), file_name=f"{stem}.mp3",
+                   mime="audio/mpeg", on_click="ignore", icon="⬇️")
+c4.download_button("Parameters JSON", data=lambda: json.dumps(s.parameters(take), indent=2, sort_keys=True),
+                   file_name=f"{stem}.json", mime="application/json", on_click="ignore", icon="⬇️")
+
+st.subheader("Provenance")
+with st.container(border=True):
+    facts = s.provenance(take)
+    for label, value in facts.items():
+        st.markdown(f"**{label}:** {value}")
+    st.page_link(paths.MINT, label="Sign and mint this take", icon="🪙", query_params={"take": str(take.id)})
+
+with st.expander("Parameters"):
+    st.json(s.parameters(take))

@@ -1,0 +1,42 @@
+"""A test-only engine for the UI tests: the foundation's sine-tone fake, taught every ACE-Step v1
+task so the Song page's actions (retake, repaint, extend, edit, audio2audio) can run end to end.
+
+It checks the inputs each task needs, as a real engine would, and makes its output length follow
+the request (extend grows the song). Its audio is sine tones: it proves wiring, not music.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from music.engine import TASKS_V1, MusicRequest, MusicResult, ProgressCallback, RequestError, no_progress
+from tests.studio.fake_engine import FakeEngine
+
+TARGET = "tests.e2e.editing_engine:EditingEngine.from_settings"
+
+
+class EditingEngine(FakeEngine):
+    name = "fake"
+    max_duration = 240.0
+
+    def tasks(self) -> tuple[str, ...]:
+        return TASKS_V1
+
+    def validate(self, request: MusicRequest) -> None:
+        super().validate(request)
+        if request.task in ("repaint", "extend", "edit") and not (request.source_audio and Path(request.source_audio).is_file()):
+            raise RequestError(f"{request.task} needs source audio; {request.source_audio!r} is not a file")
+        if request.task == "audio2audio" and not (request.reference_audio and Path(request.reference_audio).is_file()):
+            raise RequestError(f"audio2audio needs reference audio; {request.reference_audio!r} is not a file")
+        if request.task == "repaint" and not (request.region_start is not None and request.region_end is not None
+                                              and request.region_start < request.region_end):
+            raise RequestError("repaint needs a region with start < end")
+
+    def generate(self, request: MusicRequest, progress: ProgressCallback = no_progress) -> MusicResult:
+        # A per-engine step delay (SONGSTUDIO_ENGINE_OPTIONS) makes progress visible in a browser.
+        if "step_delay" in self.settings and "step_delay" not in request.options:
+            request = MusicRequest.from_dict({**request.to_dict(),
+                                              "options": {**request.options, "step_delay": self.settings["step_delay"]}})
+        result = super().generate(request, progress)
+        result.parameters = {**result.parameters, "task": request.task, "region": [request.region_start, request.region_end]}
+        return result

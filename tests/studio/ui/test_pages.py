@@ -1,0 +1,290 @@
+"""AppTest runs of the real pages against a real library, queue and worker (the fake engine).
+
+The worker runs only when a test calls `run_jobs()`, so queued states can be seen first.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+PAGES = ["views/write.py", "views/create.py", "views/library.py", "views/song.py", "views/mint.py",
+         "views/settings.py"]
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def no_errors(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def audio_urls(at) -> list[str]:
+    return [a.proto.url for a in at.get("audio")]
+
+
+def button(at, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
+    return matches[0]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_and_says_when_weights_are_missing(app, page):
+    app.run()
+    app.switch_page(page).run()
+    no_errors(app)
+    assert texts(app.title) == [page.split("/")[1].removesuffix(".py").capitalize()]
+    if page in ("views/create.py", "views/write.py", "views/settings.py"):
+        assert any("No real model weights were found" in i.value and "noise" in i.value for i in app.info)
+
+
+def fill_create(app, *, prompt="dreamy synthwave", duration=3, takes=2):
+    app.text_area(key=None) if False else None
+    app.text_area[0].set_value(prompt)
+    app.slider[0].set_value(duration)
+    app.number_input[0].set_value(takes)
+
+
+def test_create_queues_a_job_then_shows_takes_side_by_side(app, service, run_jobs):
+    app.run()
+    fill_create(app)
+    button(app, "Generate").click().run()
+    no_errors(app)
+    job_id = app.query_params["job"][0] if isinstance(app.query_params["job"], list) else app.query_params["job"]
+    job = service.jobs.get(job_id)
+    spec = json.loads(job.spec)
+    assert job.status == "queued" and spec["engine"] == "fake"
+    assert spec["request"]["prompt"] == "dreamy synthwave" and spec["request"]["batch_size"] == 2
+    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+    assert "Cancel" in [b.label for b in app.button]
+
+    assert [j.status for j in run_jobs()] == ["done"]
+    app.run()
+    no_errors(app)
+    assert not app.get("progress")  # polling stopped
+    titles = [m.value for m in app.markdown if m.value.startswith("**dreamy")]
+    assert titles == ["**dreamy synthwave (1)**", "**dreamy synthwave (2)**"]
+    assert len(audio_urls(app)) == 2 and all(u.endswith(".mp3") for u in audio_urls(app))
+    assert len(app.get("vega_lite_chart")) == 2  # a waveform per take
+
+
+def test_a_reload_with_the_job_in_the_url_shows_the_same_job(settings, service, run_jobs):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.studio.ui.conftest import APP
+
+    job = service.submit_music(engine="fake", prompt="reloaded", duration=2, batch_size=1, seeds=[5], steps=2)
+    fresh = AppTest.from_file(APP, default_timeout=30)
+    fresh.query_params["job"] = job.id
+    fresh.run()
+    assert [p.proto.text for p in fresh.get("progress")] == ["Queued: next to run"]
+    run_jobs()
+    fresh.run()
+    assert any(m.value == "**reloaded**" for m in fresh.markdown)
+    assert len(audio_urls(fresh)) == 1
+
+
+def test_bad_seeds_give_a_clear_error_and_queue_nothing(app, service):
+    app.run()
+    fill_create(app, takes=2)
+    app.toggle[1].set_value(True)  # lock seeds
+    app.text_input[0].set_value("7, x")
+    button(app, "Generate").click().run()
+    assert any("'x' is not a whole number" in e for e in texts(app.error))
+    assert "job" not in app.query_params
+    assert service.jobs.list() == []
+
+
+def test_cancel_a_queued_job(app, service):
+    app.run()
+    fill_create(app)
+    button(app, "Generate").click().run()
+    button(app, "Cancel").click().run()
+    no_errors(app)
+    (job,) = service.jobs.list()
+    assert job.status == "cancelled"
+    assert any("Cancelled" in i.value for i in app.info)
+
+
+def test_library_search_favourite_rate_trash_restore_export(app, service, make_takes):
+    first = make_takes(2, prompt="ocean waves lullaby")
+    other = make_takes(1, prompt="desert rock anthem")
+    app.switch_page("views/library.py").run()
+    no_errors(app)
+    assert "3 takes" in texts(app.caption)
+
+    app.text_input(key="lib-search").set_value("ocean").run()
+    assert "2 takes" in texts(app.caption)
+    ids = {first[0].id, first[1].id}
+
+    app.button(key=f"lib-fav-{first[0].id}").click().run()
+    assert service.library.get(first[0].id).favourite is True
+    app.toggle(key="lib-fav").set_value(True).run()
+    assert "1 take" in texts(app.caption)
+    app.toggle(key="lib-fav").set_value(False).run()
+
+    app.button(key=f"lib-trash-{first[1].id}").click().run()
+    assert service.library.get(first[1].id).trashed_at is not None
+    assert "1 take" in texts(app.caption)
+    app.toggle(key="lib-trash").set_value(True).run()
+    assert "1 take in the trash" in texts(app.caption)
+    app.button(key=f"lib-restore-{first[1].id}").click().run()
+    assert service.library.get(first[1].id).trashed_at is None
+
+    app.toggle(key="lib-trash").set_value(False).run()
+    app.text_input(key="lib-search").set_value("").run()
+    app.selectbox(key="lib-sort").set_value("Oldest first").run()
+    labels = [p.proto.label for p in app.get("page_link")]
+    assert labels[0].startswith("ocean waves lullaby") and labels[-1] == "desert rock anthem"
+    assert other[0].id not in ids
+
+    (export,) = app.get("download_button")
+    assert export.proto.label == "Export this page (zip)"
+
+
+def test_export_zip_holds_master_mp3_and_parameters(settings, make_takes):
+    from studio.ui.backend import Studio
+
+    takes = make_takes(2, prompt="zip me")
+    ui = Studio.open(settings)
+    with zipfile.ZipFile(io.BytesIO(ui.export_zip([t.id for t in takes]))) as archive:
+        names = sorted(archive.namelist())
+    assert len(names) == 6
+    assert {n.rsplit(".", 1)[1] for n in names} == {"flac", "mp3", "json"}
+
+
+def test_rating_is_stored(app, service, make_takes):
+    (take,) = make_takes(1)
+    app.switch_page("views/library.py").run()
+    app.get("feedback")[0]  # the stars widget is there
+    from studio.ui.backend import Studio
+
+    Studio(service).set_rating(take.id, 4)
+    app.run()
+    assert service.library.get(take.id).rating == 4
+    with pytest.raises(Exception, match="rating"):
+        Studio(service).set_rating(take.id, 9)
+
+
+def open_song(app, take_id: int):
+    app.switch_page("views/song.py")
+    app.query_params["take"] = str(take_id)
+    return app.run()
+
+
+def test_song_page_repaint_region_makes_a_child_take(app, service, run_jobs, make_takes):
+    (take,) = make_takes(1, prompt="river song", duration=4.0)
+    open_song(app, take.id)
+    no_errors(app)
+    assert texts(app.title) == ["river song"]
+    assert len(audio_urls(app)) == 1
+    assert sorted(b.proto.label for b in app.get("download_button")) == ["FLAC", "MP3 320", "Parameters JSON", "WAV"]
+    assert any("Audio hash" in m.value for m in app.markdown)
+
+    app.slider(key="song-region").set_value((1.0, 2.5)).run()
+    button(app, "Repaint").click().run()
+    no_errors(app)
+    job = service.jobs.get(app.query_params["job"])
+    request = json.loads(job.spec)["request"]
+    assert (request["task"], request["region_start"], request["region_end"]) == ("repaint", 1.0, 2.5)
+    assert json.loads(job.spec)["parent_take_id"] == take.id
+    run_jobs()
+    app.run()
+    (child,) = service.library.children(take.id)
+    assert child.task == "repaint"
+    assert any(p.proto.label.startswith("New take") for p in app.get("page_link"))
+
+    open_song(app, child.id)
+    assert any(p.proto.label.startswith("from: river song") for p in app.get("page_link"))
+
+
+def test_song_page_extend_and_bad_region_errors(app, service, run_jobs, make_takes):
+    (take,) = make_takes(1, prompt="short", duration=2.0)
+    open_song(app, take.id)
+    app.number_input(key="extend-right").set_value(3.0)
+    button(app, "Extend").click().run()
+    run_jobs()
+    (child,) = service.library.children(take.id)
+    assert child.task == "extend" and child.duration == pytest.approx(5.0, abs=0.05)
+
+
+def test_use_these_settings_prefills_create(app, make_takes):
+    (take,) = make_takes(1, prompt="settings source", duration=3.0)
+    open_song(app, take.id)
+    button(app, "Use these settings").click().run()
+    no_errors(app)
+    assert texts(app.title) == ["Create"]
+    assert app.text_area[0].value == "settings source"
+    assert app.toggle[1].value is True and app.text_input[0].value == str(take.seed)
+
+
+def test_song_page_without_a_take_points_to_the_library(app):
+    app.switch_page("views/song.py").run()
+    assert any("Open a take" in i.value for i in app.info)
+    app.query_params["take"] = "999"
+    app.run()
+    assert any("Open a take" in i.value for i in app.info)
+
+
+def test_write_editor_hints_and_send_to_create(app):
+    app.switch_page("views/write.py").run()
+    (lines,) = [t for t in app.text_area if t.key and t.key.startswith("write-lines-")]
+    lines.set_value("I walk the line tonight\nunder city light").run()
+    hints = [c.value for c in app.code]
+    assert hints and hints[0].splitlines()[0].split()[1] == "A" and hints[0].splitlines()[1].split()[1] == "A"
+    button(app, "Add section").click().run()
+    assert len([t for t in app.text_area if t.key and t.key.startswith("write-lines-")]) == 2
+    assert any("no lines" in w.value for w in app.warning)  # the new chorus is empty
+    button(app, "Send to Create").click().run()
+    assert texts(app.title) == ["Create"]
+    assert app.text_area[1].value.startswith("[verse]\nI walk the line tonight")
+
+
+def test_write_loads_a_finished_lyrics_job_into_the_editor(app, service):
+    from studio.jobs import new_worker_id
+
+    app.switch_page("views/write.py").run()
+    app.text_input[0].set_value("leaving town")
+    button(app, "Write lyrics").click().run()
+    no_errors(app)
+    job_id = app.query_params["lyrics_job"]
+    job = service.jobs.get(job_id)
+    assert job.kind == "lyrics" and json.loads(job.spec)["theme"] == "leaving town"
+    # finish it as a worker would, with the result shape the worker stores
+    worker = new_worker_id()
+    assert service.jobs.claim_next(worker=worker, device="cpu").id == job_id
+    with service.db.write() as session:
+        service.jobs.finish(session, job_id, worker=worker,
+                            result={"title": "Dawn", "lyrics": "[verse]\nroad ahead\n\n[chorus]\nwe go"})
+    app.run()
+    no_errors(app)
+    values = [t.value for t in app.text_area if t.key and t.key.startswith("write-lines-")]
+    assert values == ["road ahead", "we go"]
+    assert app.text_input(key="write-title").value == "Dawn"
+
+
+def test_mint_page_explains_a_missing_chain(app, make_takes):
+    (take,) = make_takes(1)
+    app.switch_page("views/mint.py")
+    app.query_params["take"] = str(take.id)
+    app.run()
+    no_errors(app)
+    assert any("no chain is configured" in e and "SONGSTUDIO_CHAIN_RPC_URL" in e for e in texts(app.error))
+    button(app, "Sign authorization").click().run()
+    assert any("no chain is configured" in e for e in texts(app.error))
+
+
+def test_settings_page_lists_models_and_keystores(app):
+    app.switch_page("views/settings.py").run()
+    no_errors(app)
+    body = " ".join(m.value for m in app.markdown) + " ".join(texts(app.warning))
+    from studio.model_store import CATALOG
+
+    assert all(name in body for name, info in CATALOG.items() if info.kind == "music")
+    assert "songstudio models download" in body
+    assert "signer: missing" in body
