@@ -36,16 +36,18 @@ def shown_errors() -> Iterator[None]:
 
 def demo_notice(s: Studio) -> None:
     """Say plainly when no real weights are present, and what can still be tried."""
+    from studio.ui.models_info import demo_models_in_use
+
+    if demo_models_in_use(s.settings):
+        st.warning("This studio runs on the tiny demo models: their weights are random, so every take is "
+                   "noise. They show how each step works, not how a song sounds.", icon="🧪")
+        return
     if s.real_weights_present():
         return
-    from studio.ui.models_info import demo_command
-
-    command = demo_command()
-    offer = (f"To try every step anyway, make the tiny demo models with `{command}`: they have random "
-             "weights, so their output is noise." if command else
-             "Demo models with random weights (their output is noise) are not part of this installation yet.")
     st.info(f"No real model weights were found in {s.settings.model_cache}, so real songs cannot be made on "
-            f"this machine yet; Settings lists what is missing and how to get it. {offer}", icon="ℹ️")
+            "this machine yet; Settings lists what is missing and how to get it. To try every step anyway, "
+            "restart with `songstudio serve --demo` (tiny models with random weights: their output is noise).",
+            icon="ℹ️")
 
 
 def query_int(name: str) -> int | None:

@@ -15,10 +15,9 @@ def real_weights_present(settings: Settings) -> bool:
     return any(m.present for m in music_models(settings))
 
 
-def demo_command() -> str | None:
-    """The CLI command that makes the tiny random-weight demo models, when this install has one."""
-    from studio import cli
+def demo_models_in_use(settings: Settings) -> bool:
+    """True when the worker's engine options point at the tiny random-weight demo models."""
+    from studio.demo_models import is_demo_model
 
-    models = getattr(cli, "models", None)
-    commands = getattr(models, "commands", {}) or {}
-    return "songstudio models demo" if "demo" in commands else None
+    folders = [opts.get("model_dir") or opts.get("model_id_or_dir") for opts in settings.engine_options.values()]
+    return any(folder and is_demo_model(folder) for folder in folders)

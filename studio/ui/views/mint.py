@@ -39,8 +39,10 @@ if previous is not None:
     st.markdown(f"**Mint state:** {mint_state(previous)}")
 
 wallet = st.text_input("Wallet address (receives the token)", placeholder="0x…", key="mint-wallet")
-audio_url = st.text_input("Public address of the audio", placeholder="ipfs://… or https://…", key="mint-audio-url",
-                          help="Where the audio is published; the token's metadata points at it")
+audio_url = st.text_input("Public address of the audio", placeholder="empty: the ipfs:// CID of the master",
+                          key="mint-audio-url",
+                          help="Where the audio is published; the token's metadata points at it. Left empty, "
+                               "the master's own ipfs:// content address is used (it resolves once you pin it)")
 with st.expander("Keystore passwords (when not set in the environment)"):
     signer_password = st.text_input("Signer keystore password", type="password", key="mint-signer-pw")
     owner_password = st.text_input("Owner keystore password (pays the gas)", type="password", key="mint-owner-pw")

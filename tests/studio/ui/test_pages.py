@@ -288,3 +288,22 @@ def test_settings_page_lists_models_and_keystores(app):
     assert all(name in body for name, info in CATALOG.items() if info.kind == "music")
     assert "songstudio models download" in body
     assert "signer: missing" in body
+
+
+def test_pages_say_when_the_worker_runs_on_the_random_demo_models(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from studio.demo_models import MARKER_FILE
+    from tests.studio.ui.conftest import APP
+
+    demo = tmp_path / "demo-ace-step-v1-tiny"
+    demo.mkdir()
+    (demo / MARKER_FILE).write_text("random weights")
+    monkeypatch.setenv("SONGSTUDIO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SONGSTUDIO_ENGINE_OPTIONS", json.dumps({"ace-step-v1": {"model_dir": str(demo)}}))
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.run()
+    app.switch_page("views/create.py").run()
+    no_errors(app)
+    assert any("demo models" in w.value and "noise" in w.value for w in app.warning)
+    assert not any("No real model weights were found" in i.value for i in app.info)
