@@ -55,6 +55,7 @@ class LyricsJobSpec(BaseModel):
     instruction: str = ""
     sections: int | list[str] | str = 1  # continue: how many, or which tags
     count: int = 5  # titles
+    seed: int | None = None  # for backends that take one (the writer says which do not)
 
     def existing_lyrics(self):
         """The `lyrics` field as `lyrics.format.Lyrics`; BadInput when absent or empty."""

@@ -248,13 +248,15 @@ class Worker:
 def _lyrics_stream(writer, spec: LyricsJobSpec):
     if spec.action == "draft":
         return writer.draft_stream(theme=spec.theme, genre=spec.genre, mood=spec.mood, language=spec.language,
-                                   structure=spec.structure, length=spec.length)
+                                   structure=spec.structure, length=spec.length, seed=spec.seed)
     lyrics = spec.existing_lyrics()
     if spec.action == "rewrite":
-        return writer.rewrite_stream(lyrics, spec.section, spec.instruction, language=spec.language)
+        return writer.rewrite_stream(lyrics, spec.section, spec.instruction, language=spec.language,
+                                     seed=spec.seed)
     if spec.action == "continue":
-        return writer.continue_stream(lyrics, sections=spec.sections, language=spec.language)
-    return writer.titles_stream(lyrics, count=spec.count, language=spec.language)
+        return writer.continue_stream(lyrics, sections=spec.sections, language=spec.language,
+                                      seed=spec.seed)
+    return writer.titles_stream(lyrics, count=spec.count, language=spec.language, seed=spec.seed)
 
 
 def _lyrics_result(spec: LyricsJobSpec, value) -> dict[str, Any]:

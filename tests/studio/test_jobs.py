@@ -208,7 +208,7 @@ def test_lyrics_job_uses_the_backend_registry_and_writer(studio, monkeypatch):
         def __init__(self, backend):
             assert backend.options == {"temperature": 0.1}
 
-        def draft_stream(self, *, theme, genre, mood, language, structure, length):
+        def draft_stream(self, *, theme, genre, mood, language, structure, length, seed):
             assert (theme, genre, language) == ("rain", "folk", "en")
             return Stream()
 

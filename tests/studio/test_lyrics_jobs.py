@@ -141,3 +141,24 @@ def test_unusable_model_output_fails_with_a_clear_error(studio, lyrics_backend):
     studio.submit_lyrics(backend="scripted", action="rewrite", lyrics=SONG, section="chorus", instruction="shorter")
     done = make_worker(studio).run_next()
     assert done.status == "failed" and "no lyric lines" in done.error and done.result is None
+
+
+@pytest.fixture(scope="module")
+def tiny_llama_folder(tmp_path_factory):
+    from lyrics.tiny import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama") / "hf")
+
+
+def test_rewrite_job_on_a_tiny_random_llama_through_the_transformers_backend(studio, tiny_llama_folder):
+    """Random weights: this proves the wiring (real backend, streaming into the row, result
+    shape), not the words."""
+    job = studio.submit_lyrics(backend="transformers", backend_options={"model": str(tiny_llama_folder),
+                                                                        "device": "cpu"},
+                               action="rewrite", lyrics=SONG, section=1, instruction="more hopeful", seed=3)
+    done = make_worker(studio).run_next()
+    assert done.status == "done", done.error
+    result = json.loads(done.result)
+    assert result["section"]["index"] == 1 and result["section"]["lines"]
+    assert Lyrics.parse(result["lyrics"]).sections[0].lines == ("rain on the window", "grey on the glass")
+    assert studio.jobs.get(job.id).partial  # the streamed text reached the row
