@@ -102,12 +102,14 @@ def apply_rewrite(job_id: str, result: dict[str, Any]) -> None:
         raise ValueError("the rewrite job finished without the rewritten section")
     sections = st.session_state.get(EDITOR_KEY, [])
     target = st.session_state.get(REWRITE_KEY) or {}
+    lost = " / ".join(new["lines"])
     uid = target.get("uid") if target.get("job") == job_id else None
-    if uid is None or all(section.uid != uid for section in sections):
+    if uid is not None and all(section.uid != uid for section in sections):
+        raise ValueError(f"the section being rewritten was removed meanwhile; its new lines: {lost}")
+    if uid is None:
         index = new.get("index")
         if not isinstance(index, int) or not 0 <= index < len(sections):
-            raise ValueError(f"the rewritten section {index} is no longer in the editor; its new lines: "
-                             + " / ".join(new["lines"]))
+            raise ValueError(f"the rewritten section {index} is no longer in the editor; its new lines: {lost}")
         uid = sections[index].uid
     st.session_state[f"write-lines-{uid}"] = "\n".join(new["lines"])
     st.session_state.pop(REWRITE_KEY, None)

@@ -84,3 +84,33 @@ def test_running_lyrics_job_shows_the_streamed_text(write_page, service):
     app.run()
     no_errors(app)
     assert "[chorus]\nthe sun com" in [t.value for t in app.text]
+
+
+def queue_chorus_rewrite(app) -> str:
+    chorus = uid_of(line_areas(app)[1])
+    app.text_input(key=f"write-instruction-{chorus}").set_value("more hopeful")
+    app.button(key=f"write-rewrite-{chorus}").click().run()
+    return chorus
+
+
+def test_the_rewritten_section_is_found_after_it_moved(write_page, lyrics_backend, run_jobs):
+    app = write_page
+    chorus = queue_chorus_rewrite(app)
+    app.button(key=f"write-up-{chorus}").click().run()  # the chorus is now first
+    lyrics_backend.backend = ScriptedBackend(["[chorus]\nthe sun comes through\n"])
+    run_jobs()
+    app.run()
+    no_errors(app)
+    assert [t.value for t in line_areas(app)] == ["the sun comes through", "rain on the window\ngrey on the glass"]
+
+
+def test_a_section_removed_meanwhile_is_not_overwritten_and_the_new_lines_are_shown(write_page, lyrics_backend,
+                                                                                     run_jobs):
+    app = write_page
+    chorus = queue_chorus_rewrite(app)
+    app.button(key=f"write-remove-{chorus}").click().run()
+    lyrics_backend.backend = ScriptedBackend(["[chorus]\nthe sun comes through\n"])
+    run_jobs()
+    app.run()
+    assert [t.value for t in line_areas(app)] == ["rain on the window\ngrey on the glass"]
+    assert any("removed meanwhile" in e.value and "the sun comes through" in e.value for e in app.error)
