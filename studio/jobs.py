@@ -126,13 +126,17 @@ class JobStore:
                 started_at=now,
                 heartbeat_at=now,
                 error=None,
+                partial=None,
             )
             if won:
                 return self.get(candidate)
         return None
 
-    def report(self, job_id: str, *, worker: str, stage: str, step: int, total: int) -> bool:
-        """Record progress; returns True when a cancel was requested. Raises LostClaim."""
+    def report(self, job_id: str, *, worker: str, stage: str, step: int, total: int,
+               partial: str | None = None) -> bool:
+        """Record progress (and, for streamed text, what is written so far); returns True when a
+        cancel was requested. Raises LostClaim."""
+        values: dict[str, Any] = {"partial": partial} if partial is not None else {}
         if not self._update(
             job_id,
             {"status": "running", "worker": worker},
@@ -140,6 +144,7 @@ class JobStore:
             step=step,
             total=total,
             heartbeat_at=now_utc(),
+            **values,
         ):
             raise LostClaim(job_id)
         with self.db.read() as session:

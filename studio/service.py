@@ -18,7 +18,7 @@ from studio.library import Library
 from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
 from studio.settings import Settings
-from studio.specs import JobSpec, LyricsJobSpec, MusicJobSpec, check_music_spec, parse_spec
+from studio.specs import JobSpec, LyricsJobSpec, MusicJobSpec, check_lyrics_spec, check_music_spec, parse_spec
 from studio.tables import Job
 
 
@@ -69,8 +69,10 @@ class Studio:
                          tags=tags or [], parent_take_id=parent_take_id)
         )
 
-    def submit_lyrics(self, *, theme: str, backend: str | None = None, **fields: Any) -> Job:
-        return self.submit(LyricsJobSpec(backend=backend or self.settings.lyrics_backend, theme=theme, **fields))
+    def submit_lyrics(self, *, theme: str = "", backend: str | None = None, **fields: Any) -> Job:
+        """A lyrics job: `action` "draft" (default), "rewrite", "continue" or "titles" (see LyricsJobSpec)."""
+        return self.submit(parse_spec({"kind": "lyrics", "backend": backend or self.settings.lyrics_backend,
+                                       "theme": theme, **fields}))
 
     def retry(self, job_id: str) -> Job:
         """Queue a failed or cancelled job again, with its stored spec."""
@@ -121,5 +123,4 @@ class Studio:
 
         if spec.backend not in backends.names():
             raise BadInput(f"unknown lyrics backend {spec.backend!r}; known: {', '.join(backends.names())}")
-        if not spec.theme.strip():
-            raise BadInput("give a theme for the lyrics")
+        check_lyrics_spec(spec)

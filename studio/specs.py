@@ -35,17 +35,67 @@ class MusicJobSpec(BaseModel):
 
 
 class LyricsJobSpec(BaseModel):
+    """draft: a new song from a theme; rewrite: one `section` of `lyrics` with an `instruction`;
+    continue: `sections` more after `lyrics`; titles: `count` title ideas for `lyrics`."""
+
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["lyrics"] = "lyrics"
+    action: Literal["draft", "rewrite", "continue", "titles"] = "draft"
     backend: str
     backend_options: dict[str, Any] = Field(default_factory=dict)
-    theme: str
+    theme: str = ""
     genre: str = ""
     mood: str = ""
     language: str = "en"
     structure: list[str] | str | None = None
     length: str | int = "medium"  # short | medium | long, or seconds
+    lyrics: str | dict[str, Any] | None = None  # the existing lyrics: text, or Lyrics.to_dict()
+    section: int | str | None = None  # rewrite: 0-based index, a tag ("chorus") or a header ("Verse 2")
+    instruction: str = ""
+    sections: int | list[str] | str = 1  # continue: how many, or which tags
+    count: int = 5  # titles
+    seed: int | None = None  # for backends that take one (the writer says which do not)
+
+    def existing_lyrics(self):
+        """The `lyrics` field as `lyrics.format.Lyrics`; BadInput when absent or empty."""
+        from lyrics.format import Lyrics
+
+        if self.lyrics is None or (isinstance(self.lyrics, str) and not self.lyrics.strip()):
+            raise BadInput(f"a lyrics {self.action} job needs the existing lyrics (the `lyrics` field)")
+        try:
+            parsed = Lyrics.from_dict(self.lyrics) if isinstance(self.lyrics, dict) else Lyrics.parse(self.lyrics)
+        except ValueError as exc:
+            raise BadInput(f"unreadable lyrics: {exc}") from None
+        if not parsed.sections:
+            raise BadInput(f"the lyrics to {self.action} have no sections; write or add a section first")
+        return parsed
+
+
+def check_lyrics_spec(spec: LyricsJobSpec) -> None:
+    """What each action needs, checked before the job is queued (no model is loaded)."""
+    if spec.action == "draft":
+        if not spec.theme.strip():
+            raise BadInput("give a theme for the lyrics")
+        return
+    lyrics = spec.existing_lyrics()
+    if spec.action == "rewrite":
+        if spec.section is None or (isinstance(spec.section, str) and not spec.section.strip()):
+            raise BadInput("say which section to rewrite: its number from 0, a tag such as 'chorus' or 'Verse 2'")
+        try:
+            lyrics.find(spec.section)
+        except (KeyError, IndexError) as exc:
+            raise BadInput(str(exc.args[0])) from None
+        if not spec.instruction.strip():
+            raise BadInput("say how to rewrite the section, e.g. 'more hopeful'")
+    elif spec.action == "continue":
+        if isinstance(spec.sections, int) and not 1 <= spec.sections <= 4:
+            raise BadInput(f"continue with 1 to 4 sections, not {spec.sections}")
+    elif spec.action == "titles":
+        if not 1 <= spec.count <= 20:
+            raise BadInput(f"ask for 1 to 20 titles, not {spec.count}")
+        if not any(section.lines for section in lyrics.sections):
+            raise BadInput("the lyrics have no lines to name")
 
 
 JobSpec = MusicJobSpec | LyricsJobSpec

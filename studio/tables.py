@@ -86,6 +86,7 @@ class Job(SQLModel, table=True):
     total: int = 0
     error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     result: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    partial: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # streamed text so far (0004)
     attempts: int = 0
     cancel_requested: bool = False
     worker: Optional[str] = None  # "host:pid:token" of the claiming worker

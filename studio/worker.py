@@ -28,6 +28,7 @@ from studio.tables import Job
 log = logging.getLogger("songstudio.worker")
 
 PROGRESS_MIN_INTERVAL_S = 0.1  # progress writes closer together than this are merged
+PARTIAL_INTERVAL_S = 0.5  # streamed lyrics text is copied into the job row at most this often
 
 
 def resolve_device(device: str) -> str:
@@ -201,6 +202,8 @@ class Worker:
         return self._engine
 
     def _run_lyrics(self, job: Job, spec: LyricsJobSpec) -> None:
+        from lyrics.errors import Cancelled as LyricsCancelled
+        from lyrics.errors import LyricsRequestError, UnrepairableOutput
         from lyrics.registry import backends
         from lyrics.writer import LyricsWriter  # built by the lyrics stage; imported only when needed
 
@@ -211,16 +214,59 @@ class Worker:
             backend = backends.create(spec.backend, **options)
         except ValueError as exc:
             raise RequestError(str(exc)) from None
-        lyrics = LyricsWriter(backend).draft(
-            theme=spec.theme,
-            genre=spec.genre,
-            mood=spec.mood,
-            language=spec.language,
-            structure=spec.structure,
-            length=spec.length,
-        )
+        try:
+            stream = _lyrics_stream(LyricsWriter(backend), spec)
+            self._stream_text(job, stream)
+            value = stream.result()
+        except LyricsCancelled:
+            raise Cancelled(f"job {job.id} cancelled") from None
+        except UnrepairableOutput as exc:
+            raise RequestError(f"{exc}; the model wrote:\n{exc.raw}") from None
+        except LyricsRequestError as exc:
+            raise RequestError(str(exc)) from None
+        finally:
+            backend.close()
         progress("lyrics", 1, 1)
-        result = {"title": getattr(lyrics, "title", ""), "lyrics": lyrics.render()}
         with self.db.write() as session:
-            if not self.jobs.finish(session, job.id, worker=self.id, result=result):
+            if not self.jobs.finish(session, job.id, worker=self.id, result=_lyrics_result(spec, value)):
                 raise LostClaim(job.id)
+
+    def _stream_text(self, job: Job, stream) -> None:
+        """Copy the growing text into the job row (at most every PARTIAL_INTERVAL_S, so a fast
+        model does not hammer the database); a cancel request stops the model."""
+        last = 0.0
+        for _ in stream:
+            now = time.monotonic()
+            if now - last < PARTIAL_INTERVAL_S:
+                continue
+            last = now
+            if self.jobs.report(job.id, worker=self.id, stage="lyrics", step=0, total=1, partial=stream.raw):
+                stream.cancel()
+                raise Cancelled(f"job {job.id} cancelled")
+
+
+def _lyrics_stream(writer, spec: LyricsJobSpec):
+    if spec.action == "draft":
+        return writer.draft_stream(theme=spec.theme, genre=spec.genre, mood=spec.mood, language=spec.language,
+                                   structure=spec.structure, length=spec.length, seed=spec.seed)
+    lyrics = spec.existing_lyrics()
+    if spec.action == "rewrite":
+        return writer.rewrite_stream(lyrics, spec.section, spec.instruction, language=spec.language,
+                                     seed=spec.seed)
+    if spec.action == "continue":
+        return writer.continue_stream(lyrics, sections=spec.sections, language=spec.language,
+                                      seed=spec.seed)
+    return writer.titles_stream(lyrics, count=spec.count, language=spec.language, seed=spec.seed)
+
+
+def _lyrics_result(spec: LyricsJobSpec, value) -> dict[str, Any]:
+    """The job's result JSON: {"title", "lyrics"} (ACE-Step v1 text); a rewrite also names the
+    section it replaced and its new lines, so a page can swap just that section; titles: a list."""
+    if spec.action == "titles":
+        return {"titles": list(value)}
+    result: dict[str, Any] = {"title": value.title, "lyrics": value.render()}
+    if spec.action == "rewrite":
+        index = spec.existing_lyrics().find(spec.section)
+        section = value.sections[index]
+        result["section"] = {"index": index, "tag": section.tag, "lines": list(section.lines)}
+    return result

@@ -20,7 +20,6 @@ from studio.errors import BadInput, NotFound
 from studio.jobs import ACTIVE
 from studio.service import Studio as Service
 from studio.settings import Settings
-from studio.specs import LyricsJobSpec
 from studio.tables import Take, utc
 from studio.ui.waveform import Envelope
 
@@ -51,6 +50,7 @@ class JobView:
     cancel_requested: bool
     result: dict[str, Any]
     created_at: datetime
+    partial: str | None = None  # the text a lyrics job has written so far
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,15 +144,9 @@ class Studio:
                                           structure=structure, length=length).id
 
     def submit_rewrite(self, *, lyrics, section: int, instruction: str, language: str) -> str:
-        """Rewrite one section. Needs a lyrics job kind that takes existing lyrics and an instruction."""
-        if not instruction.strip():
-            raise BadInput("say how to rewrite the section, e.g. 'more hopeful'")
-        if not {"lyrics", "section", "instruction"} <= set(LyricsJobSpec.model_fields):
-            raise BadInput("this studio's job queue cannot rewrite a section yet (its lyrics jobs only draft); "
-                           "edit the section by hand")
-        return self.service.submit_lyrics(theme=lyrics.title or "rewrite", language=language,
-                                          lyrics=lyrics.to_dict(), section=section,
-                                          instruction=instruction.strip()).id
+        """Queue a rewrite of one section (0-based index) of `lyrics` following `instruction`."""
+        return self.service.submit_lyrics(action="rewrite", lyrics=lyrics.to_dict(), section=section,
+                                          instruction=instruction.strip(), language=language).id
 
     def job(self, job_id: str) -> JobView | None:
         try:
@@ -163,6 +157,7 @@ class Studio:
             id=job.id, kind=job.kind, status=job.status, stage=job.stage, step=job.step, total=job.total,
             position=self.jobs.queue_position(job), error=job.error, cancel_requested=job.cancel_requested,
             result=json.loads(job.result) if job.result else {}, created_at=utc(job.created_at),
+            partial=job.partial,
         )
 
     def cancel(self, job_id: str) -> None:

@@ -17,6 +17,7 @@ from lyrics.format import Lyrics, Section
 from lyrics.prosody import analyse_lines
 
 EDITOR_KEY = "write-sections"
+REWRITE_KEY = "write-rewrite-target"  # {"job": id, "uid": section uid} of the rewrite in flight
 _uids = itertools.count(1)
 
 
@@ -85,6 +86,33 @@ def move_section(index: int, delta: int) -> None:
     if 0 <= target < len(sections):
         sections[index], sections[target] = sections[target], sections[index]
         st.session_state[EDITOR_KEY] = sections
+
+
+def request_rewrite(job_id: str, index: int) -> None:
+    """Remember which editor section a queued rewrite job belongs to (by uid, so moving
+    sections while the job runs still replaces the right one)."""
+    st.session_state[REWRITE_KEY] = {"job": job_id, "uid": st.session_state[EDITOR_KEY][index].uid}
+
+
+def apply_rewrite(job_id: str, result: dict[str, Any]) -> None:
+    """Put a finished rewrite job's new lines into the section it was asked for. The section is
+    found by the uid remembered at submit time, else (after a reload) by the index the job used."""
+    new = result.get("section")
+    if not isinstance(new, dict) or not isinstance(new.get("lines"), list):
+        raise ValueError("the rewrite job finished without the rewritten section")
+    sections = st.session_state.get(EDITOR_KEY, [])
+    target = st.session_state.get(REWRITE_KEY) or {}
+    lost = " / ".join(new["lines"])
+    uid = target.get("uid") if target.get("job") == job_id else None
+    if uid is not None and all(section.uid != uid for section in sections):
+        raise ValueError(f"the section being rewritten was removed meanwhile; its new lines: {lost}")
+    if uid is None:
+        index = new.get("index")
+        if not isinstance(index, int) or not 0 <= index < len(sections):
+            raise ValueError(f"the rewritten section {index} is no longer in the editor; its new lines: {lost}")
+        uid = sections[index].uid
+    st.session_state[f"write-lines-{uid}"] = "\n".join(new["lines"])
+    st.session_state.pop(REWRITE_KEY, None)
 
 
 def section_hints(text: str, language: str) -> str:

@@ -63,6 +63,8 @@ def _poll(s: Studio, job_id: str, key: str) -> None:
         if job is None or job.status not in ACTIVE:
             st.rerun(scope="app")
         st.progress(fraction(job), text=describe(job))
+        if job.partial:
+            st.text(job.partial)  # what the lyrics model has written so far, as the worker streams it
         if st.button("Cancel", key=f"{key}-cancel", icon="⏹️"):
             s.cancel(job_id)
             st.rerun(scope="app")

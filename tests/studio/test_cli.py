@@ -122,7 +122,7 @@ def test_doctor_reports_honestly(run):
     report = json.loads(run("doctor", "--json").stdout)
     checks = {c["name"]: c for c in report["checks"]}
     assert report["ok"] is True
-    assert checks["database"]["level"] == "ok" and "revision 0003" in checks["database"]["detail"]
+    assert checks["database"]["level"] == "ok" and "revision 0004" in checks["database"]["detail"]
     assert checks["queue"]["level"] == "ok" and checks["engines"]["level"] == "ok"
     assert "fake" in checks["engines"]["detail"] and "llama-cpp" in checks["lyrics"]["detail"]
     assert checks["model ace-step-v1"]["level"] == "warn"  # no weights on this machine

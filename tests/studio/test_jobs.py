@@ -186,20 +186,33 @@ def test_lyrics_job_uses_the_backend_registry_and_writer(studio, monkeypatch):
         def __init__(self, **options):
             self.options = options
 
+        def close(self):
+            pass
+
     class Lyrics:
         title = "Rain"
 
         def render(self):
             return "[verse]\nrain on the window"
 
+    class Stream:
+        raw = "[verse]\nrain on the window"
+
+        def __iter__(self):
+            return iter([self.raw])
+
+        def result(self):
+            return Lyrics()
+
     class LyricsWriter:
         def __init__(self, backend):
             assert backend.options == {"temperature": 0.1}
 
-        def draft(self, *, theme, genre, mood, language, structure, length):
+        def draft_stream(self, *, theme, genre, mood, language, structure, length, seed):
             assert (theme, genre, language) == ("rain", "folk", "en")
-            return Lyrics()
+            return Stream()
 
+    monkeypatch.setattr(backends, "_factories", dict(backends._factories))
     backends.register("fake-lyrics", lambda **options: Backend(**options))
     monkeypatch.setitem(sys.modules, "lyrics.writer", types.SimpleNamespace(LyricsWriter=LyricsWriter))
     job = studio.submit_lyrics(theme="rain", backend="fake-lyrics", genre="folk",

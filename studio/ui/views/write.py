@@ -1,7 +1,7 @@
 """Write: the lyrics assistant drafts on the job queue; a section editor with syllable and rhyme
 hints; send the result to Create.
 
-URL: ?lyrics_job=<id> while a draft is being written.
+URL: ?lyrics_job=<id> while a draft or a section rewrite is being written.
 """
 
 import streamlit as st
@@ -13,11 +13,13 @@ from studio.ui.create_form import CreateForm
 from studio.ui.lyrics_editor import (
     EDITOR_KEY,
     add_section,
+    apply_rewrite,
     editor_lyrics,
     load_into_editor,
     lyrics_from_job,
     move_section,
     remove_section,
+    request_rewrite,
     section_hints,
 )
 from studio.ui.progress import job_status_panel
@@ -44,12 +46,13 @@ if write:
 
 job_id = st.query_params.get("lyrics_job")
 if job_id:
-    job = job_status_panel(s, job_id, key="write-job")
-    if job is not None and job.status in ("queued", "running") and job.result.get("partial"):
-        st.text(job.result["partial"])  # the draft so far, as the worker streams it
+    job = job_status_panel(s, job_id, key="write-job")  # shows the streamed text while it runs
     if job is not None and job.status == "done" and st.session_state.get("write_loaded_job") != job_id:
         with shown_errors():
-            load_into_editor(lyrics_from_job(job.result))
+            if "section" in job.result:  # a rewrite: only that section changes
+                apply_rewrite(job_id, job.result)
+            else:
+                load_into_editor(lyrics_from_job(job.result))
             st.session_state["write_loaded_job"] = job_id
 
 st.subheader("Lyrics")
@@ -69,6 +72,16 @@ for index, section in enumerate(sections):
                       disabled=index == len(sections) - 1)
             c4.button("Remove", key=f"write-remove-{section.uid}", on_click=remove_section, args=(index,))
             st.text_area("Lines", key=f"write-lines-{section.uid}", height=130, label_visibility="collapsed")
+            with st.popover("Rewrite", icon="🔁"):
+                instruction = st.text_input("Instruction", key=f"write-instruction-{section.uid}",
+                                            placeholder="e.g. more hopeful, mention the river")
+                if st.button("Rewrite this section", key=f"write-rewrite-{section.uid}"):
+                    with shown_errors():
+                        rewrite_job = s.submit_rewrite(lyrics=editor_lyrics(), section=index, instruction=instruction,
+                                                       language=lang_code)
+                        request_rewrite(rewrite_job, index)
+                        st.query_params["lyrics_job"] = rewrite_job
+                        st.rerun()
         with right:
             st.caption("syllables · rhyme")
             st.code(section_hints(st.session_state[f"write-lines-{section.uid}"], lang_code) or " ", language=None)
@@ -78,20 +91,6 @@ lyrics = editor_lyrics()
 report = lyrics.validate(language=lang_code)
 for issue in report.issues:
     (st.warning if issue.level == "warning" else st.caption)(issue.message)
-
-with st.expander("Rewrite one section with an instruction"):
-    if sections:
-        labels = [f"{i + 1}. [{section.tag}]" for i, section in enumerate(lyrics.sections)]
-        which = st.selectbox("Section", range(len(labels)), format_func=labels.__getitem__)
-        instruction = st.text_input("Instruction", placeholder="e.g. more hopeful, mention the river")
-        if st.button("Rewrite section", icon="🔁"):
-            with shown_errors():
-                st.query_params["lyrics_job"] = s.submit_rewrite(lyrics=lyrics, section=which, instruction=instruction,
-                                                                 language=lang_code)
-                st.session_state["write_rewrite_of"] = which
-                st.rerun()
-    else:
-        st.caption("Write or add a section first.")
 
 if st.button("Send to Create", type="primary", icon="🎵", disabled=not lyrics.sections):
     st.session_state["create_prefill"] = CreateForm(
