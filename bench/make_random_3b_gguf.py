@@ -50,14 +50,16 @@ def build_hf(folder: Path, seed: int) -> None:
 
 
 def pad_vocab(path: Path, size: int) -> None:
-    """Give every model row a printable token ("pad123"), so random samples decode to text in
-    both transformers and llama.cpp and time-to-first-token means the same in both."""
+    """Give every model row a printable word (" pad123"; "\u0120" is byte-level BPE's space), so
+    random samples decode to text in both transformers and llama.cpp, and transformers' streamer,
+    which emits at word boundaries, streams them one by one: time to first token then means the
+    same in both."""
     data = json.loads(path.read_text(encoding="utf-8"))
     vocab = data["model"]["vocab"]
     taken = set(vocab.values()) | {t["id"] for t in data.get("added_tokens", [])}
     for i in range(size):
         if i not in taken:
-            vocab[f"pad{i}"] = i
+            vocab[f"\u0120pad{i}"] = i
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
