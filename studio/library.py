@@ -30,6 +30,7 @@ SORTS = {  # column, descending?
 }
 TRASH_FILTERS = ("exclude", "only", "include")
 COUNT_CAP = 10_000  # totals above this are shown as "10000+": counting every row costs a full scan
+MANY_ROWS = 1_000  # a filtered list with more matches than this walks its sort's index (SQLite)
 FEW_HITS = 2_000  # a search with at most this many hits fetches them by id instead of walking an index
 
 
@@ -45,7 +46,16 @@ class Page:
 def _column(name: str, *, indexable: bool):
     # SQLite's unary "+" keeps the planner from walking an index for this term: right when a
     # short list of search hits is cheaper to fetch by id and sort than the index is to walk.
-    return getattr(Take, name) if indexable else sa.literal_column(f"+take.{name}")
+    # The column's type is kept so that bound values are stored-format (timestamps).
+    column = getattr(Take, name)
+    return column if indexable else sa.literal_column(f"+take.{name}", type_=Take.__table__.c[name].type)
+
+
+def _range_conditions(*, created_from, created_to, min_duration, max_duration, indexable: bool) -> list:
+    created, duration = _column("created_at", indexable=indexable), _column("duration", indexable=indexable)
+    bounds = [(created_from, lambda v: created >= v), (created_to, lambda v: created < v),
+              (min_duration, lambda v: duration >= v), (max_duration, lambda v: duration <= v)]
+    return [make(value) for value, make in bounds if value is not None]
 
 
 def _order(sort: str, *, indexable: bool = True):
@@ -100,14 +110,10 @@ class Library:
             conditions.append(Take.engine == engine)
         if favourite is not None:
             conditions.append(Take.favourite == favourite)
-        if created_from is not None:
-            conditions.append(col(Take.created_at) >= created_from)
-        if created_to is not None:
-            conditions.append(col(Take.created_at) < created_to)
-        if min_duration is not None:
-            conditions.append(col(Take.duration) >= min_duration)
-        if max_duration is not None:
-            conditions.append(col(Take.duration) <= max_duration)
+        ranges = dict(created_from=created_from, created_to=created_to, min_duration=min_duration,
+                      max_duration=max_duration)
+        range_conditions = _range_conditions(**ranges, indexable=True)
+        conditions += range_conditions
         trashed = _column("trashed_at", indexable=indexable)
         if trash == "exclude":
             conditions.append(trashed.is_(None))
@@ -128,9 +134,23 @@ class Library:
             if total is None:
                 capped = matching.where(*conditions).limit(COUNT_CAP + 1).subquery()
                 total = int(session.exec(select(sa.func.count()).select_from(capped)).one())
+            if self._walk_sort_index(text=text, sort=sort, trash=trash, total=total, ranges=ranges):
+                # many rows match a range on another column: SQLite would read them all through
+                # the range's index and sort them; walking the sort's index stops after one page
+                conditions = [c for c in conditions if not any(c is r for r in range_conditions)]
+                conditions += _range_conditions(**ranges, indexable=False)
             items = session.exec(rows.where(*conditions).order_by(*order).offset(offset).limit(limit)).all()
         return Page(items=list(items), total=min(total, COUNT_CAP), offset=offset, limit=limit,
                     total_exact=total <= COUNT_CAP)
+
+    def _walk_sort_index(self, *, text, sort: str, trash: str, total: int, ranges: dict) -> bool:
+        if text or trash != "exclude" or sort not in SORTS or total <= MANY_ROWS:
+            return False
+        if self.db.engine.dialect.name != "sqlite":
+            return False
+        filtered = {"created_at": ranges["created_from"] is not None or ranges["created_to"] is not None,
+                    "duration": ranges["min_duration"] is not None or ranges["max_duration"] is not None}
+        return any(filtered.values()) and not filtered.get(SORTS[sort][0][0], False)
 
     @staticmethod
     def _many_hits_total(session, fts_hits, *, trash: str) -> int | None:

@@ -131,3 +131,29 @@ def test_both_search_plans_and_the_count_cap_agree(seeded, monkeypatch):
     assert (page.total, page.total_exact, len(page.items)) == (2, False, 1)
     page = library.search("summer")
     assert (page.total, page.total_exact) == (1, True)
+
+
+def test_large_filtered_lists_sorted_by_another_column_are_exact(library):
+    """Over MANY_ROWS matches SQLite walks the sort's index instead of the range's (a planner
+    choice only): the page must be exactly the one a full sort gives, timestamps included."""
+    from datetime import datetime, timedelta, timezone
+
+    from studio.library import MANY_ROWS
+
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    count = MANY_ROWS * 2 + 300
+    plain = [(n, f"t{(n * 7919) % count:05d}", float(10 + (n * 37) % 200), start + timedelta(minutes=n))
+             for n in range(1, count + 1)]  # (id, title, duration, created): ids follow insertion order
+    add_takes(library.db, [take_row(n, title=title, duration=duration, created_at=created)
+                           for n, title, duration, created in plain])
+    expected = sorted((p for p in plain if 60 <= p[2] <= 150), key=lambda p: p[1])
+    assert len(expected) > MANY_ROWS
+    page = library.search(min_duration=60, max_duration=150, sort="title", limit=20, offset=40)
+    assert [t.title for t in page.items] == [p[1] for p in expected[40:60]]
+    assert page.total == len(expected)
+
+    since = start + timedelta(minutes=500)
+    expected = sorted((p for p in plain if p[3] >= since), key=lambda p: (-p[2], -p[0]))
+    page = library.search(created_from=since, sort="duration", limit=10)
+    assert [(t.id, t.duration) for t in page.items] == [(p[0], p[2]) for p in expected[:10]]
+    assert page.total == len(expected)
