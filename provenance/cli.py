@@ -18,7 +18,7 @@ import click
 from provenance.errors import ProvenanceError
 
 
-def _errors_as_messages(fn):
+def errors_as_messages(fn):
     """ProvenanceErrors end the command with their message (exit 1), never a traceback."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -29,7 +29,7 @@ def _errors_as_messages(fn):
     return wrapper
 
 
-def _prompt(confirm: bool = False):
+def password_prompt(confirm: bool = False):
     if not sys.stdin.isatty():
         return None  # resolve_password then names the environment variable to set
     return lambda text: click.prompt(text, hide_input=True, confirmation_prompt=confirm)
@@ -37,7 +37,7 @@ def _prompt(confirm: bool = False):
 
 def _unlock(path: str, role: str):
     from provenance.keys import resolve_password, unlock
-    return unlock(path, password=resolve_password(role=role, prompt=_prompt()), role=role)
+    return unlock(path, password=resolve_password(role=role, prompt=password_prompt()), role=role)
 
 
 def _echo_json(data) -> None:
@@ -67,18 +67,18 @@ def keys_group():
 @click.option("--role", type=click.Choice(["signer", "owner"]), required=True)
 @click.option("--keystore", type=click.Path(dir_okay=False), required=True,
               help="Where to write it (never overwritten).")
-@_errors_as_messages
+@errors_as_messages
 def keys_new(role: str, keystore: str):
     """Create a new key, encrypted with SONGSTUDIO_<ROLE>_PASSWORD or a prompted password."""
     from provenance.keys import create_keystore, resolve_password
-    password = resolve_password(role=role, prompt=_prompt(confirm=True))
+    password = resolve_password(role=role, prompt=password_prompt(confirm=True))
     address = create_keystore(keystore, password=password, role=role)
     click.echo(f"{role} key {address} written to {keystore}")
 
 
 @keys_group.command("address")
 @click.option("--keystore", type=click.Path(dir_okay=False), required=True)
-@_errors_as_messages
+@errors_as_messages
 def keys_address(keystore: str):
     """Print a keystore's address (no password needed)."""
     from provenance.keys import keystore_address
@@ -95,7 +95,7 @@ def chain_group():
 @owner_keystore_option
 @click.option("--signer", "signer_address", metavar="ADDRESS", help="Signer address (default: the signer keystore's).")
 @click.option("--signer-keystore", envvar="SONGSTUDIO_SIGNER_KEYSTORE", type=click.Path(dir_okay=False))
-@_errors_as_messages
+@errors_as_messages
 def chain_deploy(rpc_url: str, owner_keystore: str, signer_address: str | None, signer_keystore: str | None):
     """Deploy SongNFT owned by the owner key, trusting the signer."""
     from provenance.chain import ChainClient
@@ -114,7 +114,7 @@ def chain_deploy(rpc_url: str, owner_keystore: str, signer_address: str | None, 
 @rpc_option
 @contract_option
 @chain_id_option
-@_errors_as_messages
+@errors_as_messages
 def chain_info(rpc_url: str, contract: str, chain_id: int):
     """Check the node and contract; print owner and signer."""
     from provenance.chain import ChainClient
@@ -129,7 +129,7 @@ def chain_info(rpc_url: str, contract: str, chain_id: int):
 @chain_id_option
 @owner_keystore_option
 @click.argument("new_signer")
-@_errors_as_messages
+@errors_as_messages
 def chain_set_signer(rpc_url: str, contract: str, chain_id: int, owner_keystore: str, new_signer: str):
     """Rotate the signer (owner only); outstanding authorizations stop working."""
     from provenance.chain import ChainClient
@@ -145,7 +145,7 @@ def chain_set_signer(rpc_url: str, contract: str, chain_id: int, owner_keystore:
 @chain_id_option
 @signer_keystore_option
 @click.option("--ttl", type=int, default=30 * 60, show_default=True, help="Seconds the authorization stays valid.")
-@_errors_as_messages
+@errors_as_messages
 def sign_command(audio_file: str, to: str, uri: str, contract: str, chain_id: int, signer_keystore: str, ttl: int):
     """Sign a mint authorization for a sealed audio file; prints it as JSON."""
     from provenance.authorization import build_authorization, sign_authorization
@@ -160,7 +160,7 @@ def sign_command(audio_file: str, to: str, uri: str, contract: str, chain_id: in
 @rpc_option
 @click.option("--sender-keystore", envvar="SONGSTUDIO_OWNER_KEYSTORE", required=True, type=click.Path(dir_okay=False),
               help="Funded key that pays for gas (default env SONGSTUDIO_OWNER_KEYSTORE).")
-@_errors_as_messages
+@errors_as_messages
 def mint_command(authorization_json, rpc_url: str, sender_keystore: str):
     """Submit a signed authorization (JSON from `sign`); prints the final mint record."""
     from provenance.authorization import SignedAuthorization
@@ -183,7 +183,7 @@ def mint_command(authorization_json, rpc_url: str, sender_keystore: str):
 @click.option("--trust-anchors", type=click.Path(exists=True, dir_okay=False),
               help="PEM CA certificates to trust (e.g. the studio's development CA).")
 @click.option("--expected-hash", metavar="0xSHA256", help="Audio hash the file should have (e.g. from the token).")
-@_errors_as_messages
+@errors_as_messages
 def verify_command(audio_file: str, trust_anchors: str | None, expected_hash: str | None):
     """Report a file's hash, tags and C2PA manifest state; exit 1 if invalid or mismatched."""
     from provenance.seal import verify_file

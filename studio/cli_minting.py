@@ -7,18 +7,11 @@ a take to its sealed master and metadata, and record every authorization and min
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
-from provenance.errors import ProvenanceError
+from provenance.cli import errors_as_messages, password_prompt
 from studio.errors import StudioError
-
-
-def _prompt():
-    if not sys.stdin.isatty():
-        return None  # the error then names the password variable to set
-    return lambda text: click.prompt(text, hide_input=True)
 
 
 def _take_and_master(studio, take_id: int):
@@ -31,20 +24,9 @@ def _sign(state, take_id: int, to: str, audio_url: str | None):
 
     studio = state.studio()
     take, master = _take_and_master(studio, take_id)
-    signer = unlock_role(state.settings, "signer", prompt=_prompt())
+    signer = unlock_role(state.settings, "signer", prompt=password_prompt())
     signed = sign_take(state.settings, take, master, wallet=to, signer=signer, audio_url=audio_url)
     return studio, take, signed, record_signature(studio.db, take.id, signed)
-
-
-def _provenance_errors_as_messages(fn):
-    """Provenance failures (bad address, unreachable RPC, wrong password) end with their message."""
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ProvenanceError as exc:
-            raise click.ClickException(str(exc)) from None
-    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-    return wrapper
 
 
 audio_url_option = click.option(
@@ -57,7 +39,7 @@ def register(main: click.Group, pass_state) -> None:
     @click.option("--to", "to", required=True, metavar="ADDRESS", help="wallet that will receive the token")
     @audio_url_option
     @pass_state
-    @_provenance_errors_as_messages
+    @errors_as_messages
     def sign(state, take_id: int, to: str, audio_url: str | None) -> None:
         """Sign a mint authorization for a take (signer key); records it as a pending mint and prints it."""
         _, _, signed, row_id = _sign(state, take_id, to, audio_url)
@@ -68,14 +50,14 @@ def register(main: click.Group, pass_state) -> None:
     @click.option("--to", "to", required=True, metavar="ADDRESS", help="wallet that receives the token")
     @audio_url_option
     @pass_state
-    @_provenance_errors_as_messages
+    @errors_as_messages
     def mint(state, take_id: int, to: str, audio_url: str | None) -> None:
         """Sign and mint a take on the configured chain (gas paid by the owner key); prints the mint record."""
         from provenance.records import MINTED
         from studio.minting import mint_signed, unlock_role
 
         studio, take, signed, row_id = _sign(state, take_id, to, audio_url)
-        sender = unlock_role(state.settings, "owner", prompt=_prompt())
+        sender = unlock_role(state.settings, "owner", prompt=password_prompt())
         record = mint_signed(state.settings, studio.db, take.id, signed, row_id=row_id, sender=sender)
         click.echo(json.dumps({"mint_id": row_id, **record.to_dict()}, indent=2, sort_keys=True))
         if record.status != MINTED:

@@ -26,8 +26,9 @@ class MasterSealer:
 
     def signer_address(self) -> str | None:
         from provenance.keys import keystore_address
+        from studio.minting import keystore_path
 
-        path = self.settings.keys_dir / "signer.json"
+        path = keystore_path(self.settings, "signer")
         return keystore_address(path) if path.is_file() else None
 
     def __call__(self, master: Path, *, generation_id: str, engine: str, model: str, seed: int, title: str) -> None:
