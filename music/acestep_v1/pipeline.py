@@ -155,8 +155,8 @@ class ACEStepV1Pipeline:
         self,
         *,
         transformer: ACEStepDiT,
-        dcae: MusicDCAE,
-        text_encoder: UMT5TextEncoder,
+        dcae: MusicDCAE | None,
+        text_encoder: UMT5TextEncoder | None,
         lyric_vocab: Path | None,
         device: torch.device,
         dtype: torch.dtype,
@@ -179,7 +179,11 @@ class ACEStepV1Pipeline:
         self.cache_cross_attention = True
         # modes: sub-models on the device only while used (offload), the DiT's LoRA (mode_runner)
         self.offload = ModelOffload(device=self.device, enabled=offload)
-        self.offload.park_all(transformer, dcae.autoencoder, dcae.vocoder, text_encoder.model)
+        # a DiT-only pipeline (benchmarks of the guided step) has no DCAE or text encoder to park
+        parked = [transformer]
+        parked += [dcae.autoencoder, dcae.vocoder] if dcae is not None else []
+        parked += [text_encoder.model] if text_encoder is not None else []
+        self.offload.park_all(*parked)
         self.lora = LoraSlot(transformer, cache_dir=cache_dir)
 
     # ---- loading ----------------------------------------------------------------------------

@@ -185,3 +185,13 @@ def test_denoise_hooks_for_the_editing_modes(v1_pipeline):
     assert seen == [("before", 2), ("update", 2), ("before", 3), ("update", 3), ("before", 4), ("update", 4)]
     assert [r[1] for r in reported] == [3, 4, 5]
     assert out.shape == start.shape and not torch.equal(out, start)
+
+
+def test_a_dit_only_pipeline_can_be_built_for_step_benchmarks(v1_pipeline):
+    """bench/bench_v1_full_size.py times guided steps with the DiT alone (no DCAE, no UMT5)."""
+    from music.acestep_v1 import ACEStepV1Pipeline
+
+    for offload in (False, True):
+        pipe = ACEStepV1Pipeline(transformer=v1_pipeline.transformer, dcae=None, text_encoder=None,
+                                 lyric_vocab=None, device="cpu", dtype=torch.float32, offload=offload)
+        assert pipe.transformer is v1_pipeline.transformer
