@@ -157,3 +157,63 @@ def test_large_filtered_lists_sorted_by_another_column_are_exact(library):
     page = library.search(created_from=since, sort="duration", limit=10)
     assert [(t.id, t.duration) for t in page.items] == [(p[0], p[2]) for p in expected[:10]]
     assert page.total == len(expected)
+
+
+def _relevance_oracle(library, word: str) -> list[tuple[int, str, bool]]:
+    """Every take matching `word` (a prefix) as (id, engine, trashed), in the library's relevance
+    order, ranked by the database's own function but sorted and filtered here, without the
+    library's query plans."""
+    import sqlalchemy as sa
+
+    with library.db.engine.connect() as conn:
+        if library.db.dialect == "sqlite":
+            ranks = dict(conn.execute(sa.text("SELECT rowid, bm25(take_fts) FROM take_fts WHERE take_fts MATCH :m"),
+                                      {"m": f'"{word}"*'}).all())
+            key = lambda id_: (ranks[id_], -id_)  # noqa: E731  bm25: lower is better
+        else:
+            ranks = dict(conn.execute(sa.text("SELECT id, ts_rank(search, to_tsquery('simple', :q)) FROM take "
+                                              "WHERE search @@ to_tsquery('simple', :q)"), {"q": f"{word}:*"}).all())
+            key = lambda id_: (-ranks[id_], -id_)  # noqa: E731
+        rows = conn.execute(sa.text("SELECT id, engine, trashed_at IS NOT NULL FROM take")).all()
+    return sorted(((id_, engine, bool(trashed)) for id_, engine, trashed in rows if id_ in ranks),
+                  key=lambda row: key(row[0]))
+
+
+def test_relevance_pages_with_many_hits_ties_and_trash_are_exact(library, monkeypatch):
+    """Relevance search over more hits than the count cap, with many tied ranks and trashed takes
+    among the best hits: every page, total and total_exact are those of a plain sort of all
+    hits, under each trash filter and combined with another filter."""
+    from studio import library as library_module
+
+    # 9 kinds of take (1-3 x "love", 0/2/5 other words): ranks tie within a kind
+    rows = []
+    for n in range(1, 271):
+        kind = n % 10
+        lyrics = "rain" if kind == 9 else " ".join(["love"] * (kind % 3 + 1) + ["glass"] * (0, 2, 5)[kind // 3])
+        trashed = T0 if n % 4 == 0 or (kind == 2 and n > 150) else None  # kind 2 ranks best
+        rows.append(take_row(n, lyrics=lyrics, engine=("ace-step-v1", "ace-step-1.5")[n % 2], trashed_at=trashed,
+                             created_at=T0 + timedelta(minutes=n)))
+    add_takes(library.db, rows)
+    oracle = _relevance_oracle(library, "love")
+    assert len(oracle) == 243 and oracle[0][2] and len({id_ for id_, _, _ in oracle}) == 243
+    trashed_hits = sum(trashed for _, _, trashed in oracle)
+
+    views = {
+        "exclude": [id_ for id_, _, trashed in oracle if not trashed],
+        "include": [id_ for id_, _, _ in oracle],
+        "only": [id_ for id_, _, trashed in oracle if trashed],
+    }
+    # caps: below the hits less the trashed ones (total from the FTS index alone); exactly the
+    # visible hits, fewer than all hits (must be counted); above every hit
+    for cap in (60, 243 - trashed_hits, 1000):
+        monkeypatch.setattr(library_module, "COUNT_CAP", cap)
+        for trash, expected in views.items():
+            for engine in (None, "ace-step-1.5"):
+                wanted = [id_ for id_ in expected if engine is None or id_ % 2 == 1]
+                got, offset = [], 0
+                while offset <= len(wanted):
+                    page = library.search("lov", sort="relevance", trash=trash, engine=engine, limit=7, offset=offset)
+                    assert (page.total, page.total_exact) == (min(len(wanted), cap), len(wanted) <= cap)
+                    got += [t.id for t in page.items]
+                    offset += 7
+                assert got == wanted, (cap, trash, engine)
