@@ -8,7 +8,7 @@ import pytest
 
 from studio.db import Database
 from studio.errors import BadInput, NotFound
-from studio.library import Library
+from studio.library import TRASH_FILTERS, Library
 from tests.studio.factories import add_takes, take_row
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
@@ -217,3 +217,39 @@ def test_relevance_pages_with_many_hits_ties_and_trash_are_exact(library, monkey
                     got += [t.id for t in page.items]
                     offset += 7
                 assert got == wanted, (cap, trash, engine)
+
+
+def test_filtered_relevance_search_on_sqlite_is_driven_by_the_text_index(tmp_path):
+    """With an index on a filtered column, SQLite could walk that index and run the full-text
+    MATCH once per take (35 s at 100k takes): every statement that touches the FTS index must
+    read it once, outermost, never by rowid."""
+    import sqlalchemy as sa
+
+    db = Database(f"sqlite:///{tmp_path / 'lib.db'}")
+    db.migrate()
+    add_takes(db, [take_row(n, lyrics="love " * (n % 3 + 1), engine=("a", "b")[n % 2], favourite=n % 5 == 0,
+                            duration=float(n), created_at=T0 + timedelta(minutes=n),
+                            trashed_at=T0 if n % 7 == 0 else None) for n in range(1, 60)])
+    statements, ranked = [], []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda conn, cursor, sql, params, *_: ranked and statements.append((sql, params)))
+    library = Library(db, tmp_path / "media")
+    for filters in ({"engine": "a"}, {"favourite": True}, {"min_duration": 10, "max_duration": 40},
+                    {"created_from": T0 + timedelta(minutes=20)}):
+        for trash in TRASH_FILTERS:
+            expected = [t.id for t in library.search("love", sort="newest", trash=trash, limit=1000, **filters).items]
+            ranked.append(True)
+            page = library.search("love", sort="relevance", trash=trash, limit=1000, **filters)
+            ranked.clear()
+            assert sorted(t.id for t in page.items) == sorted(expected) and expected, (filters, trash)
+    plans = []
+    with db.engine.connect() as conn:
+        for sql, params in statements:
+            if "take_fts MATCH" in sql:
+                plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()]
+                plans.append(plan)
+                fts = [step for step in plan if "take_fts" in step]
+                assert fts and all(":M" in step for step in fts), plan  # MATCH alone, no rowid lookups
+                assert not any("USING INDEX" in step or "USING COVERING INDEX" in step for step in plan), plan
+    assert len(plans) > 20
+    db.dispose()
