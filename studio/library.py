@@ -141,17 +141,17 @@ class Library:
         with self.db.read() as session:  # one read transaction: counts and page see one snapshot
             total = None
             many = only_text and fts_hits is not None  # SQLite: many hits, or relevance
-            trashed = self._trashed_count(session) if many and trash == "exclude" else 0
+            hidden = self._trashed_count(session) if many and trash == "exclude" else 0
             if many:
-                total = self._many_hits_total(session, fts_hits, trashed=trashed)
+                total = self._many_hits_total(session, fts_hits, hidden=hidden)
             if total is None:
                 capped = matching.where(*conditions).limit(COUNT_CAP + 1).subquery()
                 total = int(session.exec(select(sa.func.count()).select_from(capped)).one())
             if joined is not None and only_text:
                 # SQLite relevance: rank the FTS hits alone and join `take` for the top ones only.
-                # At most `trashed` of the hits are hidden, so the first offset + limit + trashed
+                # At most `hidden` of the hits are trashed, so the first offset + limit + hidden
                 # hits in the full order (rank, then id descending) hold the whole page.
-                top = _ranked(fts_hits).limit(offset + limit + trashed).subquery("top")
+                top = _ranked(fts_hits).limit(offset + limit + hidden).subquery("top")
                 rows = select(Take).join(top, top.c.rowid == Take.id)
                 order = [top.c.rank.asc(), col(Take.id).desc()]
             if self._walk_sort_index(text=text, sort=sort, trash=trash, total=total, ranges=ranges):
@@ -179,16 +179,16 @@ class Library:
         ).one())
 
     @staticmethod
-    def _many_hits_total(session, fts_hits, *, trashed: int) -> int | None:
+    def _many_hits_total(session, fts_hits, *, hidden: int) -> int | None:
         """The capped total of a plain search, from the FTS index alone when it is certainly
         above the cap: more hits than the cap plus every hidden (trashed) take. None: count exactly."""
-        probe = fts_hits.limit(COUNT_CAP + trashed + 1).subquery()
+        probe = fts_hits.limit(COUNT_CAP + hidden + 1).subquery()
         hits = int(session.exec(select(sa.func.count()).select_from(probe)).one())
-        return COUNT_CAP + 1 if hits > COUNT_CAP + trashed else None
+        return COUNT_CAP + 1 if hits > COUNT_CAP + hidden else None
 
     def _text_match(self, words: list[str], *, ranked: bool):
         """(table to join or None, WHERE condition, relevance ORDER BY, may use sort indexes,
-        SQLite FTS rowid query when the hits are many)."""
+        SQLite FTS rowid query when the hits are many or ranked)."""
         if self.db.dialect == "sqlite":
             # Quoted terms, so no FTS5 syntax reaches the index from users; the last word is a
             # prefix (people search as they type), the others whole words (cheaper to look up).
