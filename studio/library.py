@@ -63,6 +63,13 @@ def _order(sort: str, *, indexable: bool = True):
             for n, desc in SORTS[sort]]
 
 
+def _ranked(hit_ids):
+    """The FTS hits with their bm25 `rank`, in the library's full relevance order (rank, then id
+    descending), so that a LIMIT on it is exact even where ranks tie. SQLite only."""
+    rowid, rank = sa.literal_column("rowid"), sa.literal_column("rank")
+    return hit_ids.with_only_columns(rowid.label("rowid"), rank.label("rank")).order_by(rank.asc(), rowid.desc())
+
+
 def search_words(text: str) -> list[str]:
     words = re.findall(r"\w+", text, flags=re.UNICODE)
     if not words:
@@ -106,13 +113,16 @@ class Library:
                 search_words(text), ranked=sort == "relevance"
             )
             conditions.append(condition)
+        # SQLite relevance: the FTS hits must drive the join. Given an index on a filtered column,
+        # SQLite would walk it and run the MATCH once per take (35 s for "love" + an engine at 100k).
+        by_hits = joined is not None
         if engine:
-            conditions.append(Take.engine == engine)
+            conditions.append(_column("engine", indexable=not by_hits) == engine)
         if favourite is not None:
-            conditions.append(Take.favourite == favourite)
+            conditions.append(_column("favourite", indexable=not by_hits) == favourite)
         ranges = dict(created_from=created_from, created_to=created_to, min_duration=min_duration,
                       max_duration=max_duration)
-        range_conditions = _range_conditions(**ranges, indexable=True)
+        range_conditions = _range_conditions(**ranges, indexable=not by_hits)
         conditions += range_conditions
         trashed = _column("trashed_at", indexable=indexable)
         if trash == "exclude":
@@ -126,14 +136,24 @@ class Library:
         if joined is not None:
             matching = matching.join(joined, joined.c.rowid == Take.id)
             rows = rows.join(joined, joined.c.rowid == Take.id)
-        only_text = text and trash != "only" and len(conditions) == (2 if trash == "exclude" else 1)
-        with self.db.read() as session:
+        filtered = bool(engine) or favourite is not None or bool(range_conditions)
+        only_text = bool(text) and trash != "only" and not filtered
+        with self.db.read() as session:  # one read transaction: counts and page see one snapshot
             total = None
-            if only_text and fts_hits is not None and indexable:
-                total = self._many_hits_total(session, fts_hits, trash=trash)
+            many = only_text and fts_hits is not None  # SQLite: many hits, or relevance
+            hidden = self._trashed_count(session) if many and trash == "exclude" else 0
+            if many:
+                total = self._many_hits_total(session, fts_hits, hidden=hidden)
             if total is None:
                 capped = matching.where(*conditions).limit(COUNT_CAP + 1).subquery()
                 total = int(session.exec(select(sa.func.count()).select_from(capped)).one())
+            if joined is not None and only_text:
+                # SQLite relevance: rank the FTS hits alone and join `take` for the top ones only.
+                # At most `hidden` of the hits are trashed, so the first offset + limit + hidden
+                # hits in the full order (rank, then id descending) hold the whole page.
+                top = _ranked(fts_hits).limit(offset + limit + hidden).subquery("top")
+                rows = select(Take).join(top, top.c.rowid == Take.id)
+                order = [top.c.rank.asc(), col(Take.id).desc()]
             if self._walk_sort_index(text=text, sort=sort, trash=trash, total=total, ranges=ranges):
                 # many rows match a range on another column: SQLite would read them all through
                 # the range's index and sort them; walking the sort's index stops after one page
@@ -153,35 +173,31 @@ class Library:
         return any(filtered.values()) and not filtered.get(SORTS[sort][0][0], False)
 
     @staticmethod
-    def _many_hits_total(session, fts_hits, *, trash: str) -> int | None:
+    def _trashed_count(session) -> int:
+        return int(session.exec(
+            select(sa.func.count()).select_from(Take).where(col(Take.trashed_at).is_not(None))
+        ).one())
+
+    @staticmethod
+    def _many_hits_total(session, fts_hits, *, hidden: int) -> int | None:
         """The capped total of a plain search, from the FTS index alone when it is certainly
-        above the cap: more hits than the cap plus every trashed take. None: count exactly."""
-        trashed = 0
-        if trash == "exclude":
-            trashed = int(session.exec(
-                select(sa.func.count()).select_from(Take).where(col(Take.trashed_at).is_not(None))
-            ).one())
-        probe = fts_hits.limit(COUNT_CAP + trashed + 1).subquery()
+        above the cap: more hits than the cap plus every hidden (trashed) take. None: count exactly."""
+        probe = fts_hits.limit(COUNT_CAP + hidden + 1).subquery()
         hits = int(session.exec(select(sa.func.count()).select_from(probe)).one())
-        return COUNT_CAP + 1 if hits > COUNT_CAP + trashed else None
+        return COUNT_CAP + 1 if hits > COUNT_CAP + hidden else None
 
     def _text_match(self, words: list[str], *, ranked: bool):
         """(table to join or None, WHERE condition, relevance ORDER BY, may use sort indexes,
-        SQLite FTS rowid query when the hits are many)."""
+        SQLite FTS rowid query when the hits are many or ranked)."""
         if self.db.dialect == "sqlite":
             # Quoted terms, so no FTS5 syntax reaches the index from users; the last word is a
             # prefix (people search as they type), the others whole words (cheaper to look up).
             match = " ".join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
             fts = sa.text("take_fts MATCH :match").bindparams(match=match)
-            if ranked:
-                hits = (
-                    sa.select(sa.literal_column("rowid").label("rowid"), sa.literal_column("rank").label("rank"))
-                    .select_from(sa.text("take_fts"))
-                    .where(fts)
-                    .subquery("hits")
-                )
-                return hits, None, hits.c.rank.asc(), True, None
             hit_ids = sa.select(sa.literal_column("rowid")).select_from(sa.text("take_fts")).where(fts)
+            if ranked:
+                hits = _ranked(hit_ids).order_by(None).subquery("hits")
+                return hits, None, hits.c.rank.asc(), False, hit_ids
             with self.db.read() as session:
                 few = session.exec(hit_ids.limit(FEW_HITS + 1)).all()
             if len(few) <= FEW_HITS:  # fetch these by id and sort them
