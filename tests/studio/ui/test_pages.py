@@ -100,6 +100,38 @@ def test_bad_seeds_give_a_clear_error_and_queue_nothing(app, service):
     assert service.jobs.list() == []
 
 
+def test_sampler_options_an_engine_cannot_take_are_named_and_not_sent(app, service):
+    app.run()
+    fill_create(app, takes=1)
+    app.number_input(key="create-omega").set_value(20.0)  # an ACE-Step v1 option; the fake engine has none
+    button(app, "Generate").click().run()
+    no_errors(app)
+    assert any("fake engine takes no ACE-Step sampler options" in c.value for c in app.caption)
+    (job,) = service.jobs.list()
+    assert json.loads(job.spec)["request"]["options"] == {}
+    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+
+
+def test_a_second_generate_replaces_the_error_and_shows_the_new_job(app, service):
+    """The panel rerun by Generate drops the previous click's error and shows the job now queued."""
+    app.run()
+    fill_create(app, prompt="")
+    button(app, "Generate").click().run()
+    assert any("write a prompt" in e for e in texts(app.error))
+    assert not app.text_area  # only the job panel was rerun: the browser keeps the form as it was
+    app.run()
+    fill_create(app, prompt="second try")
+    button(app, "Generate").click().run()
+    no_errors(app)
+    assert not app.error
+    (job,) = service.jobs.list()
+    assert app.query_params["job"] == job.id
+    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+    app.run()  # a full run (e.g. a reload) still has what was typed and the job
+    assert app.text_area[0].value == "second try"
+    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+
+
 def test_cancel_a_queued_job(app, service):
     app.run()
     fill_create(app)
