@@ -100,6 +100,64 @@ def test_bad_seeds_give_a_clear_error_and_queue_nothing(app, service):
     assert service.jobs.list() == []
 
 
+def submitted_request(app, service) -> dict:
+    button(app, "Generate").click().run()
+    no_errors(app)
+    (job,) = [j for j in service.jobs.list() if j.id == app.query_params["job"]]
+    return json.loads(job.spec)
+
+
+def test_every_create_control_reaches_the_queued_request(app, service):
+    """Presets, instrumental, duration, takes, locked seeds, steps, guidance and the v1 sampler."""
+    app.run()
+    app.text_area(key="create-prompt").set_value("night drive")
+    app.multiselect(key="create-genres").select("synthwave")
+    app.multiselect(key="create-moods").select("dreamy")
+    app.multiselect(key="create-instruments").select("808")
+    app.text_area(key="create-lyrics").set_value("[verse]\nnot sung")
+    app.toggle(key="create-instrumental").set_value(True)
+    app.slider(key="create-duration").set_value(12)
+    app.selectbox(key="create-engine").set_value("ace-step-v1")
+    app.number_input(key="create-takes").set_value(2)
+    app.toggle(key="create-lock").set_value(True)
+    app.text_input(key="create-seeds").set_value("7, 8")
+    app.number_input(key="create-steps").set_value(5)
+    app.number_input(key="create-guidance").set_value(7.5)
+    app.selectbox(key="create-scheduler").set_value("heun")
+    app.selectbox(key="create-cfg").set_value("cfg_star")
+    app.number_input(key="create-omega").set_value(20.0)
+    app.slider(key="create-interval").set_value(0.4)
+    app.slider(key="create-decay").set_value(0.1)
+    app.number_input(key="create-min-guidance").set_value(2.0)
+    app.checkbox(key="create-erg-tag").set_value(False)
+    app.checkbox(key="create-erg-lyric").set_value(True)
+    spec = submitted_request(app, service)
+    request = spec["request"]
+    assert spec["engine"] == "ace-step-v1"
+    assert request["prompt"] == "night drive, synthwave, dreamy, 808"
+    assert request["lyrics"] == "[inst]" and request["duration"] == 12.0
+    assert request["batch_size"] == 2 and request["seeds"] == [7, 8]
+    assert request["steps"] == 5 and request["guidance_scale"] == 7.5
+    assert request["options"] == {
+        "scheduler_type": "heun", "cfg_type": "cfg_star", "omega_scale": 20.0, "guidance_interval": 0.4,
+        "guidance_interval_decay": 0.1, "min_guidance_scale": 2.0, "use_erg_tag": False, "use_erg_lyric": True,
+        "use_erg_diffusion": True,
+    }
+
+
+def test_create_sends_the_1_5_metadata_to_a_1_5_engine_only(app, service):
+    app.run()
+    app.text_area(key="create-prompt").set_value("waltz")
+    app.selectbox(key="create-engine").set_value("ace-step-1.5")
+    app.number_input(key="create-bpm").set_value(96)
+    app.selectbox(key="create-key").set_value("F# minor")
+    app.selectbox(key="create-signature").set_value("3")
+    app.selectbox(key="create-scheduler").set_value("heun")  # a v1 option: not for 1.5
+    request = submitted_request(app, service)["request"]
+    assert request["options"] == {"bpm": 96, "keyscale": "F# minor", "timesignature": "3"}
+    assert request["lyrics"] == "" and len(request["seeds"]) == 2  # random seeds, one per take
+
+
 def test_sampler_options_an_engine_cannot_take_are_named_and_not_sent(app, service):
     app.run()
     fill_create(app, takes=1)
