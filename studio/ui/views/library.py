@@ -88,4 +88,6 @@ with shown_errors():
         st.download_button(f"Export {what} (zip)", data=lambda: s.export_zip(ids), file_name="songstudio-export.zip",
                            mime="application/zip", on_click="ignore", icon="📦")
     elif not total:
-        st.info("Nothing here yet. Make something on the Create page." if not (text or trash) else "No takes match.")
+        # any search or filter (not just the text) can be why nothing is listed
+        filtered = query != LibraryQuery(sort=query.sort)
+        st.info("No takes match." if filtered else "Nothing here yet. Make something on the Create page.")

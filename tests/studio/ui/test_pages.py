@@ -252,13 +252,41 @@ def test_rating_is_stored(app, service, make_takes):
     (take,) = make_takes(1)
     app.switch_page("views/library.py").run()
     app.get("feedback")[0]  # the stars widget is there
+    app.session_state[f"lib-rate-{take.id}"] = 3  # the fourth star (AppTest cannot click st.feedback)
+    app.run()
+    no_errors(app)
+    assert service.library.get(take.id).rating == 4
     from studio.ui.backend import Studio
 
-    Studio(service).set_rating(take.id, 4)
-    app.run()
-    assert service.library.get(take.id).rating == 4
     with pytest.raises(Exception, match="rating"):
         Studio(service).set_rating(take.id, 9)
+
+
+def test_library_filters_by_duration_engine_and_date_and_shows_lineage(app, make_takes):
+    import datetime as dt
+
+    (short,) = make_takes(1, prompt="short tune", duration=2.0)
+    (long,) = make_takes(1, prompt="long tune", duration=4.0, parent_take_id=short.id)
+    app.switch_page("views/library.py").run()
+    no_errors(app)
+    assert "2 takes" in texts(app.caption)
+    assert any(c.endswith(f"from take {short.id}") for c in texts(app.caption))  # lineage
+
+    app.slider(key="lib-duration").set_value((3, 600)).run()
+    assert "1 take" in texts(app.caption)
+    assert [p.proto.label for p in app.get("page_link")] == ["long tune"]
+    app.slider(key="lib-duration").set_value((0, 600)).run()
+
+    app.selectbox(key="lib-engine").set_value("ace-step-v1").run()
+    assert "0 takes" in texts(app.caption) and any(i.value == "No takes match." for i in app.info)
+    app.selectbox(key="lib-engine").set_value("fake").run()
+    assert "2 takes" in texts(app.caption)
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    app.date_input(key="lib-dates").set_value((today - dt.timedelta(days=3), today - dt.timedelta(days=1))).run()
+    assert "0 takes" in texts(app.caption) and any(i.value == "No takes match." for i in app.info)
+    app.date_input(key="lib-dates").set_value((today, today)).run()
+    assert "2 takes" in texts(app.caption)
 
 
 def open_song(app, take_id: int):
@@ -296,11 +324,50 @@ def test_song_page_repaint_region_makes_a_child_take(app, service, run_jobs, mak
 def test_song_page_extend_and_bad_region_errors(app, service, run_jobs, make_takes):
     (take,) = make_takes(1, prompt="short", duration=2.0)
     open_song(app, take.id)
+    app.number_input(key="extend-right").set_value(0.0)
+    button(app, "Extend").click().run()
+    assert any("positive number of seconds" in e for e in texts(app.error))
+    assert service.library.children(take.id) == [] and len(service.jobs.list()) == 1  # only make_takes' job
     app.number_input(key="extend-right").set_value(3.0)
     button(app, "Extend").click().run()
     run_jobs()
     (child,) = service.library.children(take.id)
     assert child.task == "extend" and child.duration == pytest.approx(5.0, abs=0.05)
+
+
+def test_song_page_retake_edit_and_audio_to_audio_queue_child_jobs(app, service, make_takes):
+    (take,) = make_takes(1, prompt="source song", duration=2.0)
+    (other,) = make_takes(1, prompt="reference song", duration=2.0)
+    open_song(app, take.id)
+
+    def last_spec() -> dict:
+        job = service.jobs.get(app.query_params["job"])
+        return json.loads(job.spec)
+
+    app.slider(key="retake-variance").set_value(0.5)
+    app.number_input(key="retake-takes").set_value(2)
+    button(app, "Retake").click().run()
+    no_errors(app)
+    spec = last_spec()
+    assert spec["parent_take_id"] == take.id and spec["request"]["task"] == "retake"
+    assert spec["request"]["batch_size"] == 2 and spec["request"]["seeds"] == [take.seed, take.seed]
+
+    button(app, "Edit").click().run()  # nothing changed yet: refused in plain words
+    assert any("nothing to change" in e for e in texts(app.error))
+    app.text_area(key="edit-lyrics").set_value("[verse]\nnew words")
+    button(app, "Edit").click().run()
+    no_errors(app)
+    spec = last_spec()
+    # the new words travel as ACE-Step v1 options (test_forms); the fake engine gets the task only
+    assert spec["request"]["task"] == "edit" and spec["parent_take_id"] == take.id
+
+    app.radio(key="a2a-origin").set_value("Another library take").run()
+    app.number_input(key="a2a-take").set_value(other.id)
+    button(app, "Audio to audio").click().run()
+    no_errors(app)
+    spec = last_spec()
+    assert spec["request"]["task"] == "audio2audio" and spec["parent_take_id"] == take.id
+    assert spec["request"]["reference_audio"] == str(service.library.path(other, "master"))
 
 
 def test_use_these_settings_prefills_create(app, make_takes):
