@@ -321,6 +321,27 @@ def test_song_page_repaint_region_makes_a_child_take(app, service, run_jobs, mak
     assert any(p.proto.label.startswith("from: river song") for p in app.get("page_link"))
 
 
+def test_song_page_wav_download_and_provenance_panel(app, settings, make_takes):
+    import soundfile as sf
+
+    from studio.ui.backend import Studio
+
+    (take,) = make_takes(1, prompt="wav me", duration=2.0)
+    ui = Studio.open(settings)
+    view = ui.take(take.id)
+    wav = sf.info(io.BytesIO(ui.wav_bytes(view)))
+    master = sf.info(ui.file_path(view, "master"))
+    assert (wav.format, wav.subtype) == ("WAV", "PCM_24")
+    assert (wav.frames, wav.samplerate, wav.channels) == (master.frames, master.samplerate, master.channels)
+
+    open_song(app, take.id)
+    no_errors(app)
+    facts = [m.value for m in app.markdown if m.value.startswith("**")]
+    for label in ("Audio hash", "Authorization:** none yet", "C2PA:", "Mint:** not minted"):
+        assert any(label in f for f in facts), (label, facts)
+    assert any(take.audio_sha256 in f for f in facts)
+
+
 def test_song_page_extend_and_bad_region_errors(app, service, run_jobs, make_takes):
     (take,) = make_takes(1, prompt="short", duration=2.0)
     open_song(app, take.id)
