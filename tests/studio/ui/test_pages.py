@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -389,6 +390,15 @@ def test_song_page_retake_edit_and_audio_to_audio_queue_child_jobs(app, service,
     spec = last_spec()
     assert spec["request"]["task"] == "audio2audio" and spec["parent_take_id"] == take.id
     assert spec["request"]["reference_audio"] == str(service.library.path(other, "master"))
+
+    data = service.library.path(other, "master").read_bytes()
+    app.radio(key="a2a-origin").set_value("Upload").run()
+    app.file_uploader(key="a2a-upload").upload("my reference.flac", data, "audio/flac").run()
+    button(app, "Audio to audio").click().run()
+    no_errors(app)
+    reference = Path(last_spec()["request"]["reference_audio"])
+    assert reference.parent == service.settings.home / "uploads" and reference.suffix == ".flac"
+    assert reference.read_bytes() == data
 
 
 def test_use_these_settings_prefills_create(app, make_takes):
