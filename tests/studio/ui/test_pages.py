@@ -467,6 +467,34 @@ def test_mint_page_explains_a_missing_chain(app, make_takes):
     assert any("no chain is configured" in e for e in texts(app.error))
 
 
+def test_mint_page_says_what_is_wrong_with_the_signer_key_in_plain_words(app, settings, make_takes, monkeypatch):
+    """No keystore, then a wrong password: each a red box saying what to do, and nothing signed."""
+    from provenance.keys import create_keystore
+
+    (take,) = make_takes(1)
+    monkeypatch.setenv("SONGSTUDIO_CHAIN_RPC_URL", "http://127.0.0.1:9")  # never contacted for signing
+    monkeypatch.setenv("SONGSTUDIO_CHAIN_ID", "31337")
+    monkeypatch.setenv("SONGSTUDIO_CHAIN_CONTRACT", "0x" + "ab" * 20)
+    monkeypatch.delenv("SONGSTUDIO_SIGNER_PASSWORD", raising=False)
+    app.switch_page("views/mint.py")
+    app.query_params["take"] = str(take.id)
+    app.run()
+    no_errors(app)
+    app.text_input(key="mint-wallet").set_value("0x" + "12" * 20)
+
+    button(app, "Sign authorization").click().run()
+    no_errors(app)
+    assert any("signer keystore" in e and "songstudio keys new --role signer" in e for e in texts(app.error))
+
+    create_keystore(settings.keys_dir / "signer.json", password="right", role="signer", kdf="pbkdf2", iterations=2)
+    app.text_input(key="mint-signer-pw").set_value("wrong")
+    button(app, "Sign authorization").click().run()
+    no_errors(app)
+    assert any(e.startswith("wrong password for the signer keystore") for e in texts(app.error)), texts(app.error)
+    assert not any(s.value.startswith("Signed by") for s in app.success)
+    assert "Mint" not in [b.label for b in app.button]
+
+
 def test_settings_page_lists_models_and_keystores(app):
     app.switch_page("views/settings.py").run()
     no_errors(app)
