@@ -271,7 +271,8 @@ def test_library_filters_by_duration_engine_and_date_and_shows_lineage(app, make
     app.switch_page("views/library.py").run()
     no_errors(app)
     assert "2 takes" in texts(app.caption)
-    assert any(c.endswith(f"from take {short.id}") for c in texts(app.caption))  # lineage
+    assert any(c.endswith(f"from take {short.id}") for c in texts(app.caption))  # lineage: parent
+    assert any(c.endswith("· 1 take made from it") for c in texts(app.caption))  # and children
 
     app.slider(key="lib-duration").set_value((3, 600)).run()
     assert "1 take" in texts(app.caption)
