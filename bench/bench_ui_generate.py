@@ -2,9 +2,10 @@
 
 Starts `songstudio serve --no-worker` on a throw-away data home (so a job stays queued), opens
 the Create page in headless Chromium, and times from the Generate click until the page shows
-"Queued". The baseline, measured in the same run, is the same click with an empty prompt: the
-page reruns and shows its "write a prompt" error without touching the database or the queue, so
-the ratio shows what submitting a job adds to a plain form rerun.
+"Queued" (the queued state of the job just submitted, read back from the jobs table). The
+baseline, measured in the same run, is the same click with an empty prompt: the click reruns the
+same job panel and shows its "write a prompt" error without touching the database or the queue,
+so the ratio shows what submitting a job and reading it back adds to that rerun.
 
     python bench/bench_ui_generate.py [--repeat 15]
 """

@@ -28,6 +28,10 @@ def streamlit_command(app: Path, *, host: str, port: int) -> list[str]:
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",  # also avoids the torch.classes clash in the watcher
         "--client.toolbarMode", "viewer",
+        # Streamlit runs a full gc.collect() after every script and fragment run, holding the GIL:
+        # ~170 ms with this UI's imports on a 2-core machine, i.e. most of a click's latency
+        # (issue #8). Python's own generational GC still runs; refcounting frees the rest.
+        "--runner.postScriptGC", "false",
     ]
 
 

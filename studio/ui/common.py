@@ -25,12 +25,16 @@ def studio() -> Studio:
     return _open_studio(str(settings.home), settings.database_url)
 
 
+# Errors a person can act on (bad input, a missing service): shown in plain words, never a traceback.
+USER_ERRORS = (StudioError, RequestError, ValueError)
+
+
 @contextlib.contextmanager
 def shown_errors() -> Iterator[None]:
     """Show errors a person can act on as a red box instead of a traceback."""
     try:
         yield
-    except (StudioError, RequestError, ValueError) as exc:
+    except USER_ERRORS as exc:
         st.error(str(exc), icon="⚠️")
 
 

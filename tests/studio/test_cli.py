@@ -144,6 +144,17 @@ def test_serve_without_the_ui_says_so(run, monkeypatch, tmp_path):
     assert "the UI is missing" in out
 
 
+def test_the_ui_runs_without_streamlit_s_full_gc_after_every_run():
+    """A full gc.collect() after each script run held the GIL for ~170 ms per click (issue #8)."""
+    from streamlit import config
+
+    from studio.serve import UI_APP, streamlit_command
+
+    command = streamlit_command(UI_APP, host="127.0.0.1", port=8501)
+    assert command[command.index("--runner.postScriptGC") + 1] == "false"
+    assert config.get_option("runner.postScriptGC") in (True, False)  # raises if Streamlit drops the option
+
+
 def test_serve_starts_worker_and_ui_and_stops_both(studio_env, tmp_path, monkeypatch):
     """A stand-in UI script proves the wiring: 127.0.0.1, the flags, the worker beside it."""
     import os

@@ -1,12 +1,17 @@
 """Create: prompt + lyrics -> a music job on the queue; progress; the takes side by side.
 
 The job id lives in the URL (?job=...), so a reload or a shared link shows the same job.
+
+Generate queues the job in the submit button's callback and then reruns only the job panel (a
+keyed fragment), not the page: redrawing the 35-widget form in the browser after every click
+was most of the time between the click and "Queued" (issue #8, bench/bench_ui_generate.py).
+An input error is shown in that panel too; the form keeps what was typed either way.
 """
 
 import streamlit as st
 
 from studio.ui import presets
-from studio.ui.common import demo_notice, shown_errors, studio
+from studio.ui.common import USER_ERRORS, demo_notice, studio
 from studio.ui.create_form import MAX_TAKES, Advanced15, AdvancedV1, CreateForm, build_request, engine_family
 from studio.ui.progress import job_status_panel
 from studio.ui.takes import take_card
@@ -20,6 +25,7 @@ demo_notice(s)
 # `value=` instead would make each widget a new one whenever they change, losing what was typed.)
 KEYS = ("auto", *presets.KEYS)
 SIGNATURES = ("auto", *presets.TIME_SIGNATURES)
+JOB_PANEL = "create-job-panel"  # the fragment that Generate reruns
 
 
 def load_form(form: CreateForm) -> None:
@@ -46,66 +52,98 @@ engines = s.engine_names()
 if st.session_state["create-engine"] not in engines:
     engines = [st.session_state["create-engine"], *engines]
 
+
+
+def form_from_state() -> CreateForm:
+    """The submitted form: the widgets are keyed, so their values are in session state."""
+    v = st.session_state
+    return CreateForm(
+        prompt=presets.compose_prompt(v["create-prompt"], genres=v["create-genres"], moods=v["create-moods"],
+                                      instruments=v["create-instruments"]),
+        lyrics=v["create-lyrics"], duration=v["create-duration"], instrumental=v["create-instrumental"],
+        engine=v["create-engine"], takes=int(v["create-takes"]), lock_seeds=v["create-lock"],
+        seeds_text=v["create-seeds"], steps=int(v["create-steps"]) or None,
+        guidance_scale=float(v["create-guidance"]) or None,
+        v1=AdvancedV1(scheduler_type=v["create-scheduler"], cfg_type=v["create-cfg"], omega_scale=v["create-omega"],
+                      guidance_interval=v["create-interval"], guidance_interval_decay=v["create-decay"],
+                      min_guidance_scale=v["create-min-guidance"], use_erg_tag=v["create-erg-tag"],
+                      use_erg_lyric=v["create-erg-lyric"], use_erg_diffusion=v["create-erg-diffusion"]),
+        v15=Advanced15(bpm=int(v["create-bpm"]) or None, keyscale=None if v["create-key"] == "auto" else v["create-key"],
+                       timesignature=None if v["create-signature"] == "auto" else v["create-signature"]),
+    )
+
+
+def generate() -> None:
+    """Generate's callback: queue the job (or keep the error for the panel), then rerun the panel only.
+    The form is not redrawn; it still shows exactly what was submitted."""
+    st.session_state.pop("create-outcome", None)
+    form = form_from_state()
+    try:
+        job_id = s.submit_music(build_request(form), engine=form.engine)
+    except USER_ERRORS as exc:
+        st.session_state["create-outcome"] = ("error", str(exc))
+    else:
+        st.query_params["job"] = job_id
+        if engine_family(form.engine) == "other" and (form.v1 != AdvancedV1() or form.v15 != Advanced15()):
+            st.session_state["create-outcome"] = (
+                "note", f"The {form.engine} engine takes no ACE-Step sampler options; they were not sent.")
+    st.rerun(JOB_PANEL)
+
+
 with st.form("create"):
-    prompt = st.text_area("Style prompt", key="create-prompt", placeholder="e.g. dreamy synthwave, female vocal, 90 bpm")
+    st.text_area("Style prompt", key="create-prompt", placeholder="e.g. dreamy synthwave, female vocal, 90 bpm")
     c1, c2, c3 = st.columns(3)
-    genres = c1.multiselect("Genre", presets.GENRES, key="create-genres")
-    moods = c2.multiselect("Mood", presets.MOODS, key="create-moods")
-    instruments = c3.multiselect("Instruments", presets.INSTRUMENTS, key="create-instruments")
-    lyrics = st.text_area("Lyrics", key="create-lyrics", height=220,
-                          help="Sections start with a tag on its own line: " + " ".join(f"[{t}]" for t in presets.SECTION_TAGS))
+    c1.multiselect("Genre", presets.GENRES, key="create-genres")
+    c2.multiselect("Mood", presets.MOODS, key="create-moods")
+    c3.multiselect("Instruments", presets.INSTRUMENTS, key="create-instruments")
+    st.text_area("Lyrics", key="create-lyrics", height=220,
+                 help="Sections start with a tag on its own line: " + " ".join(f"[{t}]" for t in presets.SECTION_TAGS))
     c1, c2, c3 = st.columns(3)
-    duration = c1.slider("Duration (seconds)", 1, 240, key="create-duration")
-    instrumental = c2.toggle("Instrumental", key="create-instrumental")
-    engine = c3.selectbox("Engine", engines, key="create-engine")
+    c1.slider("Duration (seconds)", 1, 240, key="create-duration")
+    c2.toggle("Instrumental", key="create-instrumental")
+    c3.selectbox("Engine", engines, key="create-engine")
     c1, c2, c3 = st.columns(3)
-    takes = c1.number_input("Takes", 1, MAX_TAKES, key="create-takes")
-    lock_seeds = c2.toggle("Lock seeds", key="create-lock", help="Off: new random seeds every time")
-    seeds_text = c3.text_input("Seeds", key="create-seeds", placeholder="42 or 42, 43")
+    c1.number_input("Takes", 1, MAX_TAKES, key="create-takes")
+    c2.toggle("Lock seeds", key="create-lock", help="Off: new random seeds every time")
+    c3.text_input("Seeds", key="create-seeds", placeholder="42 or 42, 43")
     with st.expander("Advanced settings"):
         c1, c2 = st.columns(2)
-        steps = c1.number_input("Steps (0 = engine default)", 0, 200, key="create-steps")
-        guidance = c2.number_input("Guidance scale (0 = engine default)", 0.0, 30.0, key="create-guidance")
+        c1.number_input("Steps (0 = engine default)", 0, 200, key="create-steps")
+        c2.number_input("Guidance scale (0 = engine default)", 0.0, 30.0, key="create-guidance")
         st.markdown("**ACE-Step v1**")
         c1, c2, c3 = st.columns(3)
-        scheduler = c1.selectbox("Scheduler", presets.V1_SCHEDULERS, key="create-scheduler")
-        cfg_type = c2.selectbox("CFG type", presets.V1_CFG_TYPES, key="create-cfg")
-        omega = c3.number_input("Granularity (omega)", -100.0, 100.0, key="create-omega")
+        c1.selectbox("Scheduler", presets.V1_SCHEDULERS, key="create-scheduler")
+        c2.selectbox("CFG type", presets.V1_CFG_TYPES, key="create-cfg")
+        c3.number_input("Granularity (omega)", -100.0, 100.0, key="create-omega")
         c1, c2, c3 = st.columns(3)
-        interval = c1.slider("Guidance interval", 0.0, 1.0, key="create-interval")
-        decay = c2.slider("Guidance interval decay", 0.0, 1.0, key="create-decay")
-        min_guidance = c3.number_input("Min guidance scale", 0.0, 200.0, key="create-min-guidance")
+        c1.slider("Guidance interval", 0.0, 1.0, key="create-interval")
+        c2.slider("Guidance interval decay", 0.0, 1.0, key="create-decay")
+        c3.number_input("Min guidance scale", 0.0, 200.0, key="create-min-guidance")
         c1, c2, c3 = st.columns(3)
-        erg_tag = c1.checkbox("ERG for tags", key="create-erg-tag")
-        erg_lyric = c2.checkbox("ERG for lyrics", key="create-erg-lyric")
-        erg_diffusion = c3.checkbox("ERG for diffusion", key="create-erg-diffusion")
+        c1.checkbox("ERG for tags", key="create-erg-tag")
+        c2.checkbox("ERG for lyrics", key="create-erg-lyric")
+        c3.checkbox("ERG for diffusion", key="create-erg-diffusion")
         st.markdown("**ACE-Step 1.5**")
         c1, c2, c3 = st.columns(3)
-        bpm = c1.number_input("BPM (0 = auto)", 0, 300, key="create-bpm")
-        key = c2.selectbox("Key", KEYS, key="create-key")
-        signature = c3.selectbox("Time signature", SIGNATURES, key="create-signature")
-    submitted = st.form_submit_button("Generate", type="primary", icon="🎵")
+        c1.number_input("BPM (0 = auto)", 0, 300, key="create-bpm")
+        c2.selectbox("Key", KEYS, key="create-key")
+        c3.selectbox("Time signature", SIGNATURES, key="create-signature")
+    st.form_submit_button("Generate", type="primary", icon="🎵", on_click=generate)
 
-if submitted:
-    form = CreateForm(
-        prompt=presets.compose_prompt(prompt, genres=genres, moods=moods, instruments=instruments),
-        lyrics=lyrics, duration=duration, instrumental=instrumental, engine=engine, takes=int(takes),
-        lock_seeds=lock_seeds, seeds_text=seeds_text, steps=int(steps) or None, guidance_scale=float(guidance) or None,
-        v1=AdvancedV1(scheduler_type=scheduler, cfg_type=cfg_type, omega_scale=omega, guidance_interval=interval,
-                      guidance_interval_decay=decay, min_guidance_scale=min_guidance, use_erg_tag=erg_tag,
-                      use_erg_lyric=erg_lyric, use_erg_diffusion=erg_diffusion),
-        v15=Advanced15(bpm=int(bpm) or None, keyscale=None if key == "auto" else key,
-                       timesignature=None if signature == "auto" else signature),
-    )
-    with shown_errors():
-        request = build_request(form)
-        job_id = s.submit_music(request, engine=engine)
-        st.query_params["job"] = job_id
-        if engine_family(engine) == "other" and (form.v1 != AdvancedV1() or form.v15 != Advanced15()):
-            st.caption(f"The {engine} engine takes no ACE-Step sampler options; they were not sent.")
 
-job_id = st.query_params.get("job")
-if job_id:
+@st.fragment(key=JOB_PANEL)
+def job_panel() -> None:
+    """What Generate produced: an error, or the job (from the URL) with its progress and takes."""
+    outcome = st.session_state.pop("create-outcome", None)
+    if outcome is not None:
+        kind, text = outcome
+        if kind == "error":
+            st.error(text, icon="⚠️")
+        else:
+            st.caption(text)
+    job_id = st.query_params.get("job")
+    if not job_id:
+        return
     st.subheader("Job")
     st.caption(f"Job id `{job_id}`")
     job = job_status_panel(s, job_id, key="create-job")
@@ -116,3 +154,6 @@ if job_id:
         for column, take in zip(st.columns(max(1, len(takes_done))), takes_done):
             with column:
                 take_card(s, take, key=f"create-take-{take.id}")
+
+
+job_panel()

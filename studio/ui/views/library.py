@@ -55,12 +55,16 @@ with shown_errors():
         c2.number_input("Page", 1, pages, key="lib-page")
 
     selected: list[int] = []
+    made_from = s.children_counts([t.id for t in rows])
     for take in rows:
         with st.container(border=True):
             c1, c2, c3, c4, c5 = st.columns([4, 2, 2, 2, 1], vertical_alignment="center")
             with c1:
                 st.page_link(SONG_PAGE, label=take_label(take), icon="🎧", query_params={"take": str(take.id)})
                 lineage = f" · from take {take.parent_take_id}" if take.parent_take_id else ""
+                if made_from.get(take.id):
+                    count = made_from[take.id]
+                    lineage += f" · {count} take{'s' if count != 1 else ''} made from it"
                 st.caption(f"{take.task} · {take.engine} · {take.duration:.0f} s · seed {take.seed} · "
                            f"{take.created_at:%Y-%m-%d %H:%M}{lineage}")
             with c2:
@@ -88,4 +92,6 @@ with shown_errors():
         st.download_button(f"Export {what} (zip)", data=lambda: s.export_zip(ids), file_name="songstudio-export.zip",
                            mime="application/zip", on_click="ignore", icon="📦")
     elif not total:
-        st.info("Nothing here yet. Make something on the Create page." if not (text or trash) else "No takes match.")
+        # any search or filter (not just the text) can be why nothing is listed
+        filtered = query != LibraryQuery(sort=query.sort)
+        st.info("No takes match." if filtered else "Nothing here yet. Make something on the Create page.")

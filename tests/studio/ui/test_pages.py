@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -100,6 +101,96 @@ def test_bad_seeds_give_a_clear_error_and_queue_nothing(app, service):
     assert service.jobs.list() == []
 
 
+def submitted_request(app, service) -> dict:
+    button(app, "Generate").click().run()
+    no_errors(app)
+    (job,) = [j for j in service.jobs.list() if j.id == app.query_params["job"]]
+    return json.loads(job.spec)
+
+
+def test_every_create_control_reaches_the_queued_request(app, service):
+    """Presets, instrumental, duration, takes, locked seeds, steps, guidance and the v1 sampler."""
+    app.run()
+    app.text_area(key="create-prompt").set_value("night drive")
+    app.multiselect(key="create-genres").select("synthwave")
+    app.multiselect(key="create-moods").select("dreamy")
+    app.multiselect(key="create-instruments").select("808")
+    app.text_area(key="create-lyrics").set_value("[verse]\nnot sung")
+    app.toggle(key="create-instrumental").set_value(True)
+    app.slider(key="create-duration").set_value(12)
+    app.selectbox(key="create-engine").set_value("ace-step-v1")
+    app.number_input(key="create-takes").set_value(2)
+    app.toggle(key="create-lock").set_value(True)
+    app.text_input(key="create-seeds").set_value("7, 8")
+    app.number_input(key="create-steps").set_value(5)
+    app.number_input(key="create-guidance").set_value(7.5)
+    app.selectbox(key="create-scheduler").set_value("heun")
+    app.selectbox(key="create-cfg").set_value("cfg_star")
+    app.number_input(key="create-omega").set_value(20.0)
+    app.slider(key="create-interval").set_value(0.4)
+    app.slider(key="create-decay").set_value(0.1)
+    app.number_input(key="create-min-guidance").set_value(2.0)
+    app.checkbox(key="create-erg-tag").set_value(False)
+    app.checkbox(key="create-erg-lyric").set_value(True)
+    spec = submitted_request(app, service)
+    request = spec["request"]
+    assert spec["engine"] == "ace-step-v1"
+    assert request["prompt"] == "night drive, synthwave, dreamy, 808"
+    assert request["lyrics"] == "[inst]" and request["duration"] == 12.0
+    assert request["batch_size"] == 2 and request["seeds"] == [7, 8]
+    assert request["steps"] == 5 and request["guidance_scale"] == 7.5
+    assert request["options"] == {
+        "scheduler_type": "heun", "cfg_type": "cfg_star", "omega_scale": 20.0, "guidance_interval": 0.4,
+        "guidance_interval_decay": 0.1, "min_guidance_scale": 2.0, "use_erg_tag": False, "use_erg_lyric": True,
+        "use_erg_diffusion": True,
+    }
+
+
+def test_create_sends_the_1_5_metadata_to_a_1_5_engine_only(app, service):
+    app.run()
+    app.text_area(key="create-prompt").set_value("waltz")
+    app.selectbox(key="create-engine").set_value("ace-step-1.5")
+    app.number_input(key="create-bpm").set_value(96)
+    app.selectbox(key="create-key").set_value("F# minor")
+    app.selectbox(key="create-signature").set_value("3")
+    app.selectbox(key="create-scheduler").set_value("heun")  # a v1 option: not for 1.5
+    request = submitted_request(app, service)["request"]
+    assert request["options"] == {"bpm": 96, "keyscale": "F# minor", "timesignature": "3"}
+    assert request["lyrics"] == "" and len(request["seeds"]) == 2  # random seeds, one per take
+
+
+def test_sampler_options_an_engine_cannot_take_are_named_and_not_sent(app, service):
+    app.run()
+    fill_create(app, takes=1)
+    app.number_input(key="create-omega").set_value(20.0)  # an ACE-Step v1 option; the fake engine has none
+    button(app, "Generate").click().run()
+    no_errors(app)
+    assert any("fake engine takes no ACE-Step sampler options" in c.value for c in app.caption)
+    (job,) = service.jobs.list()
+    assert json.loads(job.spec)["request"]["options"] == {}
+    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+
+
+def test_a_second_generate_replaces_the_error_and_shows_the_new_job(app, service):
+    """The panel rerun by Generate drops the previous click's error and shows the job now queued."""
+    app.run()
+    fill_create(app, prompt="")
+    button(app, "Generate").click().run()
+    assert any("write a prompt" in e for e in texts(app.error))
+    assert not app.text_area  # only the job panel was rerun: the browser keeps the form as it was
+    app.run()
+    fill_create(app, prompt="second try")
+    button(app, "Generate").click().run()
+    no_errors(app)
+    assert not app.error
+    (job,) = service.jobs.list()
+    assert app.query_params["job"] == job.id
+    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+    app.run()  # a full run (e.g. a reload) still has what was typed and the job
+    assert app.text_area[0].value == "second try"
+    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+
+
 def test_cancel_a_queued_job(app, service):
     app.run()
     fill_create(app)
@@ -162,13 +253,42 @@ def test_rating_is_stored(app, service, make_takes):
     (take,) = make_takes(1)
     app.switch_page("views/library.py").run()
     app.get("feedback")[0]  # the stars widget is there
+    app.session_state[f"lib-rate-{take.id}"] = 3  # the fourth star (AppTest cannot click st.feedback)
+    app.run()
+    no_errors(app)
+    assert service.library.get(take.id).rating == 4
     from studio.ui.backend import Studio
 
-    Studio(service).set_rating(take.id, 4)
-    app.run()
-    assert service.library.get(take.id).rating == 4
     with pytest.raises(Exception, match="rating"):
         Studio(service).set_rating(take.id, 9)
+
+
+def test_library_filters_by_duration_engine_and_date_and_shows_lineage(app, make_takes):
+    import datetime as dt
+
+    (short,) = make_takes(1, prompt="short tune", duration=2.0)
+    (long,) = make_takes(1, prompt="long tune", duration=4.0, parent_take_id=short.id)
+    app.switch_page("views/library.py").run()
+    no_errors(app)
+    assert "2 takes" in texts(app.caption)
+    assert any(c.endswith(f"from take {short.id}") for c in texts(app.caption))  # lineage: parent
+    assert any(c.endswith("· 1 take made from it") for c in texts(app.caption))  # and children
+
+    app.slider(key="lib-duration").set_value((3, 600)).run()
+    assert "1 take" in texts(app.caption)
+    assert [p.proto.label for p in app.get("page_link")] == ["long tune"]
+    app.slider(key="lib-duration").set_value((0, 600)).run()
+
+    app.selectbox(key="lib-engine").set_value("ace-step-v1").run()
+    assert "0 takes" in texts(app.caption) and any(i.value == "No takes match." for i in app.info)
+    app.selectbox(key="lib-engine").set_value("fake").run()
+    assert "2 takes" in texts(app.caption)
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    app.date_input(key="lib-dates").set_value((today - dt.timedelta(days=3), today - dt.timedelta(days=1))).run()
+    assert "0 takes" in texts(app.caption) and any(i.value == "No takes match." for i in app.info)
+    app.date_input(key="lib-dates").set_value((today, today)).run()
+    assert "2 takes" in texts(app.caption)
 
 
 def open_song(app, take_id: int):
@@ -203,14 +323,83 @@ def test_song_page_repaint_region_makes_a_child_take(app, service, run_jobs, mak
     assert any(p.proto.label.startswith("from: river song") for p in app.get("page_link"))
 
 
+def test_song_page_wav_download_and_provenance_panel(app, settings, make_takes):
+    import soundfile as sf
+
+    from studio.ui.backend import Studio
+
+    (take,) = make_takes(1, prompt="wav me", duration=2.0)
+    ui = Studio.open(settings)
+    view = ui.take(take.id)
+    wav = sf.info(io.BytesIO(ui.wav_bytes(view)))
+    master = sf.info(ui.file_path(view, "master"))
+    assert (wav.format, wav.subtype) == ("WAV", "PCM_24")
+    assert (wav.frames, wav.samplerate, wav.channels) == (master.frames, master.samplerate, master.channels)
+
+    open_song(app, take.id)
+    no_errors(app)
+    facts = [m.value for m in app.markdown if m.value.startswith("**")]
+    for label in ("Audio hash", "Authorization:** none yet", "C2PA:", "Mint:** not minted"):
+        assert any(label in f for f in facts), (label, facts)
+    assert any(take.audio_sha256 in f for f in facts)
+
+
 def test_song_page_extend_and_bad_region_errors(app, service, run_jobs, make_takes):
     (take,) = make_takes(1, prompt="short", duration=2.0)
     open_song(app, take.id)
+    app.number_input(key="extend-right").set_value(0.0)
+    button(app, "Extend").click().run()
+    assert any("positive number of seconds" in e for e in texts(app.error))
+    assert service.library.children(take.id) == [] and len(service.jobs.list()) == 1  # only make_takes' job
     app.number_input(key="extend-right").set_value(3.0)
     button(app, "Extend").click().run()
     run_jobs()
     (child,) = service.library.children(take.id)
     assert child.task == "extend" and child.duration == pytest.approx(5.0, abs=0.05)
+
+
+def test_song_page_retake_edit_and_audio_to_audio_queue_child_jobs(app, service, make_takes):
+    (take,) = make_takes(1, prompt="source song", duration=2.0)
+    (other,) = make_takes(1, prompt="reference song", duration=2.0)
+    open_song(app, take.id)
+
+    def last_spec() -> dict:
+        job = service.jobs.get(app.query_params["job"])
+        return json.loads(job.spec)
+
+    app.slider(key="retake-variance").set_value(0.5)
+    app.number_input(key="retake-takes").set_value(2)
+    button(app, "Retake").click().run()
+    no_errors(app)
+    spec = last_spec()
+    assert spec["parent_take_id"] == take.id and spec["request"]["task"] == "retake"
+    assert spec["request"]["batch_size"] == 2 and spec["request"]["seeds"] == [take.seed, take.seed]
+
+    button(app, "Edit").click().run()  # nothing changed yet: refused in plain words
+    assert any("nothing to change" in e for e in texts(app.error))
+    app.text_area(key="edit-lyrics").set_value("[verse]\nnew words")
+    button(app, "Edit").click().run()
+    no_errors(app)
+    spec = last_spec()
+    # the new words travel as ACE-Step v1 options (test_forms); the fake engine gets the task only
+    assert spec["request"]["task"] == "edit" and spec["parent_take_id"] == take.id
+
+    app.radio(key="a2a-origin").set_value("Another library take").run()
+    app.number_input(key="a2a-take").set_value(other.id)
+    button(app, "Audio to audio").click().run()
+    no_errors(app)
+    spec = last_spec()
+    assert spec["request"]["task"] == "audio2audio" and spec["parent_take_id"] == take.id
+    assert spec["request"]["reference_audio"] == str(service.library.path(other, "master"))
+
+    data = service.library.path(other, "master").read_bytes()
+    app.radio(key="a2a-origin").set_value("Upload").run()
+    app.file_uploader(key="a2a-upload").upload("my reference.flac", data, "audio/flac").run()
+    button(app, "Audio to audio").click().run()
+    no_errors(app)
+    reference = Path(last_spec()["request"]["reference_audio"])
+    assert reference.parent == service.settings.home / "uploads" and reference.suffix == ".flac"
+    assert reference.read_bytes() == data
 
 
 def test_use_these_settings_prefills_create(app, make_takes):
@@ -277,6 +466,34 @@ def test_mint_page_explains_a_missing_chain(app, make_takes):
     assert any("no chain is configured" in e and "SONGSTUDIO_CHAIN_RPC_URL" in e for e in texts(app.error))
     button(app, "Sign authorization").click().run()
     assert any("no chain is configured" in e for e in texts(app.error))
+
+
+def test_mint_page_says_what_is_wrong_with_the_signer_key_in_plain_words(app, settings, make_takes, monkeypatch):
+    """No keystore, then a wrong password: each a red box saying what to do, and nothing signed."""
+    from provenance.keys import create_keystore
+
+    (take,) = make_takes(1)
+    monkeypatch.setenv("SONGSTUDIO_CHAIN_RPC_URL", "http://127.0.0.1:9")  # never contacted for signing
+    monkeypatch.setenv("SONGSTUDIO_CHAIN_ID", "31337")
+    monkeypatch.setenv("SONGSTUDIO_CHAIN_CONTRACT", "0x" + "ab" * 20)
+    monkeypatch.delenv("SONGSTUDIO_SIGNER_PASSWORD", raising=False)
+    app.switch_page("views/mint.py")
+    app.query_params["take"] = str(take.id)
+    app.run()
+    no_errors(app)
+    app.text_input(key="mint-wallet").set_value("0x" + "12" * 20)
+
+    button(app, "Sign authorization").click().run()
+    no_errors(app)
+    assert any("signer keystore" in e and "songstudio keys new --role signer" in e for e in texts(app.error))
+
+    create_keystore(settings.keys_dir / "signer.json", password="right", role="signer", kdf="pbkdf2", iterations=2)
+    app.text_input(key="mint-signer-pw").set_value("wrong")
+    button(app, "Sign authorization").click().run()
+    no_errors(app)
+    assert any(e.startswith("wrong password for the signer keystore") for e in texts(app.error)), texts(app.error)
+    assert not any(s.value.startswith("Signed by") for s in app.success)
+    assert "Mint" not in [b.label for b in app.button]
 
 
 def test_settings_page_lists_models_and_keystores(app):
