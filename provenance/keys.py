@@ -106,8 +106,9 @@ def keystore_address(path: str | Path) -> str:
         raise KeystoreError(f"keystore {path} has no valid 'address' field") from None
 
 
-def unlock(path: str | Path, *, password: str, role: str) -> UnlockedKey:
-    """Decrypts the keystore at `path` for `role`."""
+def unlock(path: str | Path, *, password: str, role: str, password_from: str | None = None) -> UnlockedKey:
+    """Decrypts the keystore at `path` for `role`. `password_from` says where the password came
+    from, for the wrong-password message (default: the role's variable or the prompt)."""
     _check_role(role)
     path = Path(path)
     data = _read_keystore(path)
@@ -116,7 +117,7 @@ def unlock(path: str | Path, *, password: str, role: str) -> UnlockedKey:
     except ValueError as exc:
         if "MAC mismatch" in str(exc):
             raise WrongPassword(f"wrong password for the {role} keystore {path} "
-                                f"(from {password_env_var(role)} or the prompt)") from None
+                                f"({password_from or 'from ' + password_env_var(role) + ' or the prompt'})") from None
         raise KeystoreError(f"keystore {path} cannot be decrypted: {exc}") from None
     return UnlockedKey(Account.from_key(key), role=role)
 

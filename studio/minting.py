@@ -76,9 +76,9 @@ def unlock_role(settings: Settings, role: str, *, password: str | None = None,
     if not path.is_file():
         raise BadInput(f"the {role} keystore {path} does not exist; create it with "
                        f"`songstudio keys new --role {role} --keystore {path}`")
-    if not password:
-        password = resolve_password(role=role, prompt=prompt)
-    return unlock(path, password=password, role=role)
+    if password:
+        return unlock(path, password=password, role=role, password_from="the password that was entered")
+    return unlock(path, password=resolve_password(role=role, prompt=prompt), role=role)
 
 
 def default_audio_url(master: Path) -> str:

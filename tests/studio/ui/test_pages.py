@@ -492,6 +492,8 @@ def test_mint_page_says_what_is_wrong_with_the_signer_key_in_plain_words(app, se
     button(app, "Sign authorization").click().run()
     no_errors(app)
     assert any(e.startswith("wrong password for the signer keystore") for e in texts(app.error)), texts(app.error)
+    wrong = next(e for e in texts(app.error) if e.startswith("wrong password"))
+    assert "the password that was entered" in wrong and "SONGSTUDIO_SIGNER_PASSWORD" not in wrong
     assert not any(s.value.startswith("Signed by") for s in app.success)
     assert "Mint" not in [b.label for b in app.button]
 
