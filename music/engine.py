@@ -8,6 +8,7 @@ cares which engine ran: everything engine-specific travels in `MusicRequest.opti
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -107,6 +108,11 @@ class MusicEngine(abc.ABC):
             raise RequestError("give a prompt, lyrics or both")
         if request.batch_size < 1:
             raise RequestError("batch_size must be at least 1")
+        for name in ("guidance_scale", "region_start", "region_end", "reference_strength", "lora_weight"):
+            value = getattr(request, name)
+            # a stored spec is JSON: NaN / inf would come back as null, i.e. silently the default
+            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)):
+                raise RequestError(f"{name} must be a finite number, got {value!r}")
         if request.seeds is not None and len(request.seeds) not in (1, request.batch_size):
             raise RequestError(
                 f"give one seed or one per take: {len(request.seeds)} seeds for {request.batch_size} takes"

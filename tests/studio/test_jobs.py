@@ -8,6 +8,7 @@ import sqlite3
 import sys
 import threading
 import types
+from pathlib import Path
 
 import pytest
 import soundfile as sf
@@ -109,10 +110,10 @@ def test_engine_garbage_and_full_disk_fail_cleanly(studio, monkeypatch):
     assert "NaN" in worker.run_next().error
     assert library_files(studio.settings) == [] and staging_files(studio.settings) == []
 
-    def full_disk(*args, **kwargs):
+    def full_disk(self, data):  # the take's files are encoded in memory, then written
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(sf, "write", full_disk)
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
     job = studio.submit_music(prompt="big", duration=1)
     failed = worker.run_next()
     assert failed.id == job.id and failed.status == "failed"

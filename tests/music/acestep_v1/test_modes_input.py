@@ -114,11 +114,14 @@ def test_repaint_region_in_frames(source):
     spec = resolve_mode(task="repaint", src_audio_path=source, repaint_start=0.8, repaint_end=1.7, retake_variance=0.6)
     assert (spec.repaint_start_frame, spec.repaint_end_frame) == (int(0.8 * FRAMES_PER_SECOND), int(1.7 * FRAMES_PER_SECOND))
     assert spec.frame_length == 22 and spec.uses_retake_noise
+    whole = resolve_mode(task="repaint", src_audio_path=source, repaint_start=0, repaint_end=2.0005)
+    assert whole.repaint_end_frame == int(2.0005 * FRAMES_PER_SECOND)  # rounding past the end is the end
 
 
 @pytest.mark.parametrize(
     "start,end,message",
-    [(-0.5, 1.0, "outside the source"), (1.0, 3.5, "outside the source"), (1.2, 1.2, "region is empty"),
+    [(-0.5, 1.0, "outside the source"), (1.0, 3.5, "outside the source"), (1.9, 2.03, "outside the source"),
+     (2.0, 2.04, "outside the source"), (1.2, 1.2, "region is empty"),
      (1.5, 1.0, "region is empty"), (1.0, 1.02, "shorter than one latent frame")],
 )
 def test_bad_repaint_regions(source, start, end, message):
