@@ -58,7 +58,7 @@ def write_json_atomic(path: Path, data: Any, *, indent: int | None = 2) -> None:
 
 def _disk_error(exc: OSError, path: Path) -> Exception:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return EnvironmentProblem(f"disk full while writing {path}; free space on that disk, then retry the job")
+        return EnvironmentProblem(f"disk full while writing {path}; free space on that disk, then retry the job or command")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return EnvironmentProblem(f"cannot write {path}: {exc.strerror}; fix the folder's permissions")
     return exc
