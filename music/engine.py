@@ -63,11 +63,20 @@ class MusicRequest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MusicRequest":
+        from pydantic import TypeAdapter, ValidationError
+
         known = {f for f in cls.__dataclass_fields__}
         unknown = sorted(set(data) - known)
         if unknown:
             raise RequestError(f"unknown request field(s): {', '.join(unknown)}")
-        return cls(**data)
+        # None as prompt / lyrics means "none" (upstream crashes on lyrics=None); other fields are
+        # type-checked here so a wrong type is a message, not a TypeError deep in an engine
+        data = {k: "" if k in ("prompt", "lyrics") and v is None else v for k, v in data.items()}
+        try:
+            return TypeAdapter(cls).validate_python(data)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise RequestError(f"bad request field(s): {problems}") from None
 
 
 @dataclass(kw_only=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from music.engine import MusicEngine, MusicRequest, RequestError
 from studio.errors import BadInput
@@ -26,6 +26,12 @@ class MusicJobSpec(BaseModel):
     title: str = ""
     tags: list[str] = Field(default_factory=list)
     parent_take_id: int | None = None
+
+    @field_validator("request")
+    @classmethod
+    def _no_null_text(cls, request: dict[str, Any]) -> dict[str, Any]:
+        # None prompt / lyrics mean none: stored as "" so every reader of the spec sees text
+        return {k: "" if k in ("prompt", "lyrics") and v is None else v for k, v in request.items()}
 
     def music_request(self) -> MusicRequest:
         try:

@@ -297,3 +297,10 @@ def test_stored_takes_are_never_overwritten(studio):
         _move_into_library(db=studio.db, staging=staging, final=job_folder(studio.settings.library_dir, job.id),
                            job_id=job.id)
     assert studio.library.path(studio.library.takes_of_job(job.id)[0]).is_file()
+
+
+def test_null_prompt_or_lyrics_are_stored_as_no_text(studio):
+    job = studio.submit_music(prompt=None, lyrics="[verse]\nla", duration=0.5)
+    assert json.loads(studio.jobs.get(job.id).spec)["request"]["prompt"] == ""
+    assert make_worker(studio).run_next().status == "done"
+    assert studio.library.takes_of_job(job.id)[0].prompt == ""

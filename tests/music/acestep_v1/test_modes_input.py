@@ -216,3 +216,13 @@ def test_extend_and_repaint_layouts():
     assert torch.equal(setup.z0[..., 0], noise[..., 0]) and not torch.equal(setup.z0[..., 1], noise[..., 1])
     whole = ModeSpec(task="repaint", repaint_start_frame=0, repaint_end_frame=6)
     assert repaint_setup(whole, src_latents=src, noise=noise, retake_noise=noise, infer_steps=8) is None
+
+
+def test_music_request_fields_are_type_checked_and_none_means_no_text():
+    from music.engine import MusicRequest
+
+    assert MusicRequest.from_dict({"prompt": None, "lyrics": None}).lyrics == ""
+    assert MusicRequest.from_dict({"batch_size": "2"}).batch_size == 2  # lax, as a form sends it
+    for bad, field in [({"duration": "abc"}, "duration"), ({"seeds": [1.5]}, "seeds.0"), ({"options": []}, "options")]:
+        with pytest.raises(RequestError, match=f"bad request field.*{field}"):
+            MusicRequest.from_dict(bad)

@@ -185,3 +185,10 @@ def test_denoise_hooks_for_the_editing_modes(v1_pipeline):
     assert seen == [("before", 2), ("update", 2), ("before", 3), ("update", 3), ("before", 4), ("update", 4)]
     assert [r[1] for r in reported] == [3, 4, 5]
     assert out.shape == start.shape and not torch.equal(out, start)
+
+
+def test_lyrics_none_is_an_instrumental_not_a_crash(v1_pipeline):
+    """Upstream crashes on lyrics=None; here it is the same call as lyrics=""."""
+    none = v1_pipeline.generate(lyrics=None, **{**SHORT, "infer_step": 2})
+    empty = v1_pipeline.generate(lyrics="", **{**SHORT, "infer_step": 2})
+    assert torch.equal(none.latents, empty.latents) and none.parameters["lyrics"] == ""
