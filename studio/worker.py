@@ -91,6 +91,8 @@ class Worker:
         )
         for job_id in recovery.requeued:
             log.warning("job %s was running on a worker that is gone: re-queued", job_id)
+        for job_id in recovery.cancelled:
+            log.warning("job %s was cancelled while its worker died: marked cancelled", job_id)
         for job_id in recovery.failed:
             log.error("job %s failed: its worker died %d times", job_id, self.settings.max_attempts)
         self.queue.top_up(self.jobs.count("queued"))

@@ -304,3 +304,13 @@ def test_null_prompt_or_lyrics_are_stored_as_no_text(studio):
     assert json.loads(studio.jobs.get(job.id).spec)["request"]["prompt"] == ""
     assert make_worker(studio).run_next().status == "done"
     assert studio.library.takes_of_job(job.id)[0].prompt == ""
+
+
+def test_a_cancelled_job_whose_worker_died_is_not_run_again(studio):
+    job = studio.submit_music(prompt="cancel then crash", duration=1)
+    assert studio.jobs.claim_next(worker="gone-host:1:x", device="cpu").id == job.id
+    assert studio.cancel(job.id).cancel_requested  # running: the worker would stop at its next step ...
+    recovery = studio.jobs.recover(lease_s=0, max_attempts=3)  # ... but it died first
+    assert (recovery.cancelled, recovery.requeued) == ([job.id], [])
+    assert studio.jobs.get(job.id).status == "cancelled"
+    assert make_worker(studio).run_next() is None
