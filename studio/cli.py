@@ -81,6 +81,10 @@ def serve(state: State, port: int | None, device: str | None, no_worker: bool, d
     from studio.serve import serve_studio
 
     state.studio()  # migrations and the queue are checked before anything starts
+    if not no_worker:
+        from studio.worker import resolve_device
+
+        resolve_device(device or state.settings.device)  # a device this machine lacks: say so now
     extra_env = _demo_env(state.settings) if demo else {}
     sys.exit(serve_studio(state.settings, port=port, device=device, worker=not no_worker, extra_env=extra_env))
 

@@ -174,3 +174,12 @@ def test_serve_starts_worker_and_ui_and_stops_both(studio_env, tmp_path, monkeyp
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert f"http://127.0.0.1:{port}" in out
+
+
+def test_a_device_the_machine_lacks_is_refused_up_front(run, monkeypatch):
+    assert "unknown device 'bogus'" in run("worker", "--drain", "--device", "bogus", code=2).output
+    assert "unknown device 'bogus'" in run("serve", "--device", "bogus", code=2).output
+    assert "cuda:99" in run("worker", "--drain", "--device", "cuda:99", code=4).output
+    monkeypatch.setenv("SONGSTUDIO_DEVICE", "cuda:99")
+    out = run("doctor", code=4).output
+    assert "[fail] device" in out and "cuda:99" in out
