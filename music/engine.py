@@ -109,23 +109,7 @@ class MusicEngine(abc.ABC):
             raise RequestError(
                 f"engine {self.name!r} cannot run task {request.task!r}; it runs: {', '.join(self.tasks())}"
             )
-        if not (0 < request.duration <= self.max_duration):
-            raise RequestError(
-                f"duration must be in (0, {self.max_duration:g}] seconds, got {request.duration:g}"
-            )
-        if not request.prompt.strip() and not request.lyrics.strip() and request.task == "text2music":
-            raise RequestError("give a prompt, lyrics or both")
-        if request.batch_size < 1:
-            raise RequestError("batch_size must be at least 1")
-        for name in ("guidance_scale", "region_start", "region_end", "reference_strength", "lora_weight"):
-            value = getattr(request, name)
-            # a stored spec is JSON: NaN / inf would come back as null, i.e. silently the default
-            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)):
-                raise RequestError(f"{name} must be a finite number, got {value!r}")
-        if request.seeds is not None and len(request.seeds) not in (1, request.batch_size):
-            raise RequestError(
-                f"give one seed or one per take: {len(request.seeds)} seeds for {request.batch_size} takes"
-            )
+        check_request(request, max_duration=self.max_duration)
 
     def tasks(self) -> tuple[str, ...]:
         return ("text2music",)
@@ -133,6 +117,23 @@ class MusicEngine(abc.ABC):
     @abc.abstractmethod
     def generate(self, request: MusicRequest, progress: ProgressCallback = no_progress) -> MusicResult:
         """Run the request. Calls `progress(stage, step, total)`; lets `Cancelled` propagate."""
+
+
+def check_request(request: MusicRequest, *, max_duration: float) -> None:
+    """The checks every engine shares; none needs an engine instance (the studio runs them at submit)."""
+    if not (0 < request.duration <= max_duration):
+        raise RequestError(f"duration must be in (0, {max_duration:g}] seconds, got {request.duration:g}")
+    if not request.prompt.strip() and not request.lyrics.strip() and request.task == "text2music":
+        raise RequestError("give a prompt, lyrics or both")
+    if request.batch_size < 1:
+        raise RequestError("batch_size must be at least 1")
+    for name in ("guidance_scale", "region_start", "region_end", "reference_strength", "lora_weight"):
+        value = getattr(request, name)
+        # a stored spec is JSON: NaN / inf would come back as null, i.e. silently the default
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)):
+            raise RequestError(f"{name} must be a finite number, got {value!r}")
+    if request.seeds is not None and len(request.seeds) not in (1, request.batch_size):
+        raise RequestError(f"give one seed or one per take: {len(request.seeds)} seeds for {request.batch_size} takes")
 
 
 EngineFactory = Callable[..., MusicEngine]

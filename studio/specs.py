@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from music.engine import MusicEngine, MusicRequest, RequestError
+from music.engine import MusicEngine, MusicRequest, RequestError, check_request
 from studio.errors import BadInput
 
 
@@ -138,7 +138,12 @@ def check_music_spec(spec: MusicJobSpec, *, engine_names: list[str]) -> MusicReq
         except RequestError as exc:
             raise BadInput(str(exc)) from None
         except AttributeError:
-            pass  # this engine's checks need a built instance: the worker runs them
+            # this engine's own checks need a built instance (the worker runs them); the shared
+            # ones (duration, prompt or lyrics, takes, seeds) need none
+            try:
+                check_request(request, max_duration=engine_cls.max_duration)
+            except RequestError as exc:
+                raise BadInput(str(exc)) from None
     for label, path in (("source audio", request.source_audio), ("reference audio", request.reference_audio)):
         if path:
             from studio.audio_files import check_readable_audio

@@ -314,3 +314,13 @@ def test_a_cancelled_job_whose_worker_died_is_not_run_again(studio):
     assert (recovery.cancelled, recovery.requeued) == ([job.id], [])
     assert studio.jobs.get(job.id).status == "cancelled"
     assert make_worker(studio).run_next() is None
+
+
+def test_shared_checks_run_at_submit_for_an_engine_that_needs_an_instance(studio):
+    """ace-step-1.5 checks its own fields only once built (in the worker); the shared ones run at submit."""
+    for fields, message in [({"prompt": "x", "duration": 999}, r"duration must be in \(0, 600\]"),
+                            ({"duration": 10}, "give a prompt, lyrics or both"),
+                            ({"prompt": "x", "duration": 10, "guidance_scale": float("inf")}, "finite")]:
+        with pytest.raises(BadInput, match=message):
+            studio.submit_music(engine="ace-step-1.5", **fields)
+    assert studio.jobs.list() == []
