@@ -7,6 +7,7 @@ so each case below proves the check runs before any model work; the worker runs 
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -96,6 +97,12 @@ def test_cli_flags_carry_the_mode_fields(studio_env, source, tmp_path):
         "--task", "audio2audio", "--reference", source, "--reference-strength", "2", code=2)
     assert "lora_weight must be in [-3, 3]" in generate("--lora", str(tmp_path), "--lora-weight", "-4", code=2)
     assert "--lora-weight needs --lora" in generate("--lora-weight", "1", code=2)
+    assert "not both" in generate("--task", "edit", "--source", source, "--edit-preset", "remix",
+                                  "-o", "edit_n_min=0.1", code=2)
+    for preset, values in (("remix", "0.2, 0.4"), ("only_lyrics", "0.6, 1.0")):
+        job_id = generate("--task", "edit", "--source", source, "--edit-preset", preset, code=0).strip()
+        options = json.loads(runner.invoke(main, ["jobs", "show", job_id]).output)["spec"]["request"]["options"]
+        assert f"{options['edit_n_min']}, {options['edit_n_max']}" == values
     job_id = generate("--task", "extend", "--source", source, "--region", "-1", "3", code=0).strip()
     shown = runner.invoke(main, ["jobs", "show", job_id]).output
     assert '"region_start": -1.0' in shown and '"region_end": 3.0' in shown and '"task": "extend"' in shown
