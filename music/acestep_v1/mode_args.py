@@ -193,6 +193,11 @@ def _extend_spec(source: SourceAudio, start: float, end: float, variance: float)
         raise RequestError(
             f"extend: repaint_start must be <= 0 (minus the seconds to add before the source), got {start:g}"
         )
+    if end < source.seconds - REGION_SLACK_S:  # extend never cuts the source: say so, do not ignore it
+        raise RequestError(
+            f"extend: repaint_end ({end:g} s) lies inside the source ({source.seconds:.2f} s); give the source "
+            f"length to add nothing after it, or more to add the difference"
+        )
     left = round(-start * FRAMES_PER_SECOND)
     right_seconds = end - source.seconds
     right = round(right_seconds * FRAMES_PER_SECOND) if right_seconds > 0 else 0

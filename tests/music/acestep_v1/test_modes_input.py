@@ -142,7 +142,9 @@ def test_extend_by_requested_lengths_left_right_both(source):
 
 def test_extend_errors_including_the_240_s_cap(source):
     with pytest.raises(RequestError, match="nothing to add"):
-        resolve_mode(task="extend", src_audio_path=source, repaint_start=0, repaint_end=1.0)
+        resolve_mode(task="extend", src_audio_path=source, repaint_start=0, repaint_end=88200 / SR)
+    with pytest.raises(RequestError, match=r"repaint_end \(1 s\) lies inside the source \(2.00 s\)"):
+        resolve_mode(task="extend", src_audio_path=source, repaint_start=-1.0, repaint_end=1.0)
     with pytest.raises(RequestError, match="repaint_start must be <= 0"):
         resolve_mode(task="extend", src_audio_path=source, repaint_start=0.5, repaint_end=9.0)
     with pytest.raises(RequestError, match=r"at most 240 s, so at most 23[0-9]\.\d s can be added"):
