@@ -144,10 +144,10 @@ def _print_progress(view) -> None:
 @click.option("--lyrics-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="read lyrics from a file")
 @click.option("-d", "--duration", type=float, default=30.0, show_default=True, help="seconds")
 @click.option("-s", "--seed", "seeds", type=int, multiple=True, help="seed; repeat for one per take")
-@click.option("-n", "--takes", type=int, default=1, show_default=True, help="takes to render")
+@click.option("-n", "--takes", type=click.IntRange(min=1), default=1, show_default=True, help="takes to render")
 @click.option("-e", "--engine", help="music engine (default SONGSTUDIO_ENGINE)")
 @click.option("-m", "--model", help="model name in the cache, or a model folder")
-@click.option("--steps", type=int, help="diffusion steps (engine default if omitted)")
+@click.option("--steps", type=click.IntRange(min=1), help="diffusion steps (engine default if omitted)")
 @click.option("--guidance", type=float, help="guidance scale")
 @click.option("--task", default="text2music", show_default=True,
               help="text2music, retake, repaint, extend, edit, audio2audio (ACE-Step 1.5 adds cover, lego, ...)")

@@ -193,7 +193,8 @@ def test_generate_input_conflicts_are_named(run, tmp_path):
     good.write_text("[verse]\nla", encoding="utf-8")
     assert "not both" in run("generate", "x", "-l", "la", "--lyrics-file", str(good), "--no-wait", code=2).output
     assert "give the prompt once" in run("generate", "x", "-p", "y", "--no-wait", code=2).output
-    assert "batch_size must be at least 1" in run("generate", "x", "-n", "0", "--no-wait", code=2).output
+    assert "0 is not in the range x>=1" in run("generate", "x", "-n", "0", "--no-wait", code=2).output
+    assert "0 is not in the range x>=1" in run("generate", "x", "--steps", "0", "--no-wait", code=2).output
     assert "3 seeds for 2 takes" in run("generate", "x", "-n", "2", "-s", "1", "-s", "2", "-s", "3", "--no-wait",
                                         code=2).output
     assert "guidance_scale must be a finite number" in run("generate", "x", "--guidance", "nan", "--no-wait",
