@@ -8,6 +8,7 @@ cares which engine ran: everything engine-specific travels in `MusicRequest.opti
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -62,11 +63,20 @@ class MusicRequest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MusicRequest":
+        from pydantic import TypeAdapter, ValidationError
+
         known = {f for f in cls.__dataclass_fields__}
         unknown = sorted(set(data) - known)
         if unknown:
             raise RequestError(f"unknown request field(s): {', '.join(unknown)}")
-        return cls(**data)
+        # None as prompt / lyrics means "none" (upstream crashes on lyrics=None); other fields are
+        # type-checked here so a wrong type is a message, not a TypeError deep in an engine
+        data = {k: "" if k in ("prompt", "lyrics") and v is None else v for k, v in data.items()}
+        try:
+            return TypeAdapter(cls).validate_python(data)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise RequestError(f"bad request field(s): {problems}") from None
 
 
 @dataclass(kw_only=True)
@@ -99,18 +109,7 @@ class MusicEngine(abc.ABC):
             raise RequestError(
                 f"engine {self.name!r} cannot run task {request.task!r}; it runs: {', '.join(self.tasks())}"
             )
-        if not (0 < request.duration <= self.max_duration):
-            raise RequestError(
-                f"duration must be in (0, {self.max_duration:g}] seconds, got {request.duration:g}"
-            )
-        if not request.prompt.strip() and not request.lyrics.strip() and request.task == "text2music":
-            raise RequestError("give a prompt, lyrics or both")
-        if request.batch_size < 1:
-            raise RequestError("batch_size must be at least 1")
-        if request.seeds is not None and len(request.seeds) not in (1, request.batch_size):
-            raise RequestError(
-                f"give one seed or one per take: {len(request.seeds)} seeds for {request.batch_size} takes"
-            )
+        check_request(request, max_duration=self.max_duration)
 
     def tasks(self) -> tuple[str, ...]:
         return ("text2music",)
@@ -118,6 +117,23 @@ class MusicEngine(abc.ABC):
     @abc.abstractmethod
     def generate(self, request: MusicRequest, progress: ProgressCallback = no_progress) -> MusicResult:
         """Run the request. Calls `progress(stage, step, total)`; lets `Cancelled` propagate."""
+
+
+def check_request(request: MusicRequest, *, max_duration: float) -> None:
+    """The checks every engine shares; none needs an engine instance (the studio runs them at submit)."""
+    if not (0 < request.duration <= max_duration):
+        raise RequestError(f"duration must be in (0, {max_duration:g}] seconds, got {request.duration:g}")
+    if not request.prompt.strip() and not request.lyrics.strip() and request.task == "text2music":
+        raise RequestError("give a prompt, lyrics or both")
+    if request.batch_size < 1:
+        raise RequestError("batch_size must be at least 1")
+    for name in ("guidance_scale", "region_start", "region_end", "reference_strength", "lora_weight"):
+        value = getattr(request, name)
+        # a stored spec is JSON: NaN / inf would come back as null, i.e. silently the default
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)):
+            raise RequestError(f"{name} must be a finite number, got {value!r}")
+    if request.seeds is not None and len(request.seeds) not in (1, request.batch_size):
+        raise RequestError(f"give one seed or one per take: {len(request.seeds)} seeds for {request.batch_size} takes")
 
 
 EngineFactory = Callable[..., MusicEngine]

@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import json
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -55,8 +57,8 @@ def write_json_atomic(path: Path, data: Any, *, indent: int | None = 2) -> None:
 
 
 def _disk_error(exc: OSError, path: Path) -> Exception:
-    if exc.errno == errno.ENOSPC:
-        return EnvironmentProblem(f"disk full while writing {path}; free space on that disk, then retry the job")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return EnvironmentProblem(f"disk full while writing {path}; free space on that disk, then retry the job or command")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return EnvironmentProblem(f"cannot write {path}: {exc.strerror}; fix the folder's permissions")
     return exc
@@ -81,12 +83,17 @@ def write_flac(path: Path, audio: np.ndarray, sample_rate: int, tags: dict[str, 
     import soundfile as sf
     from mutagen.flac import FLAC
 
-    with atomic_path(path) as tmp:
-        sf.write(tmp, np.clip(audio.T, -1.0, 1.0), sample_rate, format="FLAC", subtype="PCM_24")
-        flac = FLAC(tmp)
-        for key, value in tags.items():
-            flac[key] = value
-        flac.save()
+    # Encoded and tagged in memory: libsndfile and mutagen hide the errno of a failed write
+    # ("System error"), a plain file write keeps it, so a full disk is named as such.
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(audio.T, -1.0, 1.0), sample_rate, format="FLAC", subtype="PCM_24")
+    buffer.seek(0)
+    flac = FLAC(buffer)
+    for key, value in tags.items():
+        flac[key] = value
+    buffer.seek(0)
+    flac.save(buffer)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def encode_mp3(audio: np.ndarray, sample_rate: int, *, bitrate: int, quality: int = 2) -> bytes:
@@ -105,19 +112,19 @@ def encode_mp3(audio: np.ndarray, sample_rate: int, *, bitrate: int, quality: in
 def write_mp3(path: Path, data: bytes, tags: dict[str, str]) -> None:
     from mutagen.id3 import COMM, ID3, TIT2, TSSE, TXXX, USLT
 
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-        id3 = ID3()
-        id3.add(TIT2(encoding=3, text=tags.get("title", "")))
-        if tags.get("lyrics"):
-            id3.add(USLT(encoding=3, lang="xxx", desc="", text=tags["lyrics"]))
-        if tags.get("prompt"):
-            id3.add(COMM(encoding=3, lang="xxx", desc="prompt", text=tags["prompt"]))
-        for key in ("model", "seed"):
-            if tags.get(key):
-                id3.add(TXXX(encoding=3, desc=key.upper(), text=tags[key]))
-        id3.add(TSSE(encoding=3, text="songstudio"))
-        id3.save(tmp, v2_version=3)  # v2.3: what most players read
+    id3 = ID3()
+    id3.add(TIT2(encoding=3, text=tags.get("title", "")))
+    if tags.get("lyrics"):
+        id3.add(USLT(encoding=3, lang="xxx", desc="", text=tags["lyrics"]))
+    if tags.get("prompt"):
+        id3.add(COMM(encoding=3, lang="xxx", desc="prompt", text=tags["prompt"]))
+    for key in ("model", "seed"):
+        if tags.get(key):
+            id3.add(TXXX(encoding=3, desc=key.upper(), text=tags[key]))
+    id3.add(TSSE(encoding=3, text="songstudio"))
+    buffer = io.BytesIO(data)  # tagged in memory (see write_flac)
+    id3.save(buffer, v2_version=3)  # v2.3: what most players read
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def waveform_envelope(audio: np.ndarray, sample_rate: int, points: int = ENVELOPE_POINTS) -> dict[str, Any]:
@@ -170,7 +177,7 @@ def write_take_folder(
     write_flac(folder / TAKE_FILES["master"], audio, sample_rate, tags)
     if seal is not None:
         on_file("seal")
-        seal(folder / TAKE_FILES["master"])
+        _seal(seal, folder / TAKE_FILES["master"])
     on_file("mp3")
     write_mp3(folder / TAKE_FILES["mp3"], encode_mp3(audio, sample_rate, bitrate=MP3_BITRATE), tags)
     on_file("preview")
@@ -180,6 +187,22 @@ def write_take_folder(
     write_json_atomic(folder / TAKE_FILES["waveform"], waveform_envelope(audio, sample_rate), indent=None)
     write_json_atomic(folder / TAKE_FILES["params"], parameters)
     return sha256_file(folder / TAKE_FILES["master"])
+
+
+def _seal(seal: Callable[[Path], None], master: Path) -> None:
+    """Sealing rewrites the master through a copy (tags, then the C2PA manifest); the libraries
+    doing it report a full disk in their own words, so when it fails and the disk cannot hold
+    another copy of the master, say that the disk is full."""
+    try:
+        seal(master)
+    except Exception as exc:
+        free = shutil.disk_usage(master.parent).free
+        if free < 2 * master.stat().st_size:
+            raise EnvironmentProblem(
+                f"disk full while sealing {master} ({free} bytes free; {exc}); free space on that disk, "
+                "then retry the job"
+            ) from exc
+        raise
 
 
 # -- reading -----------------------------------------------------------------------------------

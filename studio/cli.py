@@ -81,6 +81,10 @@ def serve(state: State, port: int | None, device: str | None, no_worker: bool, d
     from studio.serve import serve_studio
 
     state.studio()  # migrations and the queue are checked before anything starts
+    if not no_worker:
+        from studio.worker import resolve_device
+
+        resolve_device(device or state.settings.device)  # a device this machine lacks: say so now
     extra_env = _demo_env(state.settings) if demo else {}
     sys.exit(serve_studio(state.settings, port=port, device=device, worker=not no_worker, extra_env=extra_env))
 
@@ -140,13 +144,23 @@ def _print_progress(view) -> None:
 @click.option("--lyrics-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="read lyrics from a file")
 @click.option("-d", "--duration", type=float, default=30.0, show_default=True, help="seconds")
 @click.option("-s", "--seed", "seeds", type=int, multiple=True, help="seed; repeat for one per take")
-@click.option("-n", "--takes", type=int, default=1, show_default=True, help="takes to render")
+@click.option("-n", "--takes", type=click.IntRange(min=1), default=1, show_default=True, help="takes to render")
 @click.option("-e", "--engine", help="music engine (default SONGSTUDIO_ENGINE)")
 @click.option("-m", "--model", help="model name in the cache, or a model folder")
-@click.option("--steps", type=int, help="diffusion steps (engine default if omitted)")
+@click.option("--steps", type=click.IntRange(min=1), help="diffusion steps (engine default if omitted)")
 @click.option("--guidance", type=float, help="guidance scale")
-@click.option("--task", default="text2music", show_default=True)
-@click.option("--source", type=click.Path(path_type=Path), help="source audio for retake/repaint/extend/edit")
+@click.option("--task", default="text2music", show_default=True,
+              help="text2music, retake, repaint, extend, edit, audio2audio (ACE-Step 1.5 adds cover, lego, ...)")
+@click.option("--source", type=click.Path(path_type=Path), help="source audio for repaint, extend and edit")
+@click.option("--region", type=(float, float), metavar="START END",
+              help="seconds on the source: repaint redoes START..END; extend adds -START s before (START < 0) "
+                   "and END minus the source length after")
+@click.option("--reference", type=click.Path(path_type=Path), help="reference audio for audio2audio")
+@click.option("--reference-strength", type=float, help="audio2audio: 0 (ignore the reference) to 1 (keep it)")
+@click.option("--edit-preset", type=click.Choice(["only_lyrics", "remix"]),
+              help="edit: only_lyrics (edit_n_min 0.6, edit_n_max 1.0) or remix (0.2, 0.4)")
+@click.option("--lora", help="LoRA folder (with pytorch_lora_weights.safetensors) or hub id")
+@click.option("--lora-weight", type=float, help="LoRA weight, -3 to 3 (default 1)")
 @click.option("--title", default="")
 @click.option("--tag", "tags", multiple=True, help="library tag; repeatable")
 @click.option("--parent", type=int, help="parent take id (lineage)")
@@ -156,9 +170,10 @@ def _print_progress(view) -> None:
 @pass_state
 def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyrics_file: Path | None,
              duration: float, seeds: tuple[int, ...], takes: int, engine: str | None, model: str | None,
-             steps: int | None, guidance: float | None, task: str, source: Path | None, title: str,
-             tags: tuple[str, ...], parent: int | None, options: tuple[str, ...], wait: bool,
-             timeout: float | None) -> None:
+             steps: int | None, guidance: float | None, task: str, source: Path | None,
+             region: tuple[float, float] | None, reference: Path | None, reference_strength: float | None,
+             edit_preset: str | None, lora: str | None, lora_weight: float | None, title: str, tags: tuple[str, ...], parent: int | None,
+             options: tuple[str, ...], wait: bool, timeout: float | None) -> None:
     """Queue a music job. Prints the master files (--wait) or the job id (--no-wait)."""
     if prompt_opt and prompt:
         raise BadInput("give the prompt once: as the argument or with --prompt")
@@ -181,8 +196,26 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
         "guidance_scale": guidance,
         "options": _option_pairs(options),
     }
+    if edit_preset is not None:
+        from music.acestep_v1.mode_args import EDIT_PRESETS
+
+        if {"edit_n_min", "edit_n_max"} & set(request["options"]):
+            raise BadInput("give --edit-preset or -o edit_n_min/edit_n_max, not both")
+        request["options"]["edit_n_min"], request["options"]["edit_n_max"] = EDIT_PRESETS[edit_preset]
     if source is not None:
         request["source_audio"] = str(source)
+    if region is not None:
+        request["region_start"], request["region_end"] = region
+    if reference is not None:
+        request["reference_audio"] = str(reference)
+    if reference_strength is not None:
+        request["reference_strength"] = reference_strength
+    if lora is not None:
+        request["lora"] = lora
+    if lora_weight is not None:
+        if lora is None:
+            raise BadInput("--lora-weight needs --lora (the LoRA to weigh)")
+        request["lora_weight"] = lora_weight
     job = studio.submit_music(engine=engine, model=model, title=title, tags=list(tags), parent_take_id=parent,
                               **request)
     if not wait:

@@ -72,6 +72,14 @@ def _check_device(report: Report, settings: Settings) -> None:
     except ImportError:
         report.add("device", "warn", "torch is not installed: no music generation on this machine")
         return
+    from studio.errors import StudioError
+    from studio.worker import resolve_device
+
+    try:
+        resolve_device(settings.device)
+    except StudioError as exc:  # a device this machine does not have: the worker would refuse to start
+        report.add("device", "fail", str(exc))
+        return
     if torch.cuda.is_available():
         gpus = []
         for i in range(torch.cuda.device_count()):
@@ -82,9 +90,6 @@ def _check_device(report: Report, settings: Settings) -> None:
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         report.add("device", "ok", f"configured {settings.device}; Apple mps")
-        return
-    if settings.device.startswith("cuda"):
-        report.add("device", "fail", f"SONGSTUDIO_DEVICE={settings.device} but no CUDA GPU is visible")
         return
     report.add("device", "warn", f"no GPU: cpu with {torch.get_num_threads()} threads; a song takes tens of minutes")
 

@@ -13,7 +13,7 @@ import json
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +45,7 @@ def new_worker_id() -> str:
 class Recovery:
     requeued: list[str]
     failed: list[str]
+    cancelled: list[str] = field(default_factory=list)
 
 
 class JobStore:
@@ -231,12 +232,15 @@ class JobStore:
         stale_before = now_utc() - timedelta(seconds=lease_s)
         with self.db.read() as session:
             running = list(session.exec(select(Job).where(Job.status == "running")).all())
-        requeued, failed = [], []
+        requeued, failed, cancelled = [], [], []
         for job in running:
             if job.worker == exclude_worker or not _orphaned(job, stale_before):
                 continue
             expect = {"status": "running", "worker": job.worker}
-            if job.attempts >= max_attempts:
+            if job.cancel_requested:  # cancelled while its worker died: do not run it again
+                if self._update(job.id, expect, status="cancelled", stage="cancelled", finished_at=now_utc()):
+                    cancelled.append(job.id)
+            elif job.attempts >= max_attempts:
                 if self._update(
                     job.id,
                     expect,
@@ -251,7 +255,7 @@ class JobStore:
                 job.id, expect, status="queued", stage="queued (worker lost)", step=0, total=0, worker=None
             ):
                 requeued.append(job.id)
-        return Recovery(requeued=requeued, failed=failed)
+        return Recovery(requeued=requeued, failed=failed, cancelled=cancelled)
 
     # -- helpers ----------------------------------------------------------------------------
 

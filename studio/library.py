@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from studio.db import Database
-from studio.errors import BadInput, NotFound
+from studio.errors import BadInput, EnvironmentProblem, NotFound
 from studio.tables import Take, now_utc
 
 SORTS = {  # column, descending?
@@ -265,13 +265,22 @@ class Library:
 
     def export(self, take_id: int, dest: Path, *, formats: tuple[str, ...] = ("master", "mp3", "params")) -> list[Path]:
         """Copy a take's files out under readable names ("<title> - <id>.flac")."""
+        from studio.audio_files import atomic_path
+
         take = self.get(take_id)
-        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot create the export folder {dest}: {exc.strerror or exc}; "
+                                     "give a writable folder") from None
         stem = re.sub(r"[^\w\- ]+", "", take.title).strip()[:60] or "take"
         out = []
         for which in formats:
             source = self.path(take, which)
+            if not source.is_file():
+                raise NotFound(f"take {take.id}'s {which} file {source} is missing from the library folder")
             target = dest / f"{stem} - {take.id}{source.suffix}"
-            shutil.copyfile(source, target)
+            with atomic_path(target) as tmp:  # a full disk leaves no half-copied file
+                shutil.copyfile(source, tmp)
             out.append(target)
         return out

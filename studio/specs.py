@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from music.engine import MusicEngine, MusicRequest, RequestError
+from music.engine import MusicEngine, MusicRequest, RequestError, check_request
 from studio.errors import BadInput
 
 
@@ -26,6 +26,12 @@ class MusicJobSpec(BaseModel):
     title: str = ""
     tags: list[str] = Field(default_factory=list)
     parent_take_id: int | None = None
+
+    @field_validator("request")
+    @classmethod
+    def _no_null_text(cls, request: dict[str, Any]) -> dict[str, Any]:
+        # None prompt / lyrics mean none: stored as "" so every reader of the spec sees text
+        return {k: "" if k in ("prompt", "lyrics") and v is None else v for k, v in request.items()}
 
     def music_request(self) -> MusicRequest:
         try:
@@ -132,7 +138,12 @@ def check_music_spec(spec: MusicJobSpec, *, engine_names: list[str]) -> MusicReq
         except RequestError as exc:
             raise BadInput(str(exc)) from None
         except AttributeError:
-            pass  # this engine's checks need a built instance: the worker runs them
+            # this engine's own checks need a built instance (the worker runs them); the shared
+            # ones (duration, prompt or lyrics, takes, seeds) need none
+            try:
+                check_request(request, max_duration=engine_cls.max_duration)
+            except RequestError as exc:
+                raise BadInput(str(exc)) from None
     for label, path in (("source audio", request.source_audio), ("reference audio", request.reference_audio)):
         if path:
             from studio.audio_files import check_readable_audio

@@ -16,7 +16,7 @@ from typing import Any
 
 from music.engine import Cancelled, MusicEngine, RequestError
 from studio.db import Database
-from studio.errors import StudioError
+from studio.errors import BadInput, EnvironmentProblem, StudioError
 from studio.jobs import JobStore, LostClaim, new_worker_id
 from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
@@ -32,15 +32,36 @@ PARTIAL_INTERVAL_S = 0.5  # streamed lyrics text is copied into the job row at m
 
 
 def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch  # only when asked to choose: plain "cpu" never imports torch
+    """`auto` picks cuda, mps or cpu; any other name must be a device this machine has, checked
+    when the worker starts rather than by every job failing with torch's message."""
+    if device == "cpu":
+        return device  # plain "cpu" never imports torch
+    import torch
 
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
+    if device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    usage = "use auto, cpu, cuda, cuda:N or mps (--device or SONGSTUDIO_DEVICE)"
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise BadInput(f"unknown device {device!r}; {usage}") from None
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise EnvironmentProblem(f"device {device!r}: torch {torch.__version__} sees no CUDA GPU here; "
+                                     "use --device cpu or auto")
+        if parsed.index is not None and parsed.index >= count:
+            raise EnvironmentProblem(f"device {device!r}: only {count} CUDA GPU(s) here (cuda:0 to cuda:{count - 1})")
+    elif parsed.type == "mps":
+        if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
+            raise EnvironmentProblem(f"device {device!r}: Apple mps is not available here; use --device cpu or auto")
+    elif parsed.type != "cpu":
+        raise BadInput(f"device {device!r} is not supported; {usage}")
+    return device
 
 
 def register_extra_engines(settings: Settings) -> None:
@@ -91,6 +112,8 @@ class Worker:
         )
         for job_id in recovery.requeued:
             log.warning("job %s was running on a worker that is gone: re-queued", job_id)
+        for job_id in recovery.cancelled:
+            log.warning("job %s was cancelled while its worker died: marked cancelled", job_id)
         for job_id in recovery.failed:
             log.error("job %s failed: its worker died %d times", job_id, self.settings.max_attempts)
         self.queue.top_up(self.jobs.count("queued"))

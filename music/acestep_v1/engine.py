@@ -13,6 +13,7 @@ seeds used either way.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import time
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 
 from music.acestep_v1 import checkpoint as ckpt
-from music.acestep_v1.mode_request import mode_kwargs
+from music.acestep_v1.mode_request import MAPPED_MODE_ARGUMENTS, mode_kwargs
 from music.engine import TASKS_V1, MusicEngine, MusicRequest, MusicResult, ProgressCallback, RequestError, Take, no_progress
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class ACEStepV1Engine(MusicEngine):
         if clashes:
             fields = ", ".join(f"{k} (use the request's {_MAPPED[k]!r})" for k in clashes)
             raise RequestError(f"options repeat request fields: {fields}")
-        mode_kwargs(request)  # source / reference / region / LoRA fields fit the task
+        check_arguments(request, mode_kwargs(request))
 
     @staticmethod
     def seeds_for(request: MusicRequest) -> list[int] | None:
@@ -175,3 +176,33 @@ class ACEStepV1Engine(MusicEngine):
             parameters=parameters,
             timings={"load": load_seconds, **out.timings},
         )
+
+
+def check_arguments(request: MusicRequest, mode: dict[str, Any]) -> None:
+    """What `prepare_text2music` would refuse, checked without a model, so that a bad request fails
+    when it is submitted (and in the worker before the weights load): option names, steps, seeds,
+    the sampler, and the mode arguments with the audio files they name (read: file work only)."""
+    from music.acestep_v1.lora import check_lora_source
+    from music.acestep_v1.mode_runner import MODE_DEFAULTS, prepare_mode
+    from music.acestep_v1.pipeline import MODE_ARGUMENTS, ACEStepV1Pipeline, parse_seeds
+    from music.acestep_v1.schedulers import make_schedule
+
+    internal = {"self", "lyric_token_ids", "mode_kwargs", "_tokenize_seconds", *_MAPPED}
+    known = ((set(inspect.signature(ACEStepV1Pipeline.prepare_text2music).parameters) | set(MODE_ARGUMENTS))
+             - internal - set(MAPPED_MODE_ARGUMENTS))  # the mapped ones are request fields
+    unknown = sorted(set(request.options) - known - set(mode))
+    if unknown:
+        raise RequestError(f"unknown ace-step-v1 option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    options = request.options
+    try:
+        make_schedule(scheduler_type=options.get("scheduler_type", "euler"),
+                      infer_step=request.steps if request.steps is not None else DEFAULT_STEPS,
+                      omega_scale=float(options.get("omega_scale", 10.0)), oss_steps=options.get("oss_steps"))
+        parse_seeds(ACEStepV1Engine.seeds_for(request), request.batch_size)
+        arguments = {k: v for k, v in {**options, **mode}.items() if k in MODE_DEFAULTS}
+        prepare_mode(task=mode["task"], batch_size=request.batch_size, **arguments)
+        check_lora_source(request.lora)
+    except RequestError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise RequestError(f"ace-step-v1: {exc}") from None

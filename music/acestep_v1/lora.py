@@ -58,7 +58,7 @@ def resolve_lora_file(name_or_path: str, *, cache_dir: str | Path | None = None)
         if not candidate.is_file():
             raise LoraError(f"LoRA folder {local} has no {LORA_FILE}")
         return candidate
-    if local.is_absolute() or name_or_path.startswith((".", "~")) or name_or_path.count("/") != 1:
+    if not is_hub_id(name_or_path):
         raise LoraError(f"LoRA not found: {name_or_path!r} is neither a folder with {LORA_FILE} nor a hub repo id")
     try:
         from huggingface_hub import hf_hub_download
@@ -69,6 +69,19 @@ def resolve_lora_file(name_or_path: str, *, cache_dir: str | Path | None = None)
             f"cannot fetch LoRA {name_or_path!r} from the hub ({type(exc).__name__}); when offline, download "
             f"it elsewhere and pass the folder holding {LORA_FILE}"
         ) from exc
+
+
+def is_hub_id(name_or_path: str) -> bool:
+    """`owner/name` that is not a local path: fetched from the hub when used."""
+    local = Path(name_or_path).expanduser()
+    return not (local.exists() or local.is_absolute() or name_or_path.startswith((".", "~"))
+                or name_or_path.count("/") != 1)
+
+
+def check_lora_source(name_or_path: str | None) -> None:
+    """A local LoRA must be there now (no model needed); a hub id is fetched when it is used."""
+    if name_or_path and str(name_or_path).lower() != "none" and not is_hub_id(name_or_path):
+        resolve_lora_file(name_or_path)
 
 
 def read_lora_file(name_or_path: str, *, cache_dir: str | Path | None = None) -> LoraFile:

@@ -23,6 +23,7 @@ from music.engine import TASKS_V1, RequestError
 
 FRAMES_PER_SECOND = MODEL_SAMPLE_RATE / SAMPLES_PER_FRAME  # 10.766
 LORA_WEIGHT_RANGE = (-3.0, 3.0)
+REGION_SLACK_S = 1e-3  # a repaint end this far past the source still counts as its end (rounding)
 EDIT_PRESETS = {"only_lyrics": (0.6, 1.0), "remix": (0.2, 0.4)}  # (edit_n_min, edit_n_max), upstream UI
 
 
@@ -161,7 +162,9 @@ def resolve_mode(
 def _repaint_spec(source: SourceAudio, start: float, end: float, variance: float) -> ModeSpec:
     length = source.seconds
     start_frame, end_frame = seconds_to_frame(start), seconds_to_frame(end)
-    if start < 0 or end_frame > source.frames:
+    # the end may pass the source by rounding only: the encoder's padding of the last frame is
+    # not source audio, so a region there would repaint silence
+    if start < 0 or end > length + REGION_SLACK_S or end_frame > source.frames:
         raise RequestError(
             f"repaint region {start:g}-{end:g} s lies outside the source audio (0-{length:.2f} s); "
             "to add audio before or after the source use task='extend'"
@@ -189,6 +192,11 @@ def _extend_spec(source: SourceAudio, start: float, end: float, variance: float)
     if start > 0:
         raise RequestError(
             f"extend: repaint_start must be <= 0 (minus the seconds to add before the source), got {start:g}"
+        )
+    if end < source.seconds - REGION_SLACK_S:  # extend never cuts the source: say so, do not ignore it
+        raise RequestError(
+            f"extend: repaint_end ({end:g} s) lies inside the source ({source.seconds:.2f} s); give the source "
+            f"length to add nothing after it, or more to add the difference"
         )
     left = round(-start * FRAMES_PER_SECOND)
     right_seconds = end - source.seconds

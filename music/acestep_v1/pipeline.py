@@ -433,10 +433,10 @@ class ACEStepV1Pipeline:
         return audio.float().cpu()
 
     # ---- text2music -------------------------------------------------------------------------
-    def generate(self, *, lyrics: str = "", **kwargs) -> GenerationOutput:
+    def generate(self, *, lyrics: str | None = "", **kwargs) -> GenerationOutput:
         """text2music with upstream's keyword names. Returns latents, audio, seeds."""
-        if lyrics is None:
-            raise ValueError("lyrics must be a string ('' for an instrumental)")
+        if lyrics is None:  # upstream crashes here; None means no lyrics, as '' does
+            lyrics = ""
         started = time.perf_counter()
         warnings = []
         unknown = unknown_structure_tags(lyrics)

@@ -72,7 +72,7 @@ def load_source_audio(path: str | Path, *, role: str = "source audio") -> Source
         if isinstance(exc, RequestError):
             raise
         raise RequestError(
-            f"cannot read {role} {path}: {exc}. Give an audio file soundfile can decode "
+            f"cannot read {role} {path}: {str(exc).rstrip('.')}. Give an audio file soundfile can decode "
             f"(WAV, FLAC, OGG, MP3, AIFF ...)"
         ) from exc
     frames, channels = data.shape

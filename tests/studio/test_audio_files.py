@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,16 +74,32 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path):
 
 
 def test_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
-    real_write = sf.write
+    real_write_bytes = Path.write_bytes
 
-    def full_disk(file, *args, **kwargs):
-        real_write(file, *args, **kwargs)  # part of the file reached the disk ...
+    def full_disk(self, data):
+        real_write_bytes(self, data[: len(data) // 2])  # part of the file reached the disk ...
         raise OSError(errno.ENOSPC, "No space left on device")  # ... then the disk filled
 
-    monkeypatch.setattr(sf, "write", full_disk)
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
     with pytest.raises(EnvironmentProblem, match="disk full while writing .*master.flac"):
         write_take_folder(tmp_path, audio=tone(0.5), sample_rate=SR, tags=TAGS, parameters={})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_seal_that_fails_on_a_full_disk_says_so(tmp_path, monkeypatch):
+    """The sealing libraries word a full disk their own way; too little room for another copy
+    of the master is what names it."""
+    from collections import namedtuple
+
+    def seal(master):
+        raise RuntimeError("C2PA signing failed: I/O error")
+
+    with pytest.raises(RuntimeError, match="I/O error"):  # room enough: the real error, unchanged
+        write_take_folder(tmp_path / "a", audio=tone(0.5), sample_rate=SR, tags=TAGS, parameters={}, seal=seal)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(audio_files.shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 100, 100))
+    with pytest.raises(EnvironmentProblem, match="disk full while sealing .*master.flac .*100 bytes free"):
+        write_take_folder(tmp_path / "b", audio=tone(0.5), sample_rate=SR, tags=TAGS, parameters={}, seal=seal)
 
 
 def test_broken_audio_from_an_engine_is_refused(tmp_path):

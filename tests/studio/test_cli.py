@@ -185,3 +185,30 @@ def test_serve_starts_worker_and_ui_and_stops_both(studio_env, tmp_path, monkeyp
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert f"http://127.0.0.1:{port}" in out
+
+
+def test_a_device_the_machine_lacks_is_refused_up_front(run, monkeypatch):
+    assert "unknown device 'bogus'" in run("worker", "--drain", "--device", "bogus", code=2).output
+    assert "unknown device 'bogus'" in run("serve", "--device", "bogus", code=2).output
+    assert "cuda:99" in run("worker", "--drain", "--device", "cuda:99", code=4).output
+    monkeypatch.setenv("SONGSTUDIO_DEVICE", "cuda:99")
+    out = run("doctor", code=4).output
+    assert "[fail] device" in out and "cuda:99" in out
+
+
+def test_generate_input_conflicts_are_named(run, tmp_path):
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("[verse]\ncaf\xe9".encode("latin-1"))
+    assert "is not UTF-8 text" in run("generate", "x", "--lyrics-file", str(latin), "--no-wait", code=2).output
+    good = tmp_path / "song.txt"
+    good.write_text("[verse]\nla", encoding="utf-8")
+    assert "not both" in run("generate", "x", "-l", "la", "--lyrics-file", str(good), "--no-wait", code=2).output
+    assert "give the prompt once" in run("generate", "x", "-p", "y", "--no-wait", code=2).output
+    assert "0 is not in the range x>=1" in run("generate", "x", "-n", "0", "--no-wait", code=2).output
+    assert "0 is not in the range x>=1" in run("generate", "x", "--steps", "0", "--no-wait", code=2).output
+    assert "3 seeds for 2 takes" in run("generate", "x", "-n", "2", "-s", "1", "-s", "2", "-s", "3", "--no-wait",
+                                        code=2).output
+    assert "guidance_scale must be a finite number" in run("generate", "x", "--guidance", "nan", "--no-wait",
+                                                           code=2).output
+    assert "no take 42" in run("generate", "x", "--parent", "42", "--no-wait", code=3).output
+    assert run("jobs", "list").output == ""  # nothing was queued

@@ -8,6 +8,7 @@ import sqlite3
 import sys
 import threading
 import types
+from pathlib import Path
 
 import pytest
 import soundfile as sf
@@ -109,10 +110,10 @@ def test_engine_garbage_and_full_disk_fail_cleanly(studio, monkeypatch):
     assert "NaN" in worker.run_next().error
     assert library_files(studio.settings) == [] and staging_files(studio.settings) == []
 
-    def full_disk(*args, **kwargs):
+    def full_disk(self, data):  # the take's files are encoded in memory, then written
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(sf, "write", full_disk)
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
     job = studio.submit_music(prompt="big", duration=1)
     failed = worker.run_next()
     assert failed.id == job.id and failed.status == "failed"
@@ -296,3 +297,30 @@ def test_stored_takes_are_never_overwritten(studio):
         _move_into_library(db=studio.db, staging=staging, final=job_folder(studio.settings.library_dir, job.id),
                            job_id=job.id)
     assert studio.library.path(studio.library.takes_of_job(job.id)[0]).is_file()
+
+
+def test_null_prompt_or_lyrics_are_stored_as_no_text(studio):
+    job = studio.submit_music(prompt=None, lyrics="[verse]\nla", duration=0.5)
+    assert json.loads(studio.jobs.get(job.id).spec)["request"]["prompt"] == ""
+    assert make_worker(studio).run_next().status == "done"
+    assert studio.library.takes_of_job(job.id)[0].prompt == ""
+
+
+def test_a_cancelled_job_whose_worker_died_is_not_run_again(studio):
+    job = studio.submit_music(prompt="cancel then crash", duration=1)
+    assert studio.jobs.claim_next(worker="gone-host:1:x", device="cpu").id == job.id
+    assert studio.cancel(job.id).cancel_requested  # running: the worker would stop at its next step ...
+    recovery = studio.jobs.recover(lease_s=0, max_attempts=3)  # ... but it died first
+    assert (recovery.cancelled, recovery.requeued) == ([job.id], [])
+    assert studio.jobs.get(job.id).status == "cancelled"
+    assert make_worker(studio).run_next() is None
+
+
+def test_shared_checks_run_at_submit_for_an_engine_that_needs_an_instance(studio):
+    """ace-step-1.5 checks its own fields only once built (in the worker); the shared ones run at submit."""
+    for fields, message in [({"prompt": "x", "duration": 999}, r"duration must be in \(0, 600\]"),
+                            ({"duration": 10}, "give a prompt, lyrics or both"),
+                            ({"prompt": "x", "duration": 10, "guidance_scale": float("inf")}, "finite")]:
+        with pytest.raises(BadInput, match=message):
+            studio.submit_music(engine="ace-step-1.5", **fields)
+    assert studio.jobs.list() == []

@@ -114,11 +114,14 @@ def test_repaint_region_in_frames(source):
     spec = resolve_mode(task="repaint", src_audio_path=source, repaint_start=0.8, repaint_end=1.7, retake_variance=0.6)
     assert (spec.repaint_start_frame, spec.repaint_end_frame) == (int(0.8 * FRAMES_PER_SECOND), int(1.7 * FRAMES_PER_SECOND))
     assert spec.frame_length == 22 and spec.uses_retake_noise
+    whole = resolve_mode(task="repaint", src_audio_path=source, repaint_start=0, repaint_end=2.0005)
+    assert whole.repaint_end_frame == int(2.0005 * FRAMES_PER_SECOND)  # rounding past the end is the end
 
 
 @pytest.mark.parametrize(
     "start,end,message",
-    [(-0.5, 1.0, "outside the source"), (1.0, 3.5, "outside the source"), (1.2, 1.2, "region is empty"),
+    [(-0.5, 1.0, "outside the source"), (1.0, 3.5, "outside the source"), (1.9, 2.03, "outside the source"),
+     (2.0, 2.04, "outside the source"), (1.2, 1.2, "region is empty"),
      (1.5, 1.0, "region is empty"), (1.0, 1.02, "shorter than one latent frame")],
 )
 def test_bad_repaint_regions(source, start, end, message):
@@ -139,7 +142,9 @@ def test_extend_by_requested_lengths_left_right_both(source):
 
 def test_extend_errors_including_the_240_s_cap(source):
     with pytest.raises(RequestError, match="nothing to add"):
-        resolve_mode(task="extend", src_audio_path=source, repaint_start=0, repaint_end=1.0)
+        resolve_mode(task="extend", src_audio_path=source, repaint_start=0, repaint_end=88200 / SR)
+    with pytest.raises(RequestError, match=r"repaint_end \(1 s\) lies inside the source \(2.00 s\)"):
+        resolve_mode(task="extend", src_audio_path=source, repaint_start=-1.0, repaint_end=1.0)
     with pytest.raises(RequestError, match="repaint_start must be <= 0"):
         resolve_mode(task="extend", src_audio_path=source, repaint_start=0.5, repaint_end=9.0)
     with pytest.raises(RequestError, match=r"at most 240 s, so at most 23[0-9]\.\d s can be added"):
@@ -213,3 +218,13 @@ def test_extend_and_repaint_layouts():
     assert torch.equal(setup.z0[..., 0], noise[..., 0]) and not torch.equal(setup.z0[..., 1], noise[..., 1])
     whole = ModeSpec(task="repaint", repaint_start_frame=0, repaint_end_frame=6)
     assert repaint_setup(whole, src_latents=src, noise=noise, retake_noise=noise, infer_steps=8) is None
+
+
+def test_music_request_fields_are_type_checked_and_none_means_no_text():
+    from music.engine import MusicRequest
+
+    assert MusicRequest.from_dict({"prompt": None, "lyrics": None}).lyrics == ""
+    assert MusicRequest.from_dict({"batch_size": "2"}).batch_size == 2  # lax, as a form sends it
+    for bad, field in [({"duration": "abc"}, "duration"), ({"seeds": [1.5]}, "seeds.0"), ({"options": []}, "options")]:
+        with pytest.raises(RequestError, match=f"bad request field.*{field}"):
+            MusicRequest.from_dict(bad)

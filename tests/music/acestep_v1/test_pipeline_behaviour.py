@@ -195,3 +195,10 @@ def test_a_dit_only_pipeline_can_be_built_for_step_benchmarks(v1_pipeline):
         pipe = ACEStepV1Pipeline(transformer=v1_pipeline.transformer, dcae=None, text_encoder=None,
                                  lyric_vocab=None, device="cpu", dtype=torch.float32, offload=offload)
         assert pipe.transformer is v1_pipeline.transformer
+
+
+def test_lyrics_none_is_an_instrumental_not_a_crash(v1_pipeline):
+    """Upstream crashes on lyrics=None; here it is the same call as lyrics=""."""
+    none = v1_pipeline.generate(lyrics=None, **{**SHORT, "infer_step": 2})
+    empty = v1_pipeline.generate(lyrics="", **{**SHORT, "infer_step": 2})
+    assert torch.equal(none.latents, empty.latents) and none.parameters["lyrics"] == ""

@@ -1,0 +1,121 @@
+"""Issue #4's bad inputs refused when an ace-step-v1 job is submitted: no job row, no model.
+
+The studio checks a request with the engine class alone (no weights exist in this data home),
+so each case below proves the check runs before any model work; the worker runs the same
+`validate` before the engine's first use of its weights (last test).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from music.engine import MusicRequest, RequestError
+from studio.cli import main
+from studio.errors import BadInput
+
+SR = 44100
+
+
+@pytest.fixture
+def source(tmp_path):
+    t = np.arange(2 * SR) / SR  # 2.0 s stereo
+    path = tmp_path / "source.wav"
+    sf.write(path, np.stack([np.sin(2 * np.pi * 440 * t)] * 2, axis=1) * 0.3, SR)
+    return str(path)
+
+
+@pytest.fixture
+def lora_dir(tmp_path):
+    folder = tmp_path / "lora"
+    folder.mkdir()
+    return folder
+
+
+def _cases(source: str, tmp_path) -> list[tuple[dict, str]]:
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF0000WAVEjunk")
+    return [
+        ({"task": "repaint", "source_audio": source, "region_start": 1.0, "region_end": 9.0}, "outside the source"),
+        ({"task": "repaint", "source_audio": source, "region_start": -0.5, "region_end": 1.0}, "outside the source"),
+        ({"task": "repaint", "source_audio": source, "region_start": 1.9, "region_end": 2.05}, "outside the source"),
+        ({"task": "repaint", "source_audio": source, "region_start": 1.0, "region_end": 1.0}, "region is empty"),
+        ({"task": "repaint", "source_audio": str(tmp_path / "gone.wav"), "region_start": 0.0, "region_end": 1.0},
+         "not found|does not exist"),
+        ({"task": "edit", "source_audio": str(corrupt)}, "cannot read source audio"),
+        ({"task": "audio2audio", "reference_audio": source, "reference_strength": 1.5},
+         r"ref_audio_strength must be in \[0, 1\]"),
+        ({"task": "audio2audio", "reference_audio": source, "reference_strength": -0.1},
+         r"ref_audio_strength must be in \[0, 1\]"),
+        ({"task": "edit", "source_audio": source, "options": {"edit_n_min": 0.4, "edit_n_max": 0.4}},
+         "edit_n_min must be below edit_n_max"),
+        ({"task": "edit", "source_audio": source, "options": {"edit_n_min": 0.6, "edit_n_max": 0.2}},
+         "edit_n_min must be below edit_n_max"),
+        ({"task": "extend", "source_audio": source, "region_start": -120.0, "region_end": 125.0}, "at most 240 s"),
+        ({"task": "retake", "options": {"retake_variance": 1.5}}, r"retake_variance must be in \[0, 1\]"),
+        ({"lora": str(tmp_path / "lora"), "lora_weight": 3.5}, r"lora_weight must be in \[-3, 3\]"),
+        ({"lora": str(tmp_path / "lora")}, "has no pytorch_lora_weights.safetensors"),
+        ({"lora": str(tmp_path / "no-such-lora")}, "LoRA not found"),
+        ({"options": {"colour": "blue"}}, "unknown ace-step-v1 option.*colour"),
+        ({"steps": 0}, "infer_step must be at least 1"),
+        ({"seeds": [-1]}, r"seeds must be in \[0, 2\*\*64\)"),
+        ({"guidance_scale": math.nan}, "guidance_scale must be a finite number"),
+        ({"options": {"scheduler_type": "ddim"}}, "scheduler_type"),
+    ]
+
+
+def test_each_bad_input_is_refused_at_submit(studio, source, tmp_path, lora_dir):
+    for fields, message in _cases(source, tmp_path):
+        request = {"prompt": "pop", "duration": 2.0, **fields}
+        with pytest.raises(BadInput, match=message):
+            studio.submit_music(engine="ace-step-v1", **request)
+    assert studio.jobs.list() == []  # nothing was queued
+
+
+def test_a_good_edit_request_is_queued(studio, source):
+    job = studio.submit_music(engine="ace-step-v1", prompt="pop", duration=2.0, task="repaint", source_audio=source,
+                              region_start=0.5, region_end=2.0, options={"retake_variance": 0.7})
+    assert studio.jobs.get(job.id).status == "queued"
+
+
+def test_cli_flags_carry_the_mode_fields(studio_env, source, tmp_path):
+    runner = CliRunner()
+
+    def generate(*args: str, code: int):
+        result = runner.invoke(main, ["generate", "pop", "-e", "ace-step-v1", "-d", "2", *args, "--no-wait"])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    assert "outside the source" in generate("--task", "repaint", "--source", source, "--region", "1", "9", code=2)
+    assert "at most 240 s" in generate("--task", "extend", "--source", source, "--region", "-120", "125", code=2)
+    assert "ref_audio_strength must be in [0, 1]" in generate(
+        "--task", "audio2audio", "--reference", source, "--reference-strength", "2", code=2)
+    assert "lora_weight must be in [-3, 3]" in generate("--lora", str(tmp_path), "--lora-weight", "-4", code=2)
+    assert "--lora-weight needs --lora" in generate("--lora-weight", "1", code=2)
+    assert "not both" in generate("--task", "edit", "--source", source, "--edit-preset", "remix",
+                                  "-o", "edit_n_min=0.1", code=2)
+    for preset, values in (("remix", "0.2, 0.4"), ("only_lyrics", "0.6, 1.0")):
+        job_id = generate("--task", "edit", "--source", source, "--edit-preset", preset, code=0).strip()
+        options = json.loads(runner.invoke(main, ["jobs", "show", job_id]).output)["spec"]["request"]["options"]
+        assert f"{options['edit_n_min']}, {options['edit_n_max']}" == values
+    job_id = generate("--task", "extend", "--source", source, "--region", "-1", "3", code=0).strip()
+    shown = runner.invoke(main, ["jobs", "show", job_id]).output
+    assert '"region_start": -1.0' in shown and '"region_end": 3.0' in shown and '"task": "extend"' in shown
+
+
+def test_the_engine_refuses_before_its_weights_load(source):
+    """`generate` validates first: a missing checkpoint would be the error if it loaded weights."""
+    import torch
+
+    from music.acestep_v1.engine import ACEStepV1Engine
+
+    engine = ACEStepV1Engine(source="/nonexistent/checkpoint", device="cpu", dtype=torch.float32, cache_dir=None,
+                             lyric_vocab=None)
+    with pytest.raises(RequestError, match="outside the source"):
+        engine.generate(MusicRequest(task="repaint", prompt="pop", source_audio=source, region_start=0, region_end=5))
+    assert engine._pipeline is None
