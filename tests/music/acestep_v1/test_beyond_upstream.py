@@ -1,0 +1,122 @@
+"""The "beyond upstream" promises that the parity numbers cannot show: no materialised
+(B, H, W, L) cross-attention mask (none at all when nothing is padded), both stereo channels in
+one vocoder batch, and no global side effects or unwanted packages at import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from music.acestep_v1.guidance import GuidancePlan
+from music.acestep_v1.transformer import cross_attention_mask
+
+REPO = Path(__file__).resolve().parents[3]
+IDS = [261, 259, 6683, 2]
+
+
+def test_cross_attention_mask_is_none_or_broadcast():
+    full = torch.ones(2, 5)
+    assert cross_attention_mask(None, full, dtype=torch.float32) is None
+    assert cross_attention_mask(torch.ones(2, 7), full, dtype=torch.float32) is None
+    padded = full.clone()
+    padded[:, -1] = 0
+    mask = cross_attention_mask(None, padded, dtype=torch.bfloat16)
+    assert mask.shape == (2, 1, 1, 5) and mask.dtype == torch.bfloat16  # never (B, H, W, L)
+    assert torch.isinf(mask[..., -1]).all() and (mask[..., :-1] == 0).all()
+    frames = torch.ones(2, 7)
+    frames[1, 3] = 0
+    mask = cross_attention_mask(frames, padded, dtype=torch.float32)
+    assert mask.shape == (2, 1, 7, 5)
+    assert torch.isinf(mask[1, 0, 3]).all() and (mask[0, 0, :, :-1] == 0).all()
+
+
+def _sdpa_masks(pipe, lyric_ids, monkeypatch):
+    seen = []
+    real = F.scaled_dot_product_attention
+
+    def spy(q, k, v, attn_mask=None, **kw):
+        seen.append(None if attn_mask is None else tuple(attn_mask.shape))
+        return real(q, k, v, attn_mask=attn_mask, **kw)
+
+    plan = GuidancePlan(guidance_scale=15.0)
+    conditions = pipe.encode_conditions(prompt="pop", lyric_ids=lyric_ids, batch_size=2, plan=plan,
+                                        use_erg_tag=True, use_erg_lyric=True, use_erg_diffusion=True)
+    monkeypatch.setattr(F, "scaled_dot_product_attention", spy)
+    with torch.inference_mode():
+        pipe.velocity(latents=torch.randn(2, 8, 16, 5), timestep=torch.tensor(500.0), conditions=conditions,
+                      guider=None, step=0, scale=15.0)
+    monkeypatch.undo()
+    return seen
+
+
+def test_no_cross_attention_mask_when_nothing_is_padded(v1_pipeline, monkeypatch):
+    seen = _sdpa_masks(v1_pipeline, IDS, monkeypatch)
+    assert len(seen) == v1_pipeline.transformer.config.num_layers
+    assert set(seen) == {None}
+
+
+def test_padded_context_gets_a_broadcast_mask(v1_pipeline, monkeypatch):
+    seen = _sdpa_masks(v1_pipeline, [], monkeypatch)  # instrumental: the lyric slot has mask 0
+    assert len(seen) == v1_pipeline.transformer.config.num_layers
+    assert {shape[:2] for shape in seen} == {(2, 1)}  # (B, 1, ., L), no head axis
+
+
+def test_vocoder_runs_both_channels_in_one_batch(v1_pipeline, v1_tensors, monkeypatch):
+    latents = v1_tensors("t2m_batch2")["target_latents"]
+    vocoder = v1_pipeline.dcae.vocoder
+    with torch.inference_mode():
+        mel = v1_pipeline.dcae.latents_to_mel(latents)
+        # upstream's way: one vocoder call per channel
+        one_by_one = torch.stack([
+            torch.cat([vocoder(item[c : c + 1] * 7.0 - 4.0)[:, 0] for c in range(2)]) for item in mel
+        ])
+        calls = []
+        real_forward = vocoder.forward
+        monkeypatch.setattr(vocoder, "forward", lambda x: calls.append(tuple(x.shape)) or real_forward(x))
+        audio = v1_pipeline.dcae.mel_to_audio(mel)
+    assert calls == [(2, mel.shape[2], mel.shape[3])] * latents.shape[0]
+    assert (audio - one_by_one).abs().max().item() < 1e-5
+
+
+_IMPORT_PROBE = r"""
+import importlib, json, os, pkgutil, sys
+import torch
+
+def flags():
+    return {
+        "matmul_precision": torch.get_float32_matmul_precision(),
+        "cuda_matmul_tf32": torch.backends.cuda.matmul.allow_tf32,
+        "cudnn_tf32": torch.backends.cudnn.allow_tf32,
+        "cudnn_benchmark": torch.backends.cudnn.benchmark,
+        "cudnn_deterministic": torch.backends.cudnn.deterministic,
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "default_dtype": str(torch.get_default_dtype()),
+        "grad": torch.is_grad_enabled(),
+        "threads": torch.get_num_threads(),
+        "env": dict(os.environ),
+    }
+
+before = flags()
+import music.acestep_v1
+names = [m.name for m in pkgutil.iter_modules(music.acestep_v1.__path__)]
+for name in names:
+    importlib.import_module(f"music.acestep_v1.{name}")
+import music.registry
+after = flags()
+print(json.dumps({"names": names, "before": before, "after": after,
+                  "modules": sorted(m for m in ("spacy", "gradio", "torchvision", "torchaudio") if m in sys.modules)}))
+"""
+
+
+def test_import_sets_no_global_flags_and_pulls_no_unwanted_packages():
+    done = subprocess.run([sys.executable, "-c", _IMPORT_PROBE], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"pipeline", "lyric_tokenizer", "engine", "transformer"} <= set(report["names"])
+    assert report["after"] == report["before"]
+    assert report["modules"] == []
