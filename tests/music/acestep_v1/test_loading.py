@@ -164,3 +164,53 @@ def test_lyric_vocab_offline_names_the_fix(tmp_path, monkeypatch):
     monkeypatch.setattr(ckpt, "fetch_bytes", offline)
     with pytest.raises(ckpt.MissingWeightsError, match="lyric_vocab="):
         ckpt.resolve_lyric_vocab(None, cache_dir=tmp_path)
+
+
+OFFICIAL_DIT_CONFIG = {  # the hub's ace_step_transformer/config.json (no lyric_encoder_config)
+    "_class_name": "Transformer2DModel", "in_channels": 8, "num_layers": 24, "inner_dim": 2560,
+    "attention_head_dim": 128, "num_attention_heads": 20, "mlp_ratio": 2.5, "out_channels": 8,
+    "max_position": 32768, "rope_theta": 1000000.0, "speaker_embedding_dim": 512, "text_embedding_dim": 768,
+    "ssl_encoder_depths": [8, 8], "ssl_names": ["mert", "m-hubert"], "ssl_latent_dims": [1024, 768],
+    "patch_size": [16, 1], "max_height": 16, "max_width": 32768, "lyric_encoder_vocab_size": 6693,
+    "lyric_hidden_size": 1024,
+}
+
+
+def _conformer_shapes(config):
+    from music.acestep_v1.transformer import ACEStepDiT
+
+    model = weights.build_on_meta(lambda: ACEStepDiT(config))
+    state = model.state_dict()
+    return (
+        tuple(state["lyric_encoder.encoders.0.self_attn.pos_bias_u"].shape),  # (heads, d_k)
+        tuple(state["lyric_encoder.encoders.0.feed_forward.w_1.weight"].shape),  # (units, size)
+        len(model.lyric_encoder.encoders),
+    )
+
+
+def test_lyric_encoder_sizes_default_to_upstream_code_without_lyric_encoder_config():
+    from music.acestep_v1.transformer import DiTConfig
+
+    config = DiTConfig.from_dict(OFFICIAL_DIT_CONFIG)
+    assert config.width == 2560 and config.text_embedding_dim == 768
+    assert _conformer_shapes(config) == ((16, 64), (4096, 1024), 6)
+
+
+def test_lyric_encoder_config_entry_sets_the_sizes(v1_reference):
+    import json
+
+    from music.acestep_v1.transformer import DiTConfig
+
+    raw = json.loads((v1_reference / "checkpoint" / "ace_step_transformer" / "config.json").read_text())
+    assert _conformer_shapes(DiTConfig.from_dict(raw)) == ((2, 16), (64, 32), 6)
+    partial = {**OFFICIAL_DIT_CONFIG, "lyric_encoder_config": {"attention_heads": 8, "num_blocks": 4}}
+    assert _conformer_shapes(DiTConfig.from_dict(partial)) == ((8, 128), (4096, 1024), 4)
+
+
+def test_relative_paths_resolve_against_the_current_directory(v1_reference, tmp_path, monkeypatch):
+    monkeypatch.chdir(v1_reference)
+    assert ckpt.resolve_checkpoint("checkpoint") == (v1_reference / "checkpoint").resolve()
+    assert ckpt.resolve_lyric_vocab("lyrics_vocab.json", cache_dir=None) == (v1_reference / "lyrics_vocab.json").resolve()
+    monkeypatch.chdir(tmp_path)  # the same relative names elsewhere are missing, and say so
+    with pytest.raises(ckpt.MissingWeightsError, match=str(tmp_path / "checkpoint")):
+        ckpt.resolve_checkpoint("checkpoint")
