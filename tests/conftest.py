@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.reference_folder import locate_reference, on_ci
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -24,9 +26,4 @@ def v1_reference() -> Path:
     """`../shared/acestep-v1-reference` beside the checkout. Missing: skip locally, fail on CI."""
     candidates = [Path(os.environ["SONGSTUDIO_V1_REFERENCE"])] if "SONGSTUDIO_V1_REFERENCE" in os.environ else []
     candidates += [REPO.parent / "shared" / "acestep-v1-reference", REPO / "shared" / "acestep-v1-reference"]
-    for path in candidates:
-        if (path / "cases.json").is_file():
-            return path
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"ACE-Step v1 reference fixtures not found (looked in {', '.join(map(str, candidates))})")
-    pytest.skip("ACE-Step v1 reference fixtures not found beside the checkout")
+    return locate_reference(candidates, ci=on_ci())
