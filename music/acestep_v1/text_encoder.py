@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from music.acestep_v1.rows import scale_rows
+from music.acestep_v1.weights import CheckpointError, format_keys
 
 TEXT_MAX_TOKENS = 256
 ERG_TAG_BLOCKS = range(8, 10)
@@ -27,6 +28,17 @@ class TextEncoding:
     null_states: torch.Tensor | None  # ERG-weakened states, (1, T, d_model)
 
 
+def check_loading_info(info: dict, *, what: str) -> None:
+    """Strict load for a transformers model: name every missing or unexpected key."""
+    parts = [
+        f"{label} keys: {format_keys(str(k) for k in info.get(name) or ())}"
+        for name, label in (("missing_keys", "missing"), ("unexpected_keys", "unexpected"), ("mismatched_keys", "mismatched"))
+        if info.get(name)
+    ]
+    if parts:
+        raise CheckpointError(f"{what} does not match the UMT5 encoder layout; " + "; ".join(parts))
+
+
 class UMT5TextEncoder:
     def __init__(self, model, tokenizer):
         self.model = model
@@ -36,7 +48,10 @@ class UMT5TextEncoder:
     def from_folder(cls, folder: Path, *, device, dtype) -> "UMT5TextEncoder":
         from transformers import AutoTokenizer, UMT5EncoderModel
 
-        model = UMT5EncoderModel.from_pretrained(str(folder), dtype=dtype).to(device).eval().requires_grad_(False)
+        model, info = UMT5EncoderModel.from_pretrained(str(folder), dtype=dtype, output_loading_info=True)
+        # transformers only logs missing (randomly initialised) and unexpected keys: make them errors
+        check_loading_info(info, what=str(folder))
+        model = model.to(device).eval().requires_grad_(False)
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         return cls(model, tokenizer)
 

@@ -28,7 +28,7 @@ class CheckpointError(RuntimeError):
     """A checkpoint that does not fit the model; the message names the offending keys."""
 
 
-def _format_keys(keys: Iterable[str], limit: int = 12) -> str:
+def format_keys(keys: Iterable[str], limit: int = 12) -> str:
     keys = sorted(keys)
     shown = ", ".join(keys[:limit])
     return shown + (f" ... ({len(keys) - limit} more)" if len(keys) > limit else "")
@@ -63,9 +63,9 @@ def assign_state_dict(module: nn.Module, state: dict[str, torch.Tensor], *, what
     if missing or unexpected:
         parts = []
         if missing:
-            parts.append(f"missing keys: {_format_keys(missing)}")
+            parts.append(f"missing keys: {format_keys(missing)}")
         if unexpected:
-            parts.append(f"unexpected keys: {_format_keys(unexpected)}")
+            parts.append(f"unexpected keys: {format_keys(unexpected)}")
         raise CheckpointError(f"{what} does not match the ACE-Step v1 layout; " + "; ".join(parts))
     shapes = [
         f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(reference[k].shape)}"

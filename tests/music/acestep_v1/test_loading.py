@@ -214,3 +214,18 @@ def test_relative_paths_resolve_against_the_current_directory(v1_reference, tmp_
     monkeypatch.chdir(tmp_path)  # the same relative names elsewhere are missing, and say so
     with pytest.raises(ckpt.MissingWeightsError, match=str(tmp_path / "checkpoint")):
         ckpt.resolve_checkpoint("checkpoint")
+
+
+def test_umt5_missing_and_unexpected_keys_are_named(v1_reference, tmp_path):
+    """transformers would only log these and initialise the missing weights at random."""
+    from music.acestep_v1.text_encoder import UMT5TextEncoder
+
+    folder = _copy_checkpoint(v1_reference / "checkpoint", tmp_path / "ckpt") / "umt5-base"
+    state = load_file(folder / "model.safetensors")
+    dropped = "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"
+    del state[dropped]
+    state["encoder.surprise.weight"] = torch.zeros(2)
+    save_file(state, folder / "model.safetensors")
+    with pytest.raises(weights.CheckpointError) as err:
+        UMT5TextEncoder.from_folder(folder, device="cpu", dtype=torch.float32)
+    assert dropped in str(err.value) and "encoder.surprise.weight" in str(err.value)
