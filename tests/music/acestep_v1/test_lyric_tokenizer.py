@@ -247,3 +247,10 @@ def test_romanisers():
     assert chinese_to_pinyin("我的") == "wo3de5"  # neutral tone written 5
     assert korean_to_latin("사랑해") == "salanghae"  # letter by letter (ㄹ is l), not as spoken
     assert japanese_to_romaji("東京") == "tokyo"
+
+
+def test_tag_token_survives_trailing_text_but_not_inner_changes(tokenizer):
+    """What the docs promise: `[verse]:` keeps the tag token, `[Verse 1]` is spelled out."""
+    assert tokenizer.encode("[verse]:")[:3] == [261, 259, 6683]
+    spelled = tokenizer.encode("[Verse 1]")
+    assert not set(spelled) & set(range(6681, 6693)) and 1 in spelled  # [UNK] for the brackets
