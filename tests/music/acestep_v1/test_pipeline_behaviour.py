@@ -202,3 +202,15 @@ def test_lyrics_none_is_an_instrumental_not_a_crash(v1_pipeline):
     none = v1_pipeline.generate(lyrics=None, **{**SHORT, "infer_step": 2})
     empty = v1_pipeline.generate(lyrics="", **{**SHORT, "infer_step": 2})
     assert torch.equal(none.latents, empty.latents) and none.parameters["lyrics"] == ""
+
+
+def test_generate_warns_about_unknown_tags_and_records_them(v1_pipeline, caplog):
+    lyrics = "[Verse 1]\nhello\n[chorus]\nla\n[Bridge - soft]"
+    with caplog.at_level("WARNING", logger="music.acestep_v1.pipeline"):
+        out = v1_pipeline.generate(lyrics=lyrics, **{**SHORT, "infer_step": 1, "guidance_scale": 1.0})
+    assert len(out.warnings) == 1
+    listed = out.warnings[0].split(";")[0]  # the unknown tags, before the list of known ones
+    assert "[Verse 1]" in listed and "[Bridge - soft]" in listed and "[chorus]" not in listed
+    assert out.warnings[0] in caplog.text
+    clean = v1_pipeline.generate(lyrics="[verse]\nhello", **{**SHORT, "infer_step": 1, "guidance_scale": 1.0})
+    assert clean.warnings == []
