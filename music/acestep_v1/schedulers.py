@@ -140,6 +140,10 @@ def parse_oss_steps(oss_steps) -> list[int]:
         steps = [int(step) for step in oss_steps]
     if any(step < 1 for step in steps):
         raise ValueError(f"oss_steps are 1-based step numbers, got {steps}")
+    if steps.count(steps[0]) > 1:
+        # upstream's scheduler looks the first timestep up and takes its second occurrence, runs
+        # off the end of its sigmas and fails with an IndexError mid-run
+        raise ValueError(f"oss_steps may not repeat the first step ({steps[0]}), got {steps}")
     return steps
 
 

@@ -40,6 +40,9 @@ def test_oss_steps_count_and_rejections():
         parse_oss_steps("1;4")
     with pytest.raises(ValueError, match="1-based"):
         parse_oss_steps("0,3")
+    with pytest.raises(ValueError, match="repeat the first step"):
+        parse_oss_steps("4,9,4")
+    assert parse_oss_steps("1,4,4") == [1, 4, 4]  # a later repeat runs upstream too (a zero-length step)
     with pytest.raises(ValueError, match="Heun"):
         make_schedule(scheduler_type="heun", infer_step=10, omega_scale=10, oss_steps="1,2")
     with pytest.raises(ValueError, match="scheduler_type"):
