@@ -487,6 +487,11 @@ class ACEStepV1Pipeline:
         **mode_kwargs,
     ) -> Text2MusicCall:
         """Check every argument (no model work); raises `InvalidArguments` naming what to fix."""
+        writing = sorted(set(mode_kwargs) & {"format", "save_path"})  # upstream's file-output arguments
+        if writing:
+            raise InvalidArguments(
+                f"{', '.join(writing)}: generate writes no file, it returns the audio (out.audio at out.sample_rate)"
+            )
         unknown = sorted(set(mode_kwargs) - set(MODE_ARGUMENTS))
         if unknown:
             raise InvalidArguments(f"unknown argument(s) for ACE-Step v1 generate: {', '.join(unknown)}")

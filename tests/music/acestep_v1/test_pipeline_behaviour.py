@@ -71,6 +71,8 @@ def test_too_many_lyric_tokens_says_how_many(v1_pipeline):
 def test_unknown_and_invalid_arguments_are_errors(v1_pipeline):
     with pytest.raises(InvalidArguments, match="guidance_scal"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, guidance_scal=3.0, **SHORT)
+    with pytest.raises(InvalidArguments, match="save_path: generate writes no file"):
+        v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, save_path="out.wav", **SHORT)
     with pytest.raises(InvalidArguments, match="retake_variance"):
         v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, task="retake", retake_variance=2.0, **SHORT)
     with pytest.raises(InvalidArguments, match="sample_rate"):
@@ -214,3 +216,20 @@ def test_generate_warns_about_unknown_tags_and_records_them(v1_pipeline, caplog)
     assert out.warnings[0] in caplog.text
     clean = v1_pipeline.generate(lyrics="[verse]\nhello", **{**SHORT, "infer_step": 1, "guidance_scale": 1.0})
     assert clean.warnings == []
+
+
+def test_upstreams_full_default_signature_is_accepted(v1_pipeline):
+    """Every keyword of upstream's `__call__` (except the file-writing ones) at its upstream
+    default runs text2music, with the same numbers as leaving them out."""
+    upstream_defaults = dict(
+        guidance_interval=0.5, guidance_interval_decay=0.0, min_guidance_scale=3.0, use_erg_tag=True,
+        use_erg_lyric=True, use_erg_diffusion=True, oss_steps=None, guidance_scale_text=0.0, guidance_scale_lyric=0.0,
+        audio2audio_enable=False, ref_audio_strength=0.5, ref_audio_input=None, lora_name_or_path="none",
+        lora_weight=1.0, retake_seeds=None, retake_variance=0.5, task="text2music", repaint_start=0, repaint_end=0,
+        src_audio_path=None, edit_target_prompt=None, edit_target_lyrics=None, edit_n_min=0.0, edit_n_max=1.0,
+        edit_n_avg=1, batch_size=1, debug=False, scheduler_type="euler", cfg_type="apg", omega_scale=10.0,
+    )
+    short = {**SHORT, "infer_step": 2}
+    full = v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **short, **upstream_defaults)
+    plain = v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **short)
+    assert torch.equal(full.latents, plain.latents)
