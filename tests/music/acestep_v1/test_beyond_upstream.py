@@ -120,3 +120,32 @@ def test_import_sets_no_global_flags_and_pulls_no_unwanted_packages():
     assert {"pipeline", "lyric_tokenizer", "engine", "transformer"} <= set(report["names"])
     assert report["after"] == report["before"]
     assert report["modules"] == []
+
+
+def test_conditions_once_per_call_and_one_forward_per_guided_step(v1_pipeline, monkeypatch):
+    """Double condition + all ERG tricks: upstream runs UMT5 twice, the condition encoder three
+    times and the DiT three times per guided step; here it is once, once, and once."""
+    counts = {"umt5": 0, "encode": 0, "decode": []}
+    handle = v1_pipeline.text_encoder.model.register_forward_hook(lambda *a: counts.__setitem__("umt5", counts["umt5"] + 1))
+    real_encode, real_decode = v1_pipeline.transformer.encode, v1_pipeline.transformer.decode
+
+    def encode(**kw):
+        counts["encode"] += 1
+        return real_encode(**kw)
+
+    def decode(**kw):
+        counts["decode"].append(kw["latents"].shape[0])
+        return real_decode(**kw)
+
+    monkeypatch.setattr(v1_pipeline.transformer, "encode", encode)
+    monkeypatch.setattr(v1_pipeline.transformer, "decode", decode)
+    try:
+        v1_pipeline.generate_with_token_ids(
+            lyric_token_ids=IDS, prompt="folk", audio_duration=0.5, infer_step=4, guidance_interval=1.0,
+            guidance_scale=12.0, guidance_scale_text=5.0, guidance_scale_lyric=2.5, manual_seeds=[1, 2], batch_size=2,
+            sample_rate=44100,
+        )
+    finally:
+        handle.remove()
+    assert counts["umt5"] == 1 and counts["encode"] == 1
+    assert counts["decode"] == [2 * 3] * 4  # [cond | text-only | uncond] rows of both items, one forward a step
