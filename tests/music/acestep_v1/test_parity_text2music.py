@@ -11,10 +11,9 @@ from tests.music.acestep_v1.reference_cases import TEXT2MUSIC_CASES, TOLERANCE, 
 
 @pytest.mark.parametrize("name", TEXT2MUSIC_CASES)
 def test_text2music_matches_upstream(name, v1_pipeline, v1_cases, v1_tensors):
+    """Through the parity contract's surface: upstream's kwargs, lyrics text included."""
     case, tensors = v1_cases[name], v1_tensors(name)
-    kwargs = dict(case["kwargs"])
-    kwargs.pop("lyrics")
-    out = v1_pipeline.generate_with_token_ids(lyric_token_ids=stored_lyric_ids(tensors), sample_rate=44100, **kwargs)
+    out = v1_pipeline.generate(**case["kwargs"], sample_rate=44100)
 
     assert out.seeds == case["actual_seeds"]
     assert out.sample_rate == 44100
@@ -30,10 +29,7 @@ def test_initial_noise_is_upstreams(v1_pipeline, v1_tensors):
     assert max_abs(noise, tensors["noise"]) == 0.0
 
 
-def test_generate_tokenizes_with_the_lyric_tokenizer(v1_pipeline, v1_cases, v1_tensors):
-    """`generate(lyrics=...)` goes through `tokenize_lyrics` (the front-end is merged: an import
-    failure here is a failure, not a skip)."""
-    case, tensors = v1_cases["t2m_euler_apg"], v1_tensors("t2m_euler_apg")
-    assert v1_pipeline.tokenize_lyrics(case["kwargs"]["lyrics"]) == stored_lyric_ids(tensors)
-    out = v1_pipeline.generate(**case["kwargs"], sample_rate=44100)
-    assert max_abs(out.latents, tensors["target_latents"]) < TOLERANCE
+def test_tokenize_lyrics_equals_upstreams_stored_ids(v1_pipeline, v1_cases, v1_tensors):
+    for name in TEXT2MUSIC_CASES:
+        lyrics, ids = v1_cases[name]["kwargs"]["lyrics"], stored_lyric_ids(v1_tensors(name))
+        assert (v1_pipeline.tokenize_lyrics(lyrics) if lyrics else []) == ids, name
