@@ -229,3 +229,17 @@ def test_umt5_missing_and_unexpected_keys_are_named(v1_reference, tmp_path):
     with pytest.raises(weights.CheckpointError) as err:
         UMT5TextEncoder.from_folder(folder, device="cpu", dtype=torch.float32)
     assert dropped in str(err.value) and "encoder.surprise.weight" in str(err.value)
+
+
+@pytest.mark.parametrize("sub,loader", [("music_dcae_f8c8", "load_autoencoder"), ("music_vocoder", "load_vocoder")])
+def test_dcae_and_vocoder_keys_are_strict_too(v1_reference, tmp_path, sub, loader):
+    folder = _copy_checkpoint(v1_reference / "checkpoint", tmp_path / "ckpt") / sub
+    path = folder / "diffusion_pytorch_model.safetensors"
+    state = load_file(path)
+    dropped = sorted(k for k in state if k.endswith(".bias"))[0]
+    del state[dropped]
+    state["surprise.weight"] = torch.zeros(2)
+    save_file(state, path)
+    with pytest.raises(weights.CheckpointError) as err:
+        getattr(ckpt, loader)(folder, device="cpu", dtype=torch.float32)
+    assert dropped in str(err.value) and "surprise.weight" in str(err.value)
