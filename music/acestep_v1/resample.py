@@ -16,10 +16,7 @@ def _sinc_kernel(orig: int, new: int, *, width_zeros: int, rolloff: float, devic
     base = min(orig, new) * rolloff
     width = math.ceil(width_zeros * orig / base)
     offsets = torch.arange(-width, width + orig, dtype=torch.float64, device=device)[None, None] / orig
-    # torchaudio's `transforms.Resample` (dtype=None), which upstream uses, builds the phases in the
-    # default float32 and only then adds the float64 offsets: same here, for equal kernels (the
-    # all-float64 kernel differs by up to 4.7e-6)
-    phases = torch.arange(0, -new, -1, dtype=torch.float32, device=device)[:, None, None] / new
+    phases = torch.arange(0, -new, -1, dtype=torch.float64, device=device)[:, None, None] / new
     t = ((phases + offsets) * base).clamp(-width_zeros, width_zeros)
     window = torch.cos(t * math.pi / width_zeros / 2) ** 2
     t = t * math.pi
