@@ -35,6 +35,12 @@ def no_progress(stage: str, step: int, total: int) -> None:
     return None
 
 
+def none_text_as_empty(request: dict[str, Any]) -> dict[str, Any]:
+    """A request dict with None as prompt / lyrics read as "none" ("", as upstream's lyrics=None
+    crash is not copied), so every reader of the request sees text."""
+    return {k: "" if k in ("prompt", "lyrics") and v is None else v for k, v in request.items()}
+
+
 @dataclass(kw_only=True)
 class MusicRequest:
     """What to generate. Plain data: it is stored as JSON in the job spec."""
@@ -69,9 +75,8 @@ class MusicRequest:
         unknown = sorted(set(data) - known)
         if unknown:
             raise RequestError(f"unknown request field(s): {', '.join(unknown)}")
-        # None as prompt / lyrics means "none" (upstream crashes on lyrics=None); other fields are
-        # type-checked here so a wrong type is a message, not a TypeError deep in an engine
-        data = {k: "" if k in ("prompt", "lyrics") and v is None else v for k, v in data.items()}
+        # other fields are type-checked here so a wrong type is a message, not a TypeError deep in an engine
+        data = none_text_as_empty(data)
         try:
             return TypeAdapter(cls).validate_python(data)
         except ValidationError as exc:

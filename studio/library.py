@@ -230,6 +230,15 @@ class Library:
         with self.db.read() as session:
             return list(session.exec(select(Take).where(Take.parent_take_id == take_id).order_by(col(Take.id))).all())
 
+    def children_counts(self, take_ids: list[int]) -> dict[int, int]:
+        """How many takes were made from each of `take_ids`, in one grouped query (for a list page)."""
+        if not take_ids:
+            return {}
+        with self.db.read() as session:
+            rows = session.exec(select(Take.parent_take_id, sa.func.count()).where(col(Take.parent_take_id).in_(take_ids))
+                                .group_by(Take.parent_take_id)).all()
+        return {parent: count for parent, count in rows}
+
     def path(self, take: Take, which: str = "master") -> Path:
         return self.media_dir / getattr(take, f"{which}_file")
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from music.engine import MusicEngine, MusicRequest, RequestError, check_request
+from music.engine import MusicEngine, MusicRequest, RequestError, check_request, none_text_as_empty
 from studio.errors import BadInput
 
 
@@ -30,8 +30,7 @@ class MusicJobSpec(BaseModel):
     @field_validator("request")
     @classmethod
     def _no_null_text(cls, request: dict[str, Any]) -> dict[str, Any]:
-        # None prompt / lyrics mean none: stored as "" so every reader of the spec sees text
-        return {k: "" if k in ("prompt", "lyrics") and v is None else v for k, v in request.items()}
+        return none_text_as_empty(request)  # stored as "", so every reader of the spec sees text
 
     def music_request(self) -> MusicRequest:
         try:

@@ -182,15 +182,7 @@ class Studio:
         return [TakeView.of(t) for t in self.library.children(take_id)]
 
     def children_counts(self, take_ids: list[int]) -> dict[int, int]:
-        """How many takes were made from each of `take_ids`, in one grouped query (for a list page)."""
-        if not take_ids:
-            return {}
-        from sqlmodel import col, func, select
-
-        with self.db.read() as session:
-            rows = session.exec(select(Take.parent_take_id, func.count()).where(col(Take.parent_take_id).in_(take_ids))
-                                .group_by(Take.parent_take_id)).all()
-        return {parent: count for parent, count in rows}
+        return self.library.children_counts(take_ids)
 
     def search_takes(self, query: LibraryQuery, *, offset: int = 0,
                      limit: int = 20) -> tuple[list[TakeView], int, bool]:

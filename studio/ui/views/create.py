@@ -53,7 +53,6 @@ if st.session_state["create-engine"] not in engines:
     engines = [st.session_state["create-engine"], *engines]
 
 
-
 def form_from_state() -> CreateForm:
     """The submitted form: the widgets are keyed, so their values are in session state."""
     v = st.session_state
