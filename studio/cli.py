@@ -342,7 +342,11 @@ def _run_search(state: State, text: str | None, **filters: Any) -> None:
         else:
             star = "*" if take.favourite else " "
             click.echo(f"{take.id:>6} {star} {take.duration:6.1f}s  {take.engine:12}  {take.title}")
-    click.echo(f"{len(page.items)} of {page.total} takes (offset {page.offset})", err=True)
+    click.echo(f"{len(page.items)} of {page.total}{'' if page.total_exact else '+'} takes (offset {page.offset})",
+               err=True)
+    if page.rank_window:
+        click.echo(f"relevance ranks the newest {page.rank_window:,} matches; older ones follow, newest first "
+                   "(SONGSTUDIO_SEARCH_RANK_WINDOW=0 ranks all)", err=True)
 
 
 @main.group(cls=StudioGroup)

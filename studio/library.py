@@ -19,6 +19,7 @@ from sqlmodel import col, select
 
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, NotFound
+from studio.settings import DEFAULT_SEARCH_RANK_WINDOW
 from studio.tables import Take, now_utc
 
 SORTS = {  # column, descending?
@@ -41,6 +42,7 @@ class Page:
     offset: int
     limit: int
     total_exact: bool = True
+    rank_window: int | None = None  # best match ranked only the newest this many text matches
 
 
 def _column(name: str, *, indexable: bool):
@@ -77,10 +79,25 @@ def search_words(text: str) -> list[str]:
     return [w.lower() for w in words]
 
 
+@dataclass
+class _TextMatch:
+    condition: object  # WHERE condition on `take`, or None (SQLite relevance joins `joined` instead)
+    rank: object  # the relevance ORDER BY term, or None
+    indexable: bool  # may the other conditions walk `take`'s indexes
+    joined: object = None  # SQLite relevance: the FTS hits as a derived table (rowid, rank)
+    fts_hits: object = None  # SQLite: the FTS rowid query, when the hits are many or ranked
+    cutoff: int | None = None  # relevance: the rank window's oldest id; None when every match is ranked
+
+
 class Library:
-    def __init__(self, db: Database, media_dir: Path) -> None:
+    """`rank_window`: best match ranks the newest this many text matches; None ranks them all."""
+
+    def __init__(self, db: Database, media_dir: Path, *, rank_window: int | None = DEFAULT_SEARCH_RANK_WINDOW) -> None:
+        if rank_window is not None and rank_window < 1:
+            raise BadInput(f"the rank window must be at least 1 take (or None to rank every match), not {rank_window}")
         self.db = db
         self.media_dir = media_dir
+        self.rank_window = rank_window
 
     def search(
         self,
@@ -103,16 +120,25 @@ class Library:
             raise BadInput(f"trash filter must be one of {', '.join(TRASH_FILTERS)}")
         if not (1 <= limit <= 1000) or offset < 0:
             raise BadInput("page size must be 1..1000 and the offset not negative")
+        words = search_words(text) if text else None
+        with self.db.read() as session:  # one read transaction: window, counts and page see one snapshot
+            return self._search(session, words, engine=engine, favourite=favourite, trash=trash, sort=sort,
+                                limit=limit, offset=offset, ranges=dict(created_from=created_from,
+                                created_to=created_to, min_duration=min_duration, max_duration=max_duration))
+
+    def _search(self, session, words, *, engine, favourite, trash, sort, limit, offset, ranges) -> Page:
+        text = bool(words)
         conditions = []
         joined = None  # SQLite relevance: the FTS hits as a derived table (rowid, rank)
         rank = None
         indexable = True
         fts_hits = None  # SQLite: the FTS rowid query, for counting without touching `take`
-        if text:
-            joined, condition, rank, indexable, fts_hits = self._text_match(
-                search_words(text), ranked=sort == "relevance"
-            )
-            conditions.append(condition)
+        match = None
+        if words:
+            match = self._text_match(session, words, ranked=sort == "relevance")
+            joined, indexable, fts_hits = match.joined, match.indexable, match.fts_hits
+            rank = match.rank
+            conditions.append(match.condition)
         # SQLite relevance: the FTS hits must drive the join. Given an index on a filtered column,
         # SQLite would walk it and run the MATCH once per take (35 s for "love" + an engine at 100k).
         by_hits = joined is not None
@@ -120,8 +146,6 @@ class Library:
             conditions.append(_column("engine", indexable=not by_hits) == engine)
         if favourite is not None:
             conditions.append(_column("favourite", indexable=not by_hits) == favourite)
-        ranges = dict(created_from=created_from, created_to=created_to, min_duration=min_duration,
-                      max_duration=max_duration)
         range_conditions = _range_conditions(**ranges, indexable=not by_hits)
         conditions += range_conditions
         trashed = _column("trashed_at", indexable=indexable)
@@ -137,31 +161,68 @@ class Library:
             matching = matching.join(joined, joined.c.rowid == Take.id)
             rows = rows.join(joined, joined.c.rowid == Take.id)
         filtered = bool(engine) or favourite is not None or bool(range_conditions)
-        only_text = bool(text) and trash != "only" and not filtered
-        with self.db.read() as session:  # one read transaction: counts and page see one snapshot
-            total = None
-            many = only_text and fts_hits is not None  # SQLite: many hits, or relevance
-            hidden = self._trashed_count(session) if many and trash == "exclude" else 0
-            if many:
-                total = self._many_hits_total(session, fts_hits, hidden=hidden)
-            if total is None:
-                capped = matching.where(*conditions).limit(COUNT_CAP + 1).subquery()
-                total = int(session.exec(select(sa.func.count()).select_from(capped)).one())
-            if joined is not None and only_text:
-                # SQLite relevance: rank the FTS hits alone and join `take` for the top ones only.
-                # At most `hidden` of the hits are trashed, so the first offset + limit + hidden
-                # hits in the full order (rank, then id descending) hold the whole page.
-                top = _ranked(fts_hits).limit(offset + limit + hidden).subquery("top")
-                rows = select(Take).join(top, top.c.rowid == Take.id)
-                order = [top.c.rank.asc(), col(Take.id).desc()]
-            if self._walk_sort_index(text=text, sort=sort, trash=trash, total=total, ranges=ranges):
-                # many rows match a range on another column: SQLite would read them all through
-                # the range's index and sort them; walking the sort's index stops after one page
-                conditions = [c for c in conditions if not any(c is r for r in range_conditions)]
-                conditions += _range_conditions(**ranges, indexable=False)
+        only_text = text and trash != "only" and not filtered
+        total = None
+        many = only_text and fts_hits is not None  # SQLite: many hits, or relevance
+        hidden = self._trashed_count(session) if many and trash == "exclude" else 0
+        if many:
+            total = self._many_hits_total(session, fts_hits, hidden=hidden)
+        if total is None:
+            capped = matching.where(*conditions).limit(COUNT_CAP + 1).subquery()
+            total = int(session.exec(select(sa.func.count()).select_from(capped)).one())
+        if self._walk_sort_index(text=text, sort=sort, trash=trash, total=total, ranges=ranges):
+            # many rows match a range on another column: SQLite would read them all through
+            # the range's index and sort them; walking the sort's index stops after one page
+            conditions = [c for c in conditions if not any(c is r for r in range_conditions)]
+            conditions += _range_conditions(**ranges, indexable=False)
+        if joined is not None:  # SQLite relevance
+            items = self._relevance_rows(session, match, conditions, only_text=only_text, hidden=hidden,
+                                         offset=offset, limit=limit)
+        else:
             items = session.exec(rows.where(*conditions).order_by(*order).offset(offset).limit(limit)).all()
+        window = self.rank_window if match is not None and match.cutoff is not None else None
         return Page(items=list(items), total=min(total, COUNT_CAP), offset=offset, limit=limit,
-                    total_exact=total <= COUNT_CAP)
+                    total_exact=total <= COUNT_CAP, rank_window=window)
+
+    def _relevance_rows(self, session, match: _TextMatch, conditions, *, only_text: bool, hidden: int,
+                        offset: int, limit: int) -> list[Take]:
+        """One page in relevance order, SQLite: the rank window's hits by bm25 (every hit when there
+        is no window), then the older hits, newest first. Each part reads only its rowid range of
+        the FTS index, so bm25 runs for the window's hits alone."""
+        rowid = sa.literal_column("rowid")
+        if match.cutoff is None:
+            return self._ranked_rows(session, match.fts_hits, conditions, only_text=only_text, hidden=hidden,
+                                     offset=offset, limit=limit)
+        window = match.fts_hits.where(rowid >= match.cutoff)
+        items = []
+        if offset < self.rank_window:  # the window holds exactly rank_window hits, some maybe filtered out
+            items = self._ranked_rows(session, window, conditions, only_text=only_text, hidden=hidden,
+                                      offset=offset, limit=limit)
+        if len(items) == limit:
+            return items
+        if items:
+            in_window = offset + len(items)
+        else:  # the page starts past the window: how many of its hits pass the filters
+            hits = window.subquery("window")
+            shown = select(Take.id).join(hits, hits.c.rowid == Take.id)
+            in_window = int(session.exec(select(sa.func.count()).select_from(shown.where(*conditions).subquery())).one())
+        older = match.fts_hits.where(rowid < match.cutoff).subquery("older")
+        rest = (select(Take).join(older, older.c.rowid == Take.id).where(*conditions)
+                .order_by(older.c.rowid.desc()).offset(max(0, offset - in_window)).limit(limit - len(items)))
+        return items + list(session.exec(rest).all())
+
+    @staticmethod
+    def _ranked_rows(session, hits, conditions, *, only_text: bool, hidden: int, offset: int,
+                     limit: int) -> list[Take]:
+        """One page of these FTS hits' takes by bm25 (then id descending). SQLite."""
+        if only_text:
+            # Rank the FTS hits alone and join `take` for the top ones only: at most `hidden` of
+            # the hits are trashed, so the first offset + limit + hidden hold the whole page.
+            ranked = _ranked(hits).limit(offset + limit + hidden).subquery("top")
+        else:
+            ranked = _ranked(hits).order_by(None).subquery("hits")
+        query = select(Take).join(ranked, ranked.c.rowid == Take.id).where(*conditions)
+        return list(session.exec(query.order_by(ranked.c.rank.asc(), col(Take.id).desc()).offset(offset).limit(limit)).all())
 
     def _walk_sort_index(self, *, text, sort: str, trash: str, total: int, ranges: dict) -> bool:
         if text or trash != "exclude" or sort not in SORTS or total <= MANY_ROWS:
@@ -186,32 +247,47 @@ class Library:
         hits = int(session.exec(select(sa.func.count()).select_from(probe)).one())
         return COUNT_CAP + 1 if hits > COUNT_CAP + hidden else None
 
-    def _text_match(self, words: list[str], *, ranked: bool):
-        """(table to join or None, WHERE condition, relevance ORDER BY, may use sort indexes,
-        SQLite FTS rowid query when the hits are many or ranked)."""
+    def _text_match(self, session, words: list[str], *, ranked: bool) -> _TextMatch:
         if self.db.dialect == "sqlite":
             # Quoted terms, so no FTS5 syntax reaches the index from users; the last word is a
             # prefix (people search as they type), the others whole words (cheaper to look up).
             match = " ".join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
             fts = sa.text("take_fts MATCH :match").bindparams(match=match)
-            hit_ids = sa.select(sa.literal_column("rowid")).select_from(sa.text("take_fts")).where(fts)
+            rowid = sa.literal_column("rowid")
+            hit_ids = sa.select(rowid).select_from(sa.text("take_fts")).where(fts)
             if ranked:
+                cutoff = self._window_cutoff(session, hit_ids.order_by(rowid.desc()))
                 hits = _ranked(hit_ids).order_by(None).subquery("hits")
-                return hits, None, hits.c.rank.asc(), False, hit_ids
-            with self.db.read() as session:
-                few = session.exec(hit_ids.limit(FEW_HITS + 1)).all()
+                return _TextMatch(None, hits.c.rank.asc(), False, hits, hit_ids, cutoff)
+            few = session.exec(hit_ids.limit(FEW_HITS + 1)).all()
             if len(few) <= FEW_HITS:  # fetch these by id and sort them
-                return None, col(Take.id).in_([row[0] for row in few]), None, False, None
-            return None, col(Take.id).in_(hit_ids), None, True, hit_ids  # walk the sort index, test membership
+                return _TextMatch(col(Take.id).in_([row[0] for row in few]), None, False)
+            return _TextMatch(col(Take.id).in_(hit_ids), None, True, fts_hits=hit_ids)  # walk the sort index
         if self.db.dialect == "postgresql":
             terms = [f"{w}" for w in words[:-1]] + [f"{words[-1]}:*"]
             query = sa.func.to_tsquery("simple", " & ".join(terms))
             search = sa.literal_column("take.search")
-            return None, search.op("@@")(query), sa.func.ts_rank(search, query).desc(), True, None
+            condition = search.op("@@")(query)
+            rank = sa.func.ts_rank(search, query)
+            cutoff = None
+            if ranked:
+                newest_first = sa.select(col(Take.id)).where(condition).order_by(col(Take.id).desc())
+                cutoff = self._window_cutoff(session, newest_first)
+                if cutoff is not None:  # ts_rank is never negative: older matches sort after the window
+                    rank = sa.case((col(Take.id) >= cutoff, rank), else_=sa.literal(-1.0))
+            return _TextMatch(condition, rank.desc(), True, cutoff=cutoff)
         # any other database: a plain substring match, slow but correct
         like = [sa.or_(*(sa.func.lower(c).contains(w) for c in (Take.title, Take.prompt, Take.lyrics, Take.tags)))
                 for w in words]
-        return None, sa.and_(*like), col(Take.created_at).desc(), True, None
+        return _TextMatch(sa.and_(*like), col(Take.created_at).desc(), True)
+
+    def _window_cutoff(self, session, newest_first) -> int | None:
+        """The id of the rank window's oldest match (the `rank_window`-th newest), or None when
+        every match fits in the window."""
+        if self.rank_window is None:
+            return None
+        rows = session.exec(newest_first.offset(self.rank_window - 1).limit(2)).all()
+        return int(rows[0][0]) if len(rows) == 2 else None
 
     # -- single takes ------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ class Studio:
         self.db = db
         self.queue = queue
         self.jobs = JobStore(db)
-        self.library = Library(db, settings.library_dir)
+        self.library = Library(db, settings.library_dir, rank_window=settings.search_rank_window or None)
 
     @classmethod
     def open(cls, settings: Settings) -> "Studio":

@@ -185,9 +185,10 @@ class Studio:
         return self.library.children_counts(take_ids)
 
     def search_takes(self, query: LibraryQuery, *, offset: int = 0,
-                     limit: int = 20) -> tuple[list[TakeView], int, bool]:
-        """One page of matching takes, the number of all matches, and whether that number is exact
-        (the library stops counting at its cap: counting every row of a huge library is a full scan)."""
+                     limit: int = 20) -> tuple[list[TakeView], int, bool, int | None]:
+        """One page of matching takes, the number of all matches, whether that number is exact
+        (the library stops counting at its cap: counting every row of a huge library is a full scan),
+        and the rank window when best match ranked only the newest that many matches."""
         if query.sort not in SORTS:
             raise BadInput(f"unknown sort {query.sort!r}; choose one of {', '.join(SORTS)}")
         sort = SORTS[query.sort]
@@ -198,7 +199,7 @@ class Studio:
             created_from=query.created_from, created_to=query.created_to, min_duration=query.min_duration,
             max_duration=query.max_duration, trash="only" if query.trashed else "exclude", sort=sort,
             limit=limit, offset=offset)
-        return [TakeView.of(t) for t in page.items], page.total, page.total_exact
+        return [TakeView.of(t) for t in page.items], page.total, page.total_exact, page.rank_window
 
     def set_favourite(self, take_id: int, favourite: bool) -> None:
         self.library.update(take_id, favourite=favourite)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from studio.cli import main
 from tests.studio.conftest import REPO, wait_for
+from tests.studio.test_migrations import HEAD_REVISION
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ def test_doctor_reports_honestly(run):
     report = json.loads(run("doctor", "--json").stdout)
     checks = {c["name"]: c for c in report["checks"]}
     assert report["ok"] is True
-    assert checks["database"]["level"] == "ok" and "revision 0004" in checks["database"]["detail"]
+    assert checks["database"]["level"] == "ok" and f"revision {HEAD_REVISION}" in checks["database"]["detail"]
     assert checks["queue"]["level"] == "ok" and checks["engines"]["level"] == "ok"
     assert "fake" in checks["engines"]["detail"] and "llama-cpp" in checks["lyrics"]["detail"]
     assert checks["model ace-step-v1"]["level"] == "warn"  # no weights on this machine
@@ -212,3 +213,23 @@ def test_generate_input_conflicts_are_named(run, tmp_path):
                                                            code=2).output
     assert "no take 42" in run("generate", "x", "--parent", "42", "--no-wait", code=3).output
     assert run("jobs", "list").output == ""  # nothing was queued
+
+
+def test_library_search_says_when_relevance_ranked_only_the_newest_matches(run, monkeypatch):
+    from studio.service import Studio
+    from studio.settings import Settings
+    from tests.studio.factories import add_takes, take_row
+
+    monkeypatch.setenv("SONGSTUDIO_SEARCH_RANK_WINDOW", "2")
+    studio = Studio.open(Settings())
+    add_takes(studio.db, [take_row(n, title=f"Take {n}", lyrics="rain " * (4 - n)) for n in (1, 2, 3)])
+    studio.db.dispose()
+    found = run("library", "search", "rain", "--sort", "relevance", "--json")
+    # takes 2 and 3 (the newest two) by relevance (2 has more "rain"), then take 1
+    assert [json.loads(line)["id"] for line in found.stdout.splitlines()] == [2, 3, 1]
+    assert "relevance ranks the newest 2 matches; older ones follow, newest first" in found.stderr
+    monkeypatch.setenv("SONGSTUDIO_SEARCH_RANK_WINDOW", "0")
+    found = run("library", "search", "rain", "--sort", "relevance", "--json")
+    assert [json.loads(line)["id"] for line in found.stdout.splitlines()] == [1, 2, 3]
+    assert "relevance ranks" not in found.stderr
+    assert "relevance ranks" not in run("library", "search", "rain").stderr

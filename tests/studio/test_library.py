@@ -219,6 +219,53 @@ def test_relevance_pages_with_many_hits_ties_and_trash_are_exact(library, monkey
                 assert got == wanted, (cap, trash, engine)
 
 
+@pytest.mark.parametrize("window", [1, 9, 26, 27, 100])
+def test_relevance_ranks_the_newest_matches_of_its_window_then_the_rest_newest_first(library, window):
+    """With a rank window, best match is: the `window` newest text matches (before filters) in
+    relevance order, then every older match, newest first. Every page of every filter follows
+    that one order; the total is unchanged; the page says when the window left matches unranked."""
+    rows = []
+    for n in range(1, 41):
+        kind = n % 8
+        lyrics = "rain" if kind == 7 else " ".join(["love"] * (kind % 4 + 1) + ["glass"] * (kind // 4) * 3)
+        rows.append(take_row(n, lyrics=lyrics, engine=("ace-step-v1", "ace-step-1.5")[n % 2],
+                             trashed_at=T0 if n % 5 == 0 else None, created_at=T0 + timedelta(minutes=n)))
+    add_takes(library.db, rows)
+    oracle = _relevance_oracle(library, "love")  # every hit, ranked
+    assert len(oracle) == 35
+    windowed = Library(library.db, library.media_dir, rank_window=window)
+    newest = set(sorted(id_ for id_, _, _ in oracle)[-window:])
+    order = [row for row in oracle if row[0] in newest] + sorted(
+        (row for row in oracle if row[0] not in newest), key=lambda row: -row[0])
+    for trash in TRASH_FILTERS:
+        for engine in (None, "ace-step-1.5"):
+            wanted = [id_ for id_, eng, trashed in order
+                      if (engine is None or eng == engine)
+                      and {"exclude": not trashed, "only": trashed, "include": True}[trash]]
+            for limit in (4, 3):
+                got, offset = [], 0
+                while offset <= len(wanted):
+                    page = windowed.search("lov", sort="relevance", trash=trash, engine=engine, limit=limit,
+                                           offset=offset)
+                    assert page.total == len(wanted) and page.rank_window == (window if window < 35 else None)
+                    got += [t.id for t in page.items]
+                    offset += limit
+                assert got == wanted, (window, trash, engine, limit)
+    # plain sorts and a search without matches past the window are not windowed
+    assert windowed.search("lov", sort="newest").rank_window is None
+    assert windowed.search("rain", sort="relevance").rank_window == (window if window < 5 else None)
+
+
+def test_rank_window_comes_from_the_settings(settings, monkeypatch):
+    from studio.service import Studio
+
+    assert Studio.open(settings).library.rank_window == 25_000
+    assert Studio.open(settings.model_copy(update={"search_rank_window": 0})).library.rank_window is None
+    assert Studio.open(settings.model_copy(update={"search_rank_window": 7})).library.rank_window == 7
+    with pytest.raises(BadInput, match="rank window"):
+        Library(None, settings.home, rank_window=0)
+
+
 def test_filtered_relevance_search_on_sqlite_is_driven_by_the_text_index(tmp_path):
     """With an index on a filtered column, SQLite could walk that index and run the full-text
     MATCH once per take (35 s at 100k takes): every statement that touches the FTS index must
@@ -233,15 +280,20 @@ def test_filtered_relevance_search_on_sqlite_is_driven_by_the_text_index(tmp_pat
     statements, ranked = [], []
     sa.event.listen(db.engine, "before_cursor_execute",
                     lambda conn, cursor, sql, params, *_: ranked and statements.append((sql, params)))
-    library = Library(db, tmp_path / "media")
-    for filters in ({"engine": "a"}, {"favourite": True}, {"min_duration": 10, "max_duration": 40},
-                    {"created_from": T0 + timedelta(minutes=20)}):
-        for trash in TRASH_FILTERS:
-            expected = [t.id for t in library.search("love", sort="newest", trash=trash, limit=1000, **filters).items]
-            ranked.append(True)
-            page = library.search("love", sort="relevance", trash=trash, limit=1000, **filters)
-            ranked.clear()
-            assert sorted(t.id for t in page.items) == sorted(expected) and expected, (filters, trash)
+    for library in (Library(db, tmp_path / "media"), Library(db, tmp_path / "media", rank_window=5)):
+        for filters in ({}, {"engine": "a"}, {"favourite": True}, {"min_duration": 10, "max_duration": 40},
+                        {"created_from": T0 + timedelta(minutes=20)}):
+            for trash in TRASH_FILTERS:
+                expected = [t.id for t in library.search("love", sort="newest", trash=trash, limit=1000,
+                                                         **filters).items]
+                for offset, limit in ((0, 1000), (0, 3), (4, 3), (20, 3)):  # in, across and past the window
+                    ranked.append(True)
+                    page = library.search("love", sort="relevance", trash=trash, offset=offset, limit=limit,
+                                          **filters)
+                    ranked.clear()
+                    assert set(t.id for t in page.items) <= set(expected) and expected, (filters, trash)
+                    if limit == 1000:
+                        assert sorted(t.id for t in page.items) == sorted(expected), (filters, trash)
     plans = []
     with db.engine.connect() as conn:
         for sql, params in statements:
@@ -251,5 +303,5 @@ def test_filtered_relevance_search_on_sqlite_is_driven_by_the_text_index(tmp_pat
                 fts = [step for step in plan if "take_fts" in step]
                 assert fts and all(":M" in step for step in fts), plan  # MATCH alone, no rowid lookups
                 assert not any("USING INDEX" in step or "USING COVERING INDEX" in step for step in plan), plan
-    assert len(plans) > 20
+    assert len(plans) > 200
     db.dispose()

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from studio.db import Database
 from studio.tables import SQLModel
 
-HEAD_REVISION = "0004"  # the newest migration; bump with each new one
+HEAD_REVISION = "0005"  # the newest migration; bump with each new one
 SEARCH_OBJECTS = {"take_fts", "take_fts_data", "take_fts_idx", "take_fts_docsize", "take_fts_config", "ix_take_search"}
 
 
@@ -94,3 +94,41 @@ def test_upgrade_keeps_existing_mints_and_adds_authorization_columns(tmp_path):
         row = conn.exec_driver_sql("SELECT nonce, uri, audio_hash, signer, digest, block_number FROM mint").one()
     assert tuple(row) == ("12", None, None, None, None, None)
     assert _schema_drift(db) == []
+
+
+def test_prefix_indexes_of_one_to_four_letters_and_their_downgrade(tmp_path):
+    """0005 indexes 1-4 letter prefixes (the last search word is a prefix); its downgrade goes
+    back to 2-3 letters, and search answers the same either way (an index changes speed only)."""
+    from alembic import command
+    from alembic.config import Config
+    from importlib import resources
+
+    from studio.library import Library
+    from tests.studio.factories import add_takes, take_row
+
+    def fts_sql() -> str:
+        with db.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'take_fts'").scalar()
+
+    def found(text: str) -> list[str]:
+        return sorted(t.title for t in library.search(text, sort="relevance").items)
+
+    db = Database(f"sqlite:///{tmp_path / 'lib.db'}")
+    db.migrate("0004")
+    add_takes(db, [take_row(1, title="Rainy Road"), take_row(2, title="Rain"), take_row(3, title="Other")])
+    library = Library(db, tmp_path)
+    before = {text: found(text) for text in ("r", "ra", "rai", "rain", "rainy", "o")}
+    db.migrate()
+    assert "prefix='1 2 3 4'" in fts_sql()
+    assert {text: found(text) for text in before} == before
+    assert before["r"] == ["Rain", "Rainy Road"] and before["rainy"] == ["Rainy Road"]
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("studio") / "migrations"))
+    with db.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004")
+        conn.commit()
+    assert db.current_revision() == "0004" and "prefix='2 3'" in fts_sql()
+    assert {text: found(text) for text in before} == before
+    db.dispose()

@@ -7,6 +7,8 @@ Revises: 0001
 
 from alembic import op
 
+from studio.migrations.fts import recreate_take_fts
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -20,28 +22,17 @@ SORT_INDEXES = {
 }
 
 
-def _recreate_fts(options: str) -> None:
-    # FTS5 options cannot be altered: recreate the index and refill it from `take`. The sync
-    # triggers of 0001 refer to the table by name and keep working.
-    op.execute("DROP TABLE take_fts")
-    op.execute(
-        "CREATE VIRTUAL TABLE take_fts USING fts5(title, prompt, lyrics, tags, content='take', "
-        f"content_rowid='id', tokenize='unicode61 remove_diacritics 2'{options})"
-    )
-    op.execute("INSERT INTO take_fts(take_fts) VALUES ('rebuild')")
-
-
 def upgrade() -> None:
     op.drop_index("ix_take_trashed_at", table_name="take")
     for name, columns in SORT_INDEXES.items():
         op.create_index(name, "take", columns)
     if op.get_bind().dialect.name == "sqlite":
-        _recreate_fts(", prefix='2 3'")
+        recreate_take_fts("2 3")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        _recreate_fts("")
+        recreate_take_fts(None)
     for name in SORT_INDEXES:
         op.drop_index(name, table_name="take")
     op.create_index("ix_take_trashed_at", "take", ["trashed_at"])

@@ -44,13 +44,15 @@ query = LibraryQuery(
 
 with shown_errors():
     page = int(st.session_state.get("lib-page", 1))
-    rows, total, exact = s.search_takes(query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    rows, total, exact, rank_window = s.search_takes(query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:  # the filters changed under a later page: start again at the first
         st.session_state["lib-page"] = 1
         st.rerun()
     c1, c2 = st.columns([4, 1])
-    c1.caption(f"{total}{'' if exact else '+'} take{'s' if total != 1 else ''}" + (" in the trash" if trash else ""))
+    c1.caption(f"{total}{'' if exact else '+'} take{'s' if total != 1 else ''}" + (" in the trash" if trash else "")
+               + (f" · best match among the newest {rank_window:,} matches, older ones after them, newest first"
+                  if rank_window else ""))
     if pages > 1:
         c2.number_input("Page", 1, pages, key="lib-page")
 

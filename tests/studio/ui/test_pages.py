@@ -238,6 +238,19 @@ def test_library_search_favourite_rate_trash_restore_export(app, service, make_t
     assert export.proto.label == "Export this page (zip)"
 
 
+def test_library_says_when_best_match_ranked_only_the_newest_matches(app, make_takes, monkeypatch):
+    make_takes(3, prompt="ocean waves lullaby")
+    monkeypatch.setenv("SONGSTUDIO_SEARCH_RANK_WINDOW", "2")
+    app.switch_page("views/library.py").run()
+    app.text_input(key="lib-search").set_value("ocean").run()
+    app.selectbox(key="lib-sort").set_value("Best match").run()
+    no_errors(app)
+    note = "3 takes · best match among the newest 2 matches, older ones after them, newest first"
+    assert note in texts(app.caption)
+    app.selectbox(key="lib-sort").set_value("Newest first").run()
+    assert "3 takes" in texts(app.caption) and note not in texts(app.caption)
+
+
 def test_export_zip_holds_master_mp3_and_parameters(settings, make_takes):
     from studio.ui.backend import Studio
 
