@@ -3,7 +3,8 @@
 Search matches every word of the query (the last one as a prefix, as people type) over
 title, prompt, lyrics and tags:
 SQLite through the FTS5 table `take_fts`, PostgreSQL through the `search` tsvector column
-(both made by the first migration).
+(both made by the first migration). Best match (relevance) ranks the newest `rank_window`
+matches and lists the older ones after them, newest first (docs/foundation.md, "Rank window").
 """
 
 from __future__ import annotations
@@ -205,7 +206,8 @@ class Library:
         else:  # the page starts past the window: how many of its hits pass the filters
             hits = window.subquery("window")
             shown = select(Take.id).join(hits, hits.c.rowid == Take.id)
-            in_window = int(session.exec(select(sa.func.count()).select_from(shown.where(*conditions).subquery())).one())
+            counted = select(sa.func.count()).select_from(shown.where(*conditions).subquery())
+            in_window = int(session.exec(counted).one())
         older = match.fts_hits.where(rowid < match.cutoff).subquery("older")
         rest = (select(Take).join(older, older.c.rowid == Take.id).where(*conditions)
                 .order_by(older.c.rowid.desc()).offset(max(0, offset - in_window)).limit(limit - len(items)))
@@ -221,8 +223,9 @@ class Library:
             ranked = _ranked(hits).limit(offset + limit + hidden).subquery("top")
         else:
             ranked = _ranked(hits).order_by(None).subquery("hits")
-        query = select(Take).join(ranked, ranked.c.rowid == Take.id).where(*conditions)
-        return list(session.exec(query.order_by(ranked.c.rank.asc(), col(Take.id).desc()).offset(offset).limit(limit)).all())
+        query = (select(Take).join(ranked, ranked.c.rowid == Take.id).where(*conditions)
+                 .order_by(ranked.c.rank.asc(), col(Take.id).desc()).offset(offset).limit(limit))
+        return list(session.exec(query).all())
 
     def _walk_sort_index(self, *, text, sort: str, trash: str, total: int, ranges: dict) -> bool:
         if text or trash != "exclude" or sort not in SORTS or total <= MANY_ROWS:

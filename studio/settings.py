@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_s: float = Field(default=15.0, description="how long a writer waits for a locked SQLite DB")
     search_rank_window: int = Field(
         default=DEFAULT_SEARCH_RANK_WINDOW, ge=0,
-        description="best match ranks the newest this many text matches, older ones follow newest first; 0: rank all",
+        description="best match ranks the newest this many text matches, older ones follow newest first; "
+                    "0: rank all",
     )
 
     # models
