@@ -162,9 +162,14 @@ def main() -> None:
         baseline = median_ms(like_scan(db, ["love", "night"]), max(3, args.repeat // 3))
         print(f"{'baseline: LIKE scan for love night':38} {baseline[0]:9.1f} {baseline[1]:9.1f}")
         fts = results["search two words 'love night'"]
-        print(f"full-text index vs LIKE scan (cpu): {baseline[1] / fts[1]:.1f}x faster")
-        worst = max(cpu for _, cpu in results.values())
-        print(f"worst median cpu {worst:.1f} ms; target < 50 ms: {'met' if worst < 50 else 'NOT met'}")
+        clock = 1 if db.dialect == "sqlite" else 0  # cpu on SQLite (in process), wall on a server
+        print(f"full-text index vs LIKE scan ({('wall', 'cpu')[clock]}): {baseline[clock] / fts[clock]:.1f}x faster")
+        if db.dialect == "sqlite":
+            worst = max(cpu for _, cpu in results.values())
+            print(f"worst median cpu {worst:.1f} ms; target < 50 ms: {'met' if worst < 50 else 'NOT met'}")
+        else:  # the queries run in the server process: this process's CPU time says nothing
+            worst = max(wall for wall, _ in results.values())
+            print(f"worst median wall {worst:.1f} ms on {db.dialect} (the < 50 ms target is for SQLite)")
         db.dispose()
 
 

@@ -179,6 +179,15 @@ class Library:
         if joined is not None:  # SQLite relevance
             items = self._relevance_rows(session, match, conditions, only_text=only_text, hidden=hidden,
                                          offset=offset, limit=limit)
+        elif sort == "relevance" and match.cutoff is not None:  # PostgreSQL relevance past the window
+            window, older = col(Take.id) >= match.cutoff, col(Take.id) < match.cutoff
+            items = self._windowed_page(
+                session, offset=offset, limit=limit,
+                ranked=lambda o, n: list(session.exec(rows.where(*conditions, window).order_by(*order)
+                                                      .offset(o).limit(n)).all()),
+                shown_in_window=select(Take.id).where(*conditions, window),
+                older=rows.where(*conditions, older).order_by(col(Take.id).desc()),
+            )
         else:
             items = session.exec(rows.where(*conditions).order_by(*order).offset(offset).limit(limit)).all()
         window = self.rank_window if match is not None and match.cutoff is not None else None
@@ -195,23 +204,30 @@ class Library:
             return self._ranked_rows(session, match.fts_hits, conditions, only_text=only_text, hidden=hidden,
                                      offset=offset, limit=limit)
         window = match.fts_hits.where(rowid >= match.cutoff)
+        in_window = window.subquery("window")
+        older = match.fts_hits.where(rowid < match.cutoff).subquery("older")
+        return self._windowed_page(
+            session, offset=offset, limit=limit,
+            ranked=lambda o, n: self._ranked_rows(session, window, conditions, only_text=only_text, hidden=hidden,
+                                                  offset=o, limit=n),
+            shown_in_window=select(Take.id).join(in_window, in_window.c.rowid == Take.id).where(*conditions),
+            older=select(Take).join(older, older.c.rowid == Take.id).where(*conditions).order_by(older.c.rowid.desc()),
+        )
+
+    def _windowed_page(self, session, *, offset: int, limit: int, ranked, shown_in_window, older) -> list[Take]:
+        """One page of the windowed relevance order: `ranked(offset, limit)` pages through the
+        window's matches by rank, `shown_in_window` selects the ids of those that pass the filters,
+        `older` is the other matches newest first."""
         items = []
-        if offset < self.rank_window:  # the window holds exactly rank_window hits, some maybe filtered out
-            items = self._ranked_rows(session, window, conditions, only_text=only_text, hidden=hidden,
-                                      offset=offset, limit=limit)
+        if offset < self.rank_window:  # the window holds exactly rank_window matches, some maybe filtered out
+            items = ranked(offset, limit)
         if len(items) == limit:
             return items
         if items:
-            in_window = offset + len(items)
-        else:  # the page starts past the window: how many of its hits pass the filters
-            hits = window.subquery("window")
-            shown = select(Take.id).join(hits, hits.c.rowid == Take.id)
-            counted = select(sa.func.count()).select_from(shown.where(*conditions).subquery())
-            in_window = int(session.exec(counted).one())
-        older = match.fts_hits.where(rowid < match.cutoff).subquery("older")
-        rest = (select(Take).join(older, older.c.rowid == Take.id).where(*conditions)
-                .order_by(older.c.rowid.desc()).offset(max(0, offset - in_window)).limit(limit - len(items)))
-        return items + list(session.exec(rest).all())
+            before = offset + len(items)
+        else:  # the page starts past the window: how many of its matches pass the filters
+            before = int(session.exec(select(sa.func.count()).select_from(shown_in_window.subquery())).one())
+        return items + list(session.exec(older.offset(max(0, offset - before)).limit(limit - len(items))).all())
 
     @staticmethod
     def _ranked_rows(session, hits, conditions, *, only_text: bool, hidden: int, offset: int,
@@ -271,14 +287,11 @@ class Library:
             query = sa.func.to_tsquery("simple", " & ".join(terms))
             search = sa.literal_column("take.search")
             condition = search.op("@@")(query)
-            rank = sa.func.ts_rank(search, query)
             cutoff = None
             if ranked:
                 newest_first = sa.select(col(Take.id)).where(condition).order_by(col(Take.id).desc())
                 cutoff = self._window_cutoff(session, newest_first)
-                if cutoff is not None:  # ts_rank is never negative: older matches sort after the window
-                    rank = sa.case((col(Take.id) >= cutoff, rank), else_=sa.literal(-1.0))
-            return _TextMatch(condition, rank.desc(), True, cutoff=cutoff)
+            return _TextMatch(condition, sa.func.ts_rank(search, query).desc(), True, cutoff=cutoff)
         # any other database: a plain substring match, slow but correct
         like = [sa.or_(*(sa.func.lower(c).contains(w) for c in (Take.title, Take.prompt, Take.lyrics, Take.tags)))
                 for w in words]
