@@ -100,11 +100,16 @@ class Database:
         self.engine.dispose()
 
 
-def _upgrade(conn: sa.Connection, revision: str) -> None:
+def alembic_config(conn: sa.Connection) -> Config:
+    """The studio's migrations, run on this connection."""
     config = Config()
     config.set_main_option("script_location", str(resources.files("studio") / "migrations"))
     config.attributes["connection"] = conn
-    command.upgrade(config, revision)
+    return config
+
+
+def _upgrade(conn: sa.Connection, revision: str) -> None:
+    command.upgrade(alembic_config(conn), revision)
 
 
 def _make_engine(url: str, busy_timeout_s: float) -> sa.Engine:

@@ -83,9 +83,9 @@ def search_words(text: str) -> list[str]:
 @dataclass
 class _TextMatch:
     condition: object  # WHERE condition on `take`, or None (SQLite relevance joins `joined` instead)
-    rank: object  # the relevance ORDER BY term, or None
+    rank: object  # the relevance ORDER BY term, or None (SQLite relevance: Library._relevance_rows ranks)
     indexable: bool  # may the other conditions walk `take`'s indexes
-    joined: object = None  # SQLite relevance: the FTS hits as a derived table (rowid, rank)
+    joined: object = None  # SQLite relevance: the FTS hits as a derived table (rowid), for counting
     fts_hits: object = None  # SQLite: the FTS rowid query, when the hits are many or ranked
     cutoff: int | None = None  # relevance: the rank window's oldest id; None when every match is ranked
 
@@ -130,7 +130,7 @@ class Library:
     def _search(self, session, words, *, engine, favourite, trash, sort, limit, offset, ranges) -> Page:
         text = bool(words)
         conditions = []
-        joined = None  # SQLite relevance: the FTS hits as a derived table (rowid, rank)
+        joined = None  # SQLite relevance: the FTS hits as a derived table (rowid), for counting
         rank = None
         indexable = True
         fts_hits = None  # SQLite: the FTS rowid query, for counting without touching `take`
@@ -160,7 +160,6 @@ class Library:
         rows = select(Take)
         if joined is not None:
             matching = matching.join(joined, joined.c.rowid == Take.id)
-            rows = rows.join(joined, joined.c.rowid == Take.id)
         filtered = bool(engine) or favourite is not None or bool(range_conditions)
         only_text = text and trash != "only" and not filtered
         total = None
@@ -190,9 +189,9 @@ class Library:
             )
         else:
             items = session.exec(rows.where(*conditions).order_by(*order).offset(offset).limit(limit)).all()
-        window = self.rank_window if match is not None and match.cutoff is not None else None
+        windowed = match is not None and match.cutoff is not None
         return Page(items=list(items), total=min(total, COUNT_CAP), offset=offset, limit=limit,
-                    total_exact=total <= COUNT_CAP, rank_window=window)
+                    total_exact=total <= COUNT_CAP, rank_window=self.rank_window if windowed else None)
 
     def _relevance_rows(self, session, match: _TextMatch, conditions, *, only_text: bool, hidden: int,
                         offset: int, limit: int) -> list[Take]:
@@ -276,8 +275,7 @@ class Library:
             hit_ids = sa.select(rowid).select_from(sa.text("take_fts")).where(fts)
             if ranked:
                 cutoff = self._window_cutoff(session, hit_ids.order_by(rowid.desc()))
-                hits = _ranked(hit_ids).order_by(None).subquery("hits")
-                return _TextMatch(None, hits.c.rank.asc(), False, hits, hit_ids, cutoff)
+                return _TextMatch(None, None, False, hit_ids.subquery("hits"), hit_ids, cutoff)
             few = session.exec(hit_ids.limit(FEW_HITS + 1)).all()
             if len(few) <= FEW_HITS:  # fetch these by id and sort them
                 return _TextMatch(col(Take.id).in_([row[0] for row in few]), None, False)

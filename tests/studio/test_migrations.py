@@ -100,9 +100,8 @@ def test_prefix_indexes_of_one_to_four_letters_and_their_downgrade(tmp_path):
     """0005 indexes 1-4 letter prefixes (the last search word is a prefix); its downgrade goes
     back to 2-3 letters, and search answers the same either way (an index changes speed only)."""
     from alembic import command
-    from alembic.config import Config
-    from importlib import resources
 
+    from studio.db import alembic_config
     from studio.library import Library
     from tests.studio.factories import add_takes, take_row
 
@@ -123,11 +122,8 @@ def test_prefix_indexes_of_one_to_four_letters_and_their_downgrade(tmp_path):
     assert {text: found(text) for text in before} == before
     assert before["r"] == ["Rain", "Rainy Road"] and before["rainy"] == ["Rainy Road"]
 
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("studio") / "migrations"))
     with db.engine.connect() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0004")
+        command.downgrade(alembic_config(conn), "0004")
         conn.commit()
     assert db.current_revision() == "0004" and "prefix='2 3'" in fts_sql()
     assert {text: found(text) for text in before} == before
