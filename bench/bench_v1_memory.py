@@ -153,7 +153,7 @@ def measure(*, dtype_name: str, seconds: float, windowed: bool, layers: int, thr
 
         context = stage("conditions", conditions)
 
-        def guided_step():
+        def guided_step(context=context):  # bound now: `context` is deleted before the decode
             latents = torch.randn(1, 8, 16, frames, generator=g).to(dtype)
             return dit.decode(latents=latents.repeat(2, 1, 1, 1), timestep=torch.tensor([600.0, 600.0]),
                               conditions=context, q_scale=torch.tensor([1.0, 0.01]))

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from music.engine import MusicEngine, MusicRequest, MusicResult, ProgressCallback, RequestError, Take, no_progress
 from music.acestep15.audio_inputs import load_stereo
 from music.acestep15.loading import SAMPLE_RATE, CheckpointLocation, load_pipeline, locate, read_transformer_config
 from music.acestep15.lora import LoraSlot, lora_file
 from music.acestep15.request_mapping import MAX_DURATION, MIN_DURATION, PlannedCall, plan_call
 from music.acestep15.variants import DEFAULT_MODEL_ID, Variant, resolve_variant
+from music.engine import MusicEngine, MusicRequest, MusicResult, ProgressCallback, RequestError, Take, no_progress
 
 
 class ACEStep15Engine(MusicEngine):

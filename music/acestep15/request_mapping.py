@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from music.engine import TASKS_V1, MusicRequest, RequestError
 from music.acestep15.audio_inputs import audio_seconds
 from music.acestep15.variants import (
     TASKS_ALL_MODELS,
@@ -24,6 +23,7 @@ from music.acestep15.variants import (
     describe_models,
     models_serving,
 )
+from music.engine import TASKS_V1, MusicRequest, RequestError
 
 MIN_DURATION = 10.0
 MAX_DURATION = 600.0

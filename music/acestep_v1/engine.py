@@ -25,7 +25,16 @@ import torch
 
 from music.acestep_v1 import checkpoint as ckpt
 from music.acestep_v1.mode_request import MAPPED_MODE_ARGUMENTS, mode_kwargs
-from music.engine import TASKS_V1, MusicEngine, MusicRequest, MusicResult, ProgressCallback, RequestError, Take, no_progress
+from music.engine import (
+    TASKS_V1,
+    MusicEngine,
+    MusicRequest,
+    MusicResult,
+    ProgressCallback,
+    RequestError,
+    Take,
+    no_progress,
+)
 
 log = logging.getLogger(__name__)
 

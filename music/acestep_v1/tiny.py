@@ -197,7 +197,7 @@ def _umt5_pieces() -> list[tuple[str, float]]:
     """Unigram pieces and log-probabilities learned from the prompt lines. The trainer's scores
     vary in the last bits from run to run (parallel sums) and ties come out in any order, so they
     are rounded and sorted: the same corpus always gives the same file."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, models, normalizers, trainers
 
     learner = Tokenizer(models.Unigram())
     learner.normalizer = normalizers.NFKC()

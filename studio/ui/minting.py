@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from studio.minting import chain_config, keystore_state, mint_signed, record_signature as _record_signature
+from studio.minting import chain_config, keystore_state, mint_signed, unlock_role
+from studio.minting import record_signature as _record_signature
 from studio.minting import sign_take as _sign_take
-from studio.minting import unlock_role
 
 if TYPE_CHECKING:
     from provenance.authorization import SignedAuthorization

@@ -70,7 +70,13 @@ def test_layout_matches_the_reference_checkpoint(v1_dir, v1_reference):
 
 
 def test_stand_in_lyric_vocab_fits_the_tokenizer_and_the_model(v1_dir):
-    from music.acestep_v1.lyric_tokenizer import LANGUAGE_TOKEN_IDS, SPACE_ID, START_ID, STRUCTURE_TAG_IDS, LyricTokenizer
+    from music.acestep_v1.lyric_tokenizer import (
+        LANGUAGE_TOKEN_IDS,
+        SPACE_ID,
+        START_ID,
+        STRUCTURE_TAG_IDS,
+        LyricTokenizer,
+    )
 
     tokenizer = LyricTokenizer.from_file(lyric_vocab_path(v1_dir))  # checks every special id
     config = json.loads((v1_dir / "ace_step_transformer" / "config.json").read_text())

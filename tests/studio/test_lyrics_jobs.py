@@ -66,7 +66,7 @@ def test_partial_writes_are_throttled(studio, lyrics_backend, monkeypatch):
 
 def test_rewrite_replaces_one_section_and_reports_it(studio, lyrics_backend):
     lyrics_backend.backend = ScriptedBackend(["[chorus]\nthe sun comes through\n", "we walk out new\n"])
-    job = studio.submit_lyrics(backend="scripted", action="rewrite", lyrics=SONG, section="chorus",
+    studio.submit_lyrics(backend="scripted", action="rewrite", lyrics=SONG, section="chorus",
                                instruction="more hopeful")
     done = make_worker(studio).run_next()
     assert done.status == "done", done.error

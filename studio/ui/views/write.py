@@ -6,8 +6,7 @@ URL: ?lyrics_job=<id> while a draft or a section rewrite is being written.
 
 import streamlit as st
 
-from studio.ui import paths
-from studio.ui import presets
+from studio.ui import paths, presets
 from studio.ui.common import demo_notice, shown_errors, studio
 from studio.ui.create_form import CreateForm
 from studio.ui.lyrics_editor import (

@@ -8,8 +8,15 @@ import pytest
 
 from music.engine import RequestError
 from studio.ui import edits
-from studio.ui.create_form import (INSTRUMENTAL_LYRICS, Advanced15, AdvancedV1, CreateForm, build_request,
-                                   form_from_request, parse_seeds)
+from studio.ui.create_form import (
+    INSTRUMENTAL_LYRICS,
+    Advanced15,
+    AdvancedV1,
+    CreateForm,
+    build_request,
+    form_from_request,
+    parse_seeds,
+)
 from studio.ui.presets import compose_prompt
 from studio.ui.waveform import Envelope, envelope_frame, waveform_chart
 
