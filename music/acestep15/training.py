@@ -156,7 +156,9 @@ class AceStep15LoraTrainer:
         self.config = LoraConfig(r=self.settings.rank, lora_alpha=self.settings.lora_alpha, target_modules=TARGET_MODULES,
                                  lora_dropout=0.0, init_lora_weights=True)
         self.transformer.requires_grad_(False)
-        self.transformer.add_adapter(self.config, adapter_name=ADAPTER)
+        with torch.random.fork_rng(devices=[]):  # lora_A's random init follows the run's seed
+            torch.manual_seed(step_seed(self.settings.seed, 0))
+            self.transformer.add_adapter(self.config, adapter_name=ADAPTER)
         for name, param in self.transformer.named_parameters():
             param.requires_grad_("lora_" in name)
             if param.requires_grad:

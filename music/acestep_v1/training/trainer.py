@@ -90,7 +90,9 @@ def inject_lora(dit, settings: TrainSettings):
     config = LoraConfig(r=settings.rank, lora_alpha=settings.lora_alpha, target_modules=TARGET_MODULES,
                         lora_dropout=0.0, init_lora_weights=True)
     dit.requires_grad_(False)
-    inject_adapter_in_model(config, dit, adapter_name=ADAPTER)
+    with torch.random.fork_rng(devices=[]):  # lora_A's random init follows the run's seed
+        torch.manual_seed(step_seed(settings.seed, 0))
+        inject_adapter_in_model(config, dit, adapter_name=ADAPTER)
     for name, param in dit.named_parameters():
         param.requires_grad_("lora_" in name)
     return config
