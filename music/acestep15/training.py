@@ -155,6 +155,8 @@ class AceStep15LoraTrainer:
             return
         self.config = LoraConfig(r=self.settings.rank, lora_alpha=self.settings.lora_alpha, target_modules=TARGET_MODULES,
                                  lora_dropout=0.0, init_lora_weights=True)
+        # flags restored by close(): they change which CPU kernels run, hence the last bits
+        self._requires_grad = {name: p.requires_grad for name, p in self.transformer.named_parameters()}
         self.transformer.requires_grad_(False)
         with torch.random.fork_rng(devices=[]):  # lora_A's random init follows the run's seed
             torch.manual_seed(step_seed(self.settings.seed, 0))
@@ -222,5 +224,7 @@ class AceStep15LoraTrainer:
                 if hasattr(self.transformer, attr):
                     delattr(self.transformer, attr)
             self.transformer._hf_peft_config_loaded = False
+            for name, param in self.transformer.named_parameters():
+                param.requires_grad_(self._requires_grad.get(name, False))
             self.config = None
         self.transformer.eval()

@@ -89,6 +89,7 @@ def inject_lora(dit, settings: TrainSettings):
 
     config = LoraConfig(r=settings.rank, lora_alpha=settings.lora_alpha, target_modules=TARGET_MODULES,
                         lora_dropout=0.0, init_lora_weights=True)
+    dit._requires_grad_before_lora = {name: p.requires_grad for name, p in dit.named_parameters()}
     dit.requires_grad_(False)
     with torch.random.fork_rng(devices=[]):  # lora_A's random init follows the run's seed
         torch.manual_seed(step_seed(settings.seed, 0))
@@ -104,6 +105,9 @@ def remove_lora(dit) -> None:
     recurse_remove_peft_layers(dit)
     if hasattr(dit, "peft_config"):
         del dit.peft_config
+    before = getattr(dit, "_requires_grad_before_lora", {})
+    for name, param in dit.named_parameters():  # the flags change which CPU kernels run
+        param.requires_grad_(before.get(name, False))
 
 
 def adapter_state(dit) -> dict[str, torch.Tensor]:
