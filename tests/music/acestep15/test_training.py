@@ -25,7 +25,7 @@ def clips(tmp_path_factory):
 
 def trainer_for(engine, tmp_path, **kw) -> AceStep15LoraTrainer:
     settings = TrainSettings(**{"steps": 6, "rank": 4, "learning_rate": 1e-3, "warmup_steps": 2, "checkpoint_every": 3, **kw})
-    return AceStep15LoraTrainer(engine.pipeline, settings, turbo=engine.variant.name == "turbo", work_dir=tmp_path,
+    return AceStep15LoraTrainer(engine.pipeline, settings, turbo=engine.variant.turbo, work_dir=tmp_path,
                                 model_folder=engine.location.folder, model_id=engine.location.model_id)
 
 
