@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from music.acestep_v1 import checkpoint as ckpt
-from music.acestep_v1.mode_request import MAPPED_MODE_ARGUMENTS, mode_kwargs
+from music.acestep_v1.loading import checkpoint as ckpt
+from music.acestep_v1.modes.request import MAPPED_MODE_ARGUMENTS, mode_kwargs
 from music.engine import (
     TASKS_V1,
     MusicEngine,
@@ -191,10 +191,10 @@ def check_arguments(request: MusicRequest, mode: dict[str, Any]) -> None:
     """What `prepare_text2music` would refuse, checked without a model, so that a bad request fails
     when it is submitted (and in the worker before the weights load): option names, steps, seeds,
     the sampler, and the mode arguments with the audio files they name (read: file work only)."""
-    from music.acestep_v1.lora import check_lora_source
-    from music.acestep_v1.mode_runner import MODE_DEFAULTS, prepare_mode
+    from music.acestep_v1.loading.lora import check_lora_source
+    from music.acestep_v1.modes.runner import MODE_DEFAULTS, prepare_mode
     from music.acestep_v1.pipeline import MODE_ARGUMENTS, ACEStepV1Pipeline, parse_seeds
-    from music.acestep_v1.schedulers import make_schedule
+    from music.acestep_v1.sampling.schedulers import make_schedule
 
     internal = {"self", "lyric_token_ids", "mode_kwargs", "_tokenize_seconds", *_MAPPED}
     known = ((set(inspect.signature(ACEStepV1Pipeline.prepare_text2music).parameters) | set(MODE_ARGUMENTS))

@@ -36,15 +36,15 @@ from typing import Any, Callable
 
 import torch
 
-from music.acestep_v1 import checkpoint as ckpt
-from music.acestep_v1.dcae import NATIVE_SAMPLE_RATE, MusicDCAE, frames_for_duration
-from music.acestep_v1.guidance import GuidancePlan, Guider
-from music.acestep_v1.lora import LoraSlot
-from music.acestep_v1.offload import ModelOffload
-from music.acestep_v1.resample import resample
-from music.acestep_v1.schedulers import Schedule, make_schedule, parse_oss_steps
-from music.acestep_v1.text_encoder import UMT5TextEncoder
-from music.acestep_v1.transformer import ACEStepDiT, Conditions
+from music.acestep_v1.audio.resample import resample
+from music.acestep_v1.loading import checkpoint as ckpt
+from music.acestep_v1.loading.lora import LoraSlot
+from music.acestep_v1.loading.offload import ModelOffload
+from music.acestep_v1.models.dcae import NATIVE_SAMPLE_RATE, MusicDCAE, frames_for_duration
+from music.acestep_v1.models.text_encoder import UMT5TextEncoder
+from music.acestep_v1.models.transformer import ACEStepDiT, Conditions
+from music.acestep_v1.sampling.guidance import GuidancePlan, Guider
+from music.acestep_v1.sampling.schedulers import Schedule, make_schedule, parse_oss_steps
 from music.engine import ProgressCallback, no_progress
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ class ACEStepV1Pipeline:
             if self.lyric_vocab is None:
                 self.lyric_vocab = ckpt.resolve_lyric_vocab(None, cache_dir=self.cache_dir)
             # imported lazily: the front-end pulls in language tools only when lyrics are used
-            from music.acestep_v1.lyric_tokenizer import LyricTokenizer
+            from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
 
             self._lyric_tokenizer = LyricTokenizer.from_file(self.lyric_vocab)
         return list(self._lyric_tokenizer.encode(lyrics))
@@ -425,7 +425,7 @@ class ACEStepV1Pipeline:
         if window_frames is None:
             audio = self.dcae.decode(latents)
         else:  # DCAE and vocoder in windows, crossfaded (long_decode)
-            from music.acestep_v1.long_decode import DCAE_WINDOW, decode_windowed
+            from music.acestep_v1.audio.long_decode import DCAE_WINDOW, decode_windowed
 
             audio = decode_windowed(self.dcae, latents, dcae_plan=replace(DCAE_WINDOW, window=window_frames))
         if sample_rate != NATIVE_SAMPLE_RATE:
@@ -521,7 +521,7 @@ class ACEStepV1Pipeline:
             make_schedule(**schedule_args)  # validates; each run builds its own (samplers are stateful)
             seeds = parse_seeds(manual_seeds, batch_size)
             # editing modes and LoRA (mode_runner): mode arguments checked, audio files read
-            from music.acestep_v1 import mode_runner
+            from music.acestep_v1.modes import runner as mode_runner
 
             mode = mode_runner.prepare_mode(task=task, batch_size=batch_size, **mode_kwargs)
         except InvalidArguments:
@@ -550,7 +550,7 @@ class ACEStepV1Pipeline:
         )
 
     def run_text2music(self, call: Text2MusicCall, *, progress: ProgressCallback = no_progress) -> GenerationOutput:
-        from music.acestep_v1 import mode_runner
+        from music.acestep_v1.modes import runner as mode_runner
 
         parameters = dict(call.parameters)
         parameters.update(mode_runner.apply_lora(self, call.mode))

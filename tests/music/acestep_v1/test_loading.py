@@ -9,9 +9,9 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from music.acestep_v1 import checkpoint as ckpt
-from music.acestep_v1 import weights
-from music.acestep_v1.vocoder import fold_weight_norm
+from music.acestep_v1.loading import checkpoint as ckpt
+from music.acestep_v1.loading import weights
+from music.acestep_v1.models.vocoder import fold_weight_norm
 
 DIT_FILE = Path("ace_step_transformer") / "diffusion_pytorch_model.safetensors"
 
@@ -177,7 +177,7 @@ OFFICIAL_DIT_CONFIG = {  # the hub's ace_step_transformer/config.json (no lyric_
 
 
 def _conformer_shapes(config):
-    from music.acestep_v1.transformer import ACEStepDiT
+    from music.acestep_v1.models.transformer import ACEStepDiT
 
     model = weights.build_on_meta(lambda: ACEStepDiT(config))
     state = model.state_dict()
@@ -189,7 +189,7 @@ def _conformer_shapes(config):
 
 
 def test_lyric_encoder_sizes_default_to_upstream_code_without_lyric_encoder_config():
-    from music.acestep_v1.transformer import DiTConfig
+    from music.acestep_v1.models.transformer import DiTConfig
 
     config = DiTConfig.from_dict(OFFICIAL_DIT_CONFIG)
     assert config.width == 2560 and config.text_embedding_dim == 768
@@ -199,7 +199,7 @@ def test_lyric_encoder_sizes_default_to_upstream_code_without_lyric_encoder_conf
 def test_lyric_encoder_config_entry_sets_the_sizes(v1_reference):
     import json
 
-    from music.acestep_v1.transformer import DiTConfig
+    from music.acestep_v1.models.transformer import DiTConfig
 
     raw = json.loads((v1_reference / "checkpoint" / "ace_step_transformer" / "config.json").read_text())
     assert _conformer_shapes(DiTConfig.from_dict(raw)) == ((2, 16), (64, 32), 6)
@@ -218,7 +218,7 @@ def test_relative_paths_resolve_against_the_current_directory(v1_reference, tmp_
 
 def test_umt5_missing_and_unexpected_keys_are_named(v1_reference, tmp_path):
     """transformers would only log these and initialise the missing weights at random."""
-    from music.acestep_v1.text_encoder import UMT5TextEncoder
+    from music.acestep_v1.models.text_encoder import UMT5TextEncoder
 
     folder = _copy_checkpoint(v1_reference / "checkpoint", tmp_path / "ckpt") / "umt5-base"
     state = load_file(folder / "model.safetensors")

@@ -8,9 +8,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from music.acestep_v1.lora import LORA_FILE, METADATA_KEY, LoraError, LoraSlot
-from music.acestep_v1.lyric_encoder import LyricConformerConfig
-from music.acestep_v1.transformer import ACEStepDiT, DiTConfig
+from music.acestep_v1.loading.lora import LORA_FILE, METADATA_KEY, LoraError, LoraSlot
+from music.acestep_v1.models.lyric_encoder import LyricConformerConfig
+from music.acestep_v1.models.transformer import ACEStepDiT, DiTConfig
 from music.engine import RequestError
 
 TARGETS = ("attn.to_q", "attn.to_v", "cross_attn.to_k", "attn.to_out.0")

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from music.acestep_v1.lyric_cleaners import clean_text
-from music.acestep_v1.lyric_language import language_counts, line_language
-from music.acestep_v1.lyric_romanize import chinese_to_pinyin, japanese_to_romaji, korean_to_latin
-from music.acestep_v1.lyric_tokenizer import (
+from music.acestep_v1.lyric_frontend.cleaners import clean_text
+from music.acestep_v1.lyric_frontend.language import language_counts, line_language
+from music.acestep_v1.lyric_frontend.romanize import chinese_to_pinyin, japanese_to_romaji, korean_to_latin
+from music.acestep_v1.lyric_frontend.tokenizer import (
     MAX_LYRIC_TOKENS,
     SPACE_ID,
     START_ID,
@@ -21,7 +21,7 @@ from music.acestep_v1.lyric_tokenizer import (
     LyricsTooLongError,
     LyricTokenizer,
 )
-from music.acestep_v1.lyric_zh_numbers import normalize_chinese_numbers, spell_number
+from music.acestep_v1.lyric_frontend.zh_numbers import normalize_chinese_numbers, spell_number
 
 
 @pytest.fixture(scope="module")

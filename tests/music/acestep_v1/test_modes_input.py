@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from music.acestep_v1.mode_args import FRAMES_PER_SECOND, check_lora_weight, resolve_mode
-from music.acestep_v1.source_audio import MAX_FRAMES, load_source_audio, resample, to_stereo
+from music.acestep_v1.audio.source_audio import MAX_FRAMES, load_source_audio, resample, to_stereo
+from music.acestep_v1.modes.arguments import FRAMES_PER_SECOND, check_lora_weight, resolve_mode
 from music.engine import RequestError
 
 SR = 44100
@@ -190,7 +190,7 @@ def test_missing_inputs_and_wrong_combinations(source, tmp_path):
 # ---- model-free mode arithmetic ---------------------------------------------------------------
 
 def test_trigflow_mix_keeps_unit_variance_and_its_ends():
-    from music.acestep_v1.modes import trigflow_mix
+    from music.acestep_v1.modes.latents import trigflow_mix
 
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(1, 8, 16, 4000, generator=g), torch.randn(1, 8, 16, 4000, generator=g)
@@ -200,8 +200,8 @@ def test_trigflow_mix_keeps_unit_variance_and_its_ends():
 
 
 def test_extend_and_repaint_layouts():
-    from music.acestep_v1.mode_args import ModeSpec
-    from music.acestep_v1.modes import extend_setup, repaint_setup
+    from music.acestep_v1.modes.arguments import ModeSpec
+    from music.acestep_v1.modes.latents import extend_setup, repaint_setup
 
     src = torch.full((1, 8, 16, 6), 7.0)
     noise = torch.full((1, 8, 16, 6), 1.0)

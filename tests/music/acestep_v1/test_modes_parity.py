@@ -16,8 +16,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from music.acestep_v1.mode_args import FRAMES_PER_SECOND
-from music.acestep_v1.schedulers import make_schedule, training_sigma_range
+from music.acestep_v1.modes.arguments import FRAMES_PER_SECOND
+from music.acestep_v1.sampling.schedulers import make_schedule, training_sigma_range
 
 TOL = 1e-3
 MODE_CASES = ("retake", "repaint", "edit", "audio2audio")
@@ -81,8 +81,8 @@ def test_mode_matches_upstream(pipe, cases, stored, in_reference_dir, name):
 
 
 def test_noise_draws_and_source_latents_match_upstream(pipe, stored, v1_reference):
-    from music.acestep_v1.mode_runner import encode_audio
-    from music.acestep_v1.source_audio import load_source_audio
+    from music.acestep_v1.audio.source_audio import load_source_audio
+    from music.acestep_v1.modes.runner import encode_audio
 
     retake = stored["retake"]
     frames = retake["noise"].shape[-1]
@@ -195,7 +195,7 @@ def test_other_rates_and_mono_sources_work(pipe, cases, tmp_path):
 def test_lora_through_generate(pipe, cases, tmp_path):
     from safetensors.torch import save_file
 
-    from music.acestep_v1.lora import LORA_FILE
+    from music.acestep_v1.loading.lora import LORA_FILE
 
     g = torch.Generator().manual_seed(0)
     modules = dict(pipe.transformer.named_modules())

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from music.acestep_v1.audio.resample import resample
 from music.acestep_v1.pipeline import (
     MAX_LYRIC_TOKENS,
     InvalidArguments,
@@ -14,7 +15,6 @@ from music.acestep_v1.pipeline import (
     parse_seeds,
     unknown_structure_tags,
 )
-from music.acestep_v1.resample import resample
 from music.engine import Cancelled
 from tests.music.acestep_v1.reference_cases import max_abs, stored_lyric_ids
 
@@ -161,8 +161,8 @@ def test_cached_cross_attention_equals_per_step_recompute(v1_pipeline, v1_cases,
 def test_denoise_hooks_for_the_editing_modes(v1_pipeline):
     """first_step skips loop steps, before_step may replace the latents, update replaces the
     sampler step (what repaint needs); guidance indices stay those of the full loop."""
-    from music.acestep_v1.guidance import GuidancePlan
-    from music.acestep_v1.schedulers import make_schedule
+    from music.acestep_v1.sampling.guidance import GuidancePlan
+    from music.acestep_v1.sampling.schedulers import make_schedule
 
     plan = GuidancePlan(guidance_scale=1.0)
     conditions = v1_pipeline.encode_conditions(

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import torch
 
-from music.acestep_v1.mel import log_mel_spectrogram
-from music.acestep_v1.vocoder import HiFiGANVocoder
+from music.acestep_v1.models.mel import log_mel_spectrogram
+from music.acestep_v1.models.vocoder import HiFiGANVocoder
 
 MEL_MIN, MEL_MAX = -11.0, 3.0
 LATENT_SCALE, LATENT_SHIFT = 0.1786, -1.9091

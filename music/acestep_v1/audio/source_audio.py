@@ -20,7 +20,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from music.acestep_v1.resample import resample as resample_tensor
+from music.acestep_v1.audio.resample import resample as resample_tensor
 from music.engine import RequestError
 
 MODEL_SAMPLE_RATE = 44100

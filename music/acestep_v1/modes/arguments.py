@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from music.acestep_v1.source_audio import (
+from music.acestep_v1.audio.source_audio import (
     MAX_FRAMES,
     MAX_SECONDS,
     MODEL_SAMPLE_RATE,

@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lyric_cleaners import CLEANED_LANGUAGES, basic_clean, clean_text
-from .lyric_language import SUPPORTED_LANGUAGES, line_language
-from .lyric_romanize import chinese_to_pinyin, japanese_to_romaji, korean_to_latin
+from music.acestep_v1.lyric_frontend.cleaners import CLEANED_LANGUAGES, basic_clean, clean_text
+from music.acestep_v1.lyric_frontend.language import SUPPORTED_LANGUAGES, line_language
+from music.acestep_v1.lyric_frontend.romanize import chinese_to_pinyin, japanese_to_romaji, korean_to_latin
 
 log = logging.getLogger(__name__)
 

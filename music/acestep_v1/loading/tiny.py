@@ -24,9 +24,16 @@ from pathlib import Path
 
 import torch
 
-from music.acestep_v1.lyric_tokenizer import LANGUAGE_TOKEN_IDS, SPACE_ID, START_ID, STOP_ID, STRUCTURE_TAG_IDS, UNK_ID
-from music.acestep_v1.transformer import ACEStepDiT, DiTConfig
-from music.acestep_v1.vocoder import HiFiGANVocoder, VocoderConfig
+from music.acestep_v1.lyric_frontend.tokenizer import (
+    LANGUAGE_TOKEN_IDS,
+    SPACE_ID,
+    START_ID,
+    STOP_ID,
+    STRUCTURE_TAG_IDS,
+    UNK_ID,
+)
+from music.acestep_v1.models.transformer import ACEStepDiT, DiTConfig
+from music.acestep_v1.models.vocoder import HiFiGANVocoder, VocoderConfig
 
 LYRIC_VOCAB_FILE = "lyrics_vocab.json"
 LYRIC_VOCAB_SIZE = max(STRUCTURE_TAG_IDS.values()) + 1  # 6693, as upstream's vocabulary

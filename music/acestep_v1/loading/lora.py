@@ -25,7 +25,7 @@ import torch
 from safetensors import safe_open
 from torch import nn
 
-from music.acestep_v1.mode_args import check_lora_weight
+from music.acestep_v1.modes.arguments import check_lora_weight
 from music.engine import RequestError
 
 log = logging.getLogger(__name__)

@@ -216,7 +216,7 @@ class _LineSegmenter:
         # LangSegment's Chinese SSML tags; any other unknown tag keeps its name as language.
         language, text = tag, inner
         if tag in ("telephone", "number", "currency", "date"):
-            from .lyric_ssml import ssml_to_chinese
+            from music.acestep_v1.lyric_frontend.ssml import ssml_to_chinese
 
             language, text = "zh", ssml_to_chinese(tag, inner)
         self._add(language, text, 1.0, tag)

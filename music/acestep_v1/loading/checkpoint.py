@@ -25,9 +25,9 @@ from pathlib import Path
 
 import torch
 
-from music.acestep_v1.transformer import ACEStepDiT, DiTConfig
-from music.acestep_v1.vocoder import HiFiGANVocoder, VocoderConfig, fold_weight_norm
-from music.acestep_v1.weights import DIT_UNUSED_KEYS, assign_state_dict, build_on_meta, read_state_dict
+from music.acestep_v1.loading.weights import DIT_UNUSED_KEYS, assign_state_dict, build_on_meta, read_state_dict
+from music.acestep_v1.models.transformer import ACEStepDiT, DiTConfig
+from music.acestep_v1.models.vocoder import HiFiGANVocoder, VocoderConfig, fold_weight_norm
 
 HUB_REPO_ID = "ACE-Step/ACE-Step-v1-3.5B"
 SUBFOLDERS = ("ace_step_transformer", "music_dcae_f8c8", "music_vocoder", "umt5-base")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from music.acestep_v1.rows import scale_rows
-from music.acestep_v1.weights import CheckpointError, format_keys
+from music.acestep_v1.loading.weights import CheckpointError, format_keys
+from music.acestep_v1.models.rows import scale_rows
 
 TEXT_MAX_TOKENS = 256
 ERG_TAG_BLOCKS = range(8, 10)

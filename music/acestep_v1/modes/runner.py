@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from music.acestep_v1 import modes
-from music.acestep_v1.guidance import MomentumBuffer, apg
-from music.acestep_v1.mode_args import ModeSpec, check_lora_weight, resolve_mode
-from music.acestep_v1.schedulers import make_schedule, parse_oss_steps, training_sigma_range
-from music.acestep_v1.transformer import Conditions
+from music.acestep_v1.models.transformer import Conditions
+from music.acestep_v1.modes import latents as modes
+from music.acestep_v1.modes.arguments import ModeSpec, check_lora_weight, resolve_mode
+from music.acestep_v1.sampling.guidance import MomentumBuffer, apg
+from music.acestep_v1.sampling.schedulers import make_schedule, parse_oss_steps, training_sigma_range
 from music.engine import ProgressCallback, no_progress
 
 if TYPE_CHECKING:  # the pipeline imports this module
@@ -138,7 +138,7 @@ def _upstream_step_count(call: "Text2MusicCall") -> int:
 
 
 def _retake(pipe, call, generators, retake_generators, loop) -> torch.Tensor:
-    from music.acestep_v1.dcae import frames_for_duration
+    from music.acestep_v1.models.dcae import frames_for_duration
 
     frames = frames_for_duration(call.audio_duration)
     noise, retake_noise = pipe.initial_noise(generators, frames), pipe.initial_noise(retake_generators, frames)
