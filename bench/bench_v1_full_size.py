@@ -83,7 +83,7 @@ def timed_interleaved(fns: dict, repeats: int) -> dict[str, tuple[float, float]]
 def run_one(*, dtype_name: str, seconds: float, layers: int, repeats: int, text_tokens: int, lyric_tokens: int) -> dict:
     import torch
 
-    from music.acestep_v1.models.dcae import frames_for_duration
+    from music.acestep_v1.common import frames_for_duration
     from music.acestep_v1.pipeline import ACEStepV1Pipeline
     from music.acestep_v1.sampling.guidance import GuidancePlan, Guider
     from music.acestep_v1.sampling.schedulers import make_schedule

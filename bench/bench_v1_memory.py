@@ -116,7 +116,7 @@ def measure(*, dtype_name: str, seconds: float, windowed: bool, layers: int, thr
     import torch
 
     from music.acestep_v1.audio.long_decode import decode_windowed
-    from music.acestep_v1.models.dcae import frames_for_duration
+    from music.acestep_v1.common import frames_for_duration
 
     torch.set_num_threads(threads)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]

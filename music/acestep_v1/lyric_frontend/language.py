@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
+from music.acestep_v1.lyric_frontend.ssml import ssml_to_chinese
+
 # Languages with a language token in the lyric vocabulary; any other detection becomes "en".
 SUPPORTED_LANGUAGES: tuple[str, ...] = (
     "en", "de", "fr", "es", "it", "pt", "pl", "tr", "ru", "cs", "nl", "ar", "zh", "ja", "hu", "ko", "hi",
@@ -216,8 +218,6 @@ class _LineSegmenter:
         # LangSegment's Chinese SSML tags; any other unknown tag keeps its name as language.
         language, text = tag, inner
         if tag in ("telephone", "number", "currency", "date"):
-            from music.acestep_v1.lyric_frontend.ssml import ssml_to_chinese
-
             language, text = "zh", ssml_to_chinese(tag, inner)
         self._add(language, text, 1.0, tag)
 

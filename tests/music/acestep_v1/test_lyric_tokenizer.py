@@ -10,11 +10,11 @@ import json
 
 import pytest
 
+from music.acestep_v1.common import MAX_LYRIC_TOKENS
 from music.acestep_v1.lyric_frontend.cleaners import clean_text
 from music.acestep_v1.lyric_frontend.language import language_counts, line_language
 from music.acestep_v1.lyric_frontend.romanize import chinese_to_pinyin, japanese_to_romaji, korean_to_latin
 from music.acestep_v1.lyric_frontend.tokenizer import (
-    MAX_LYRIC_TOKENS,
     SPACE_ID,
     START_ID,
     STRUCTURE_TAG_IDS,

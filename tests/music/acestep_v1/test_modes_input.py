@@ -9,8 +9,9 @@ import pytest
 import soundfile as sf
 import torch
 
-from music.acestep_v1.audio.source_audio import MAX_FRAMES, load_source_audio, resample, to_stereo
-from music.acestep_v1.modes.arguments import FRAMES_PER_SECOND, check_lora_weight, resolve_mode
+from music.acestep_v1.audio.source_audio import load_source_audio, resample, to_stereo
+from music.acestep_v1.common import FRAMES_PER_SECOND, MAX_FRAMES
+from music.acestep_v1.modes.arguments import check_lora_weight, resolve_mode
 from music.engine import RequestError
 
 SR = 44100

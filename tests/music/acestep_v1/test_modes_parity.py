@@ -16,7 +16,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from music.acestep_v1.modes.arguments import FRAMES_PER_SECOND
+from music.acestep_v1.common import FRAMES_PER_SECOND
 from music.acestep_v1.sampling.schedulers import make_schedule, training_sigma_range
 
 TOL = 1e-3
@@ -82,7 +82,7 @@ def test_mode_matches_upstream(pipe, cases, stored, in_reference_dir, name):
 
 def test_noise_draws_and_source_latents_match_upstream(pipe, stored, v1_reference):
     from music.acestep_v1.audio.source_audio import load_source_audio
-    from music.acestep_v1.modes.runner import encode_audio
+    from music.acestep_v1.modes.sampler import encode_audio
 
     retake = stored["retake"]
     frames = retake["noise"].shape[-1]

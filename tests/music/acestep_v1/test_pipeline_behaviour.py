@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from music.acestep_v1.audio.resample import resample
-from music.acestep_v1.pipeline import (
+from music.acestep_v1.common import (
     MAX_LYRIC_TOKENS,
     InvalidArguments,
     NonFiniteError,
@@ -131,18 +131,6 @@ def test_resampler_keeps_a_tone_at_its_frequency():
     peak_hz = spectrum.argmax().item() * 48000 / (out.shape[-1] - 4000)
     assert abs(peak_hz - 1000) < 2
     assert abs(out[0, 2000:-2000].abs().max().item() - 1.0) < 0.01
-
-
-def test_windowed_decode(v1_pipeline, v1_tensors):
-    latents = v1_tensors("t2m_euler_apg")["target_latents"]
-    one_shot = v1_pipeline.dcae.decode(latents)
-    covering = v1_pipeline.dcae.decode(latents, window_frames=latents.shape[-1])
-    assert torch.equal(one_shot, covering)
-    windowed = v1_pipeline.dcae.latents_to_mel(latents, window_frames=12, overlap=4)
-    assert windowed.shape == v1_pipeline.dcae.latents_to_mel(latents).shape
-    assert torch.isfinite(windowed).all()
-    with pytest.raises(ValueError, match="overlap"):
-        v1_pipeline.dcae.latents_to_mel(latents, window_frames=8, overlap=4)
 
 
 def test_cached_cross_attention_equals_per_step_recompute(v1_pipeline, v1_cases, v1_tensors):
