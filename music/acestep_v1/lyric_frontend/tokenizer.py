@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tokenizers import Tokenizer
+
 from music.acestep_v1.common import MAX_LYRIC_TOKENS, STRUCTURE_TAGS
 from music.acestep_v1.lyric_frontend.cleaners import CLEANED_LANGUAGES, basic_clean, clean_text
 from music.acestep_v1.lyric_frontend.language import SUPPORTED_LANGUAGES, line_language
@@ -96,8 +98,6 @@ class LyricTokenizer:
     @classmethod
     def from_file(cls, vocab_json_path: str | os.PathLike) -> LyricTokenizer:
         """Load upstream's `acestep/models/lyrics_utils/vocab.json`."""
-        from tokenizers import Tokenizer
-
         path = Path(vocab_json_path)
         if not path.is_file():
             raise FileNotFoundError(

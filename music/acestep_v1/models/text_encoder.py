@@ -46,7 +46,7 @@ class UMT5TextEncoder:
 
     @classmethod
     def from_folder(cls, folder: Path, *, device, dtype) -> "UMT5TextEncoder":
-        from transformers import AutoTokenizer, UMT5EncoderModel
+        from transformers import AutoTokenizer, UMT5EncoderModel  # noqa: PLC0415  (heavy: ~2 s, only when loading)
 
         model, info = UMT5EncoderModel.from_pretrained(str(folder), dtype=dtype, output_loading_info=True)
         # transformers only logs missing (randomly initialised) and unexpected keys: make them errors

@@ -127,15 +127,13 @@ def test_bfloat16_load_and_short_run(v1_reference):
 
 
 def test_hub_id_downloads_into_the_cache_dir(v1_reference, tmp_path, monkeypatch):
-    import huggingface_hub
-
     calls = []
 
     def fake_snapshot_download(repo_id, cache_dir=None):
         calls.append((repo_id, cache_dir))
         return str(v1_reference / "checkpoint")
 
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    monkeypatch.setattr(ckpt, "snapshot_download", fake_snapshot_download)
     folder = ckpt.resolve_checkpoint("ACE-Step/ACE-Step-v1-3.5B", cache_dir=tmp_path)
     assert calls == [("ACE-Step/ACE-Step-v1-3.5B", str(tmp_path))]
     assert folder == v1_reference / "checkpoint"
