@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from music.acestep_v1 import ACEStepV1Pipeline
 from music.acestep_v1.audio.resample import resample
 from music.acestep_v1.common import (
     MAX_LYRIC_TOKENS,
@@ -15,6 +16,8 @@ from music.acestep_v1.common import (
     parse_seeds,
     unknown_structure_tags,
 )
+from music.acestep_v1.sampling.guidance import GuidancePlan
+from music.acestep_v1.sampling.schedulers import make_schedule
 from music.engine import Cancelled
 from tests.music.acestep_v1.reference_cases import max_abs, stored_lyric_ids
 
@@ -149,9 +152,6 @@ def test_cached_cross_attention_equals_per_step_recompute(v1_pipeline, v1_cases,
 def test_denoise_hooks_for_the_editing_modes(v1_pipeline):
     """first_step skips loop steps, before_step may replace the latents, update replaces the
     sampler step (what repaint needs); guidance indices stay those of the full loop."""
-    from music.acestep_v1.sampling.guidance import GuidancePlan
-    from music.acestep_v1.sampling.schedulers import make_schedule
-
     plan = GuidancePlan(guidance_scale=1.0)
     conditions = v1_pipeline.encode_conditions(
         prompt="pop", lyric_ids=IDS, batch_size=1, plan=plan, use_erg_tag=True, use_erg_lyric=True, use_erg_diffusion=True
@@ -179,8 +179,6 @@ def test_denoise_hooks_for_the_editing_modes(v1_pipeline):
 
 def test_a_dit_only_pipeline_can_be_built_for_step_benchmarks(v1_pipeline):
     """bench/bench_v1_full_size.py times guided steps with the DiT alone (no DCAE, no UMT5)."""
-    from music.acestep_v1 import ACEStepV1Pipeline
-
     for offload in (False, True):
         pipe = ACEStepV1Pipeline(transformer=v1_pipeline.transformer, dcae=None, text_encoder=None,
                                  lyric_vocab=None, device="cpu", dtype=torch.float32, offload=offload)
