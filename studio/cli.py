@@ -205,7 +205,7 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
         "options": _option_pairs(options),
     }
     if edit_preset is not None:
-        from music.acestep_v1.mode_args import EDIT_PRESETS
+        from music.acestep_v1.modes.arguments import EDIT_PRESETS
 
         if {"edit_n_min", "edit_n_max"} & set(request["options"]):
             raise BadInput("give --edit-preset or -o edit_n_min/edit_n_max, not both")
