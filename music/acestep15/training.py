@@ -58,6 +58,7 @@ class AceStep15LoraTrainer:
         self.examples: list[dict[str, torch.Tensor]] = []
         self.clips = []
         self.config = None
+        self.run: LoraRun | None = None
         self._digest: str | None = None
 
     @property
@@ -185,9 +186,10 @@ class AceStep15LoraTrainer:
         if self.settings.gradient_checkpointing:
             self.transformer.enable_gradient_checkpointing()
         params = [p for p in self.transformer.parameters() if p.requires_grad]
-        return LoraRun(params=params, settings=self.settings, loss_fn=self.loss, adapter_state=self.adapter_state,
-                       load_adapter_state=self.load_adapter_state, checkpoint_dir=self.work_dir / "checkpoints",
-                       device=self.device)
+        self.run = LoraRun(params=params, settings=self.settings, loss_fn=self.loss, adapter_state=self.adapter_state,
+                           load_adapter_state=self.load_adapter_state, checkpoint_dir=self.work_dir / "checkpoints",
+                           device=self.device)
+        return self.run
 
     def train(self, progress=None, *, stop_after: int | None = None) -> RunResult:
         run = self.make_run()

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from music.acestep_v1.dcae import NATIVE_SAMPLE_RATE
-from music.acestep_v1.pipeline import MAX_LYRIC_TOKENS
+from music.acestep_v1.common import MAX_LYRIC_TOKENS, NATIVE_SAMPLE_RATE
 from music.training.clips import Window
 from music.training.feature_cache import FeatureCache
 

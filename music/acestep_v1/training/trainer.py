@@ -145,6 +145,7 @@ class V1LoraTrainer:
         self.examples: list[dict[str, torch.Tensor]] = []
         self.clips = []
         self.config = None
+        self.run: LoraRun | None = None  # the current run (its `losses` grow as it trains)
         self._model_digest: str | None = None
 
     @property
@@ -221,10 +222,11 @@ class V1LoraTrainer:
             self.config = inject_lora(self.dit, self.settings)
         self.dit.train()
         params = [p for p in self.dit.parameters() if p.requires_grad]
-        return LoraRun(params=params, settings=self.settings, loss_fn=self.loss,
-                       adapter_state=lambda: adapter_state(self.dit),
-                       load_adapter_state=lambda state: load_adapter_state(self.dit, state),
-                       checkpoint_dir=self.work_dir / "checkpoints", device=self.pipeline.device)
+        self.run = LoraRun(params=params, settings=self.settings, loss_fn=self.loss,
+                           adapter_state=lambda: adapter_state(self.dit),
+                           load_adapter_state=lambda state: load_adapter_state(self.dit, state),
+                           checkpoint_dir=self.work_dir / "checkpoints", device=self.pipeline.device)
+        return self.run
 
     def train(self, progress=None, *, stop_after: int | None = None) -> RunResult:
         """Train (resuming from the work folder's last checkpoint if there is one)."""

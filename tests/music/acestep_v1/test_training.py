@@ -11,8 +11,8 @@ import torch
 from safetensors import safe_open
 
 from music.acestep_v1 import ACEStepV1Pipeline
-from music.acestep_v1.lora import LoraSlot
-from music.acestep_v1.tiny import build_tiny_checkpoint, lyric_vocab_path
+from music.acestep_v1.loading.lora import LoraSlot
+from music.acestep_v1.loading.tiny import build_tiny_checkpoint, lyric_vocab_path
 from music.acestep_v1.training.trainer import ADAPTER, V1LoraTrainer, adapter_state, train_v1_lora
 from music.engine import Cancelled, RequestError
 from music.training.clips import clips_from_folder
