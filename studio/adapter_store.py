@@ -115,3 +115,13 @@ class AdapterStore:
         with self.db.write() as session:
             session.delete(session.get(Adapter, row.id))
         shutil.rmtree(self.root / row.folder, ignore_errors=True)
+
+
+def with_adapter(spec, store: AdapterStore):
+    """A music job spec whose `lora` names a library adapter, with that name resolved to the
+    adapter's folder and the adapter recorded (`spec.adapter`); other specs unchanged."""
+    name = spec.request.get("lora")
+    if not name or Path(str(name)).expanduser().exists() or not store.exists(str(name)):
+        return spec
+    ref = store.resolve(str(name), engine=spec.engine)
+    return spec.model_copy(update={"request": {**spec.request, "lora": str(ref.path)}, "adapter": ref.record()})

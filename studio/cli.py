@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from studio.cli_train import register as register_training
 from studio.errors import BadInput, JobFailed, StudioError, disk_problem
 from studio.settings import Settings, load_settings
 
@@ -506,6 +507,7 @@ def _mount_provenance() -> None:
 
 
 _mount_provenance()
+register_training(main, pass_state)  # train lora, adapters list|show|delete
 
 if __name__ == "__main__":
     main()

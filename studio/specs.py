@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from music.engine import MusicEngine, MusicRequest, RequestError, check_request, none_text_as_empty
 from studio.errors import BadInput
+from studio.training_jobs import TrainJobSpec
 
 
 class MusicJobSpec(BaseModel):
@@ -26,6 +27,7 @@ class MusicJobSpec(BaseModel):
     title: str = ""
     tags: list[str] = Field(default_factory=list)
     parent_take_id: int | None = None
+    adapter: dict[str, Any] | None = None  # a library LoRA adapter named in `lora` (studio.adapter_store)
 
     @field_validator("request")
     @classmethod
@@ -103,14 +105,14 @@ def check_lyrics_spec(spec: LyricsJobSpec) -> None:
             raise BadInput("the lyrics have no lines to name")
 
 
-JobSpec = MusicJobSpec | LyricsJobSpec
+JobSpec = MusicJobSpec | LyricsJobSpec | TrainJobSpec
 
 
 def parse_spec(data: dict[str, Any]) -> JobSpec:
     kind = data.get("kind", "music")
-    cls = {"music": MusicJobSpec, "lyrics": LyricsJobSpec}.get(kind)
+    cls = {"music": MusicJobSpec, "lyrics": LyricsJobSpec, "train": TrainJobSpec}.get(kind)
     if cls is None:
-        raise BadInput(f"unknown job kind {kind!r}; use 'music' or 'lyrics'")
+        raise BadInput(f"unknown job kind {kind!r}; use 'music', 'lyrics' or 'train'")
     try:
         return cls.model_validate(data)
     except ValidationError as exc:

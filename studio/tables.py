@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, Text, UniqueConstrai
 from sqlmodel import Field, SQLModel
 
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
-JOB_KINDS = ("music", "lyrics")
+JOB_KINDS = ("music", "lyrics", "train")
 MINT_STATUSES = ("pending", "minted", "failed")
 
 

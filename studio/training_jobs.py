@@ -137,6 +137,8 @@ def run_train_job(worker, job, spec: TrainJobSpec) -> None:
         report("features", 0, 1)
         trainer.prepare([c.source() for c in spec.clips])
         result = trainer.train(progress)
+        if result.resumed_from:
+            log.info("job %s resumed at step %d", job.id, result.resumed_from)
         target = adapters_dir(settings) / spec.name
         if target.exists():
             shutil.rmtree(target)  # a half-registered earlier attempt of this job; the name was checked at submit

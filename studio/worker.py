@@ -24,6 +24,7 @@ from studio.sealing import MasterSealer
 from studio.settings import Settings
 from studio.specs import LyricsJobSpec, MusicJobSpec, parse_spec
 from studio.tables import Job
+from studio.training_jobs import TrainJobSpec, run_train_job
 
 log = logging.getLogger("songstudio.worker")
 
@@ -152,6 +153,8 @@ class Worker:
             spec = parse_spec(json.loads(job.spec))
             if isinstance(spec, MusicJobSpec):
                 self._run_music(job, spec)
+            elif isinstance(spec, TrainJobSpec):
+                run_train_job(self, job, spec)
             else:
                 self._run_lyrics(job, spec)
             log.info("job %s done", job.id)
