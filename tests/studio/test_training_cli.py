@@ -147,3 +147,26 @@ def test_cancel_then_retry_resumes_from_the_last_checkpoint(run, demo_env, spawn
              what=f"the resumed run\n{worker.output()}")
     assert len(json.loads(run("adapters", "show", "mine").stdout)["loss_curve"]) == 8
     assert f"job {job_id} resumed at step {stopped_at}" in worker.output()
+
+
+def test_a_15_adapter_plays_in_every_turbo_task_and_a_v1_job_refuses_it(run, tmp_path):
+    job_id = run("train", "lora", "--engine", "ace-step-1.5", "--data", str(three_clips(tmp_path / "clips")),
+                 "--steps", "3", "--rank", "4", "--lr", "1e-3", "--name", "mine15", "--no-wait").stdout.strip()
+    run("worker", "--drain")
+    assert json.loads(run("jobs", "show", job_id).stdout)["status"] == "done"
+    digest = json.loads(run("adapters", "show", "mine15").stdout)["weights_digest"]
+    src = write_clip(tmp_path / "src", "source.wav", seconds=10.0, rate=48000)
+    jobs = {}
+    for task, extra in {"text2music": [], "repaint": ["--source", str(src), "--region", "2", "5"],
+                        "cover": ["--source", str(src)]}.items():
+        jobs[task] = run("generate", "pop", "-e", "ace-step-1.5", "--task", task, "-d", "10", "--steps", "2",
+                         "--lora", "mine15", "--no-wait", *extra).stdout.strip()
+    run("worker", "--drain")
+    for task, job_id in jobs.items():
+        job = json.loads(run("jobs", "show", job_id).stdout)
+        assert job["status"] == "done", (task, job["error"])
+        found = [json.loads(line) for line in run("library", "search", "pop", "--json").stdout.splitlines()]
+        take = next(t for t in found if t["task"] == task)
+        assert json.loads(run("library", "show", str(take["id"])).stdout)["parameters"]["adapter"]["weights_digest"] == digest
+    refused = run("generate", "pop", "-e", "ace-step-v1", "--lora", "mine15", "--no-wait", code=2).output
+    assert "adapter 'mine15' was trained for ace-step-1.5; this job runs ace-step-v1" in refused
