@@ -19,6 +19,7 @@ navigation = st.navigation(
         st.Page(paths.LIBRARY, title="Library", icon="📚", url_path="library"),
         st.Page(paths.SONG, title="Song", icon="🎧", url_path="song"),
         st.Page(paths.MINT, title="Mint", icon="🪙", url_path="mint"),
+        st.Page(paths.TRAIN, title="Train", icon="🎓", url_path="train"),
         st.Page(paths.SETTINGS, title="Settings", icon="⚙️", url_path="settings"),
     ]
 )

@@ -11,6 +11,7 @@ An input error is shown in that panel too; the form keeps what was typed either 
 import streamlit as st
 
 from studio.ui import presets
+from studio.ui.adapter_picker import adapter_controls, chosen_adapter
 from studio.ui.common import USER_ERRORS, demo_notice, studio
 from studio.ui.create_form import MAX_TAKES, Advanced15, AdvancedV1, CreateForm, build_request, engine_family
 from studio.ui.progress import job_status_panel
@@ -78,7 +79,9 @@ def generate() -> None:
     st.session_state.pop("create-outcome", None)
     form = form_from_state()
     try:
-        job_id = s.submit_music(build_request(form), engine=form.engine)
+        request = build_request(form)
+        request.lora, request.lora_weight = chosen_adapter()  # a library adapter, by name
+        job_id = s.submit_music(request, engine=form.engine)
     except USER_ERRORS as exc:
         st.session_state["create-outcome"] = ("error", str(exc))
     else:
@@ -127,6 +130,7 @@ with st.form("create"):
         c1.number_input("BPM (0 = auto)", 0, 300, key="create-bpm")
         c2.selectbox("Key", KEYS, key="create-key")
         c3.selectbox("Time signature", SIGNATURES, key="create-signature")
+    adapter_controls(s, st.session_state["create-engine"])
     st.form_submit_button("Generate", type="primary", icon="🎵", on_click=generate)
 
 
