@@ -22,6 +22,7 @@ demo_notice(s)
 st.caption("Teach an engine your sound: a LoRA adapter trained on your own takes or clips.")
 
 engines = [e for e in s.engine_names() if e in TRAINABLE] or list(TRAINABLE)
+engines.sort(key=lambda e: e != s.default_engine())  # the studio's engine first
 engine = st.selectbox("Engine", engines, key="train-engine")
 name = st.text_input("Adapter name", key="train-name", placeholder="e.g. my-sound")
 
