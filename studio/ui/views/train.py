@@ -74,7 +74,9 @@ if st.button("Train", type="primary", icon="🎓", key="train-submit"):
 
 def loss_panel(job) -> None:
     data = json.loads(job.partial) if job.partial else {}
-    if job.stage == "train" and job.total:
+    if job.status == "done":
+        st.progress(1.0, text=f"Done: {job.step}/{job.total} steps")
+    elif job.stage == "train" and job.total:
         eta = f", about {data['eta_s']:.0f} s left" if "eta_s" in data else ""
         loss = f", loss {data['loss']:.4f}" if "loss" in data else ""
         st.progress(job.step / job.total, text=f"Step {job.step}/{job.total}{loss}{eta}")
