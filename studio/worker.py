@@ -14,15 +14,17 @@ import threading
 import time
 from typing import Any
 
-from music.engine import Cancelled, MusicEngine, RequestError
+from music.engine import Cancelled, CheckedRequest, MusicEngine, RequestError
+from music.registry import engines
 from studio.db import Database
+from studio.device_memory import free_bytes, gib
 from studio.errors import BadInput, EnvironmentProblem, StudioError
 from studio.jobs import JobStore, LostClaim, new_worker_id
 from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
 from studio.sealing import MasterSealer
 from studio.settings import Settings
-from studio.specs import LyricsJobSpec, MusicJobSpec, parse_spec
+from studio.specs import LyricsJobSpec, MusicJobSpec, check_with_engine, engine_settings, parse_spec
 from studio.tables import Job
 
 log = logging.getLogger("songstudio.worker")
@@ -64,11 +66,8 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def register_extra_engines(settings: Settings) -> None:
-    from music.registry import engines
-
-    for name, target in settings.extra_engines.items():
-        engines.register(name, target)
+class TooLargeForDevice(StudioError):
+    """A job that would need more memory than the device has: failed before any model work (retryable)."""
 
 
 class Worker:
@@ -88,7 +87,7 @@ class Worker:
     # -- lifecycle --------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        register_extra_engines(self.settings)
+        engines.register_plugins(self.settings.extra_engines)
         self._recover()
 
     def run_forever(self) -> None:
@@ -189,11 +188,11 @@ class Worker:
         from studio.take_store import store_result
 
         progress = self._progress(job)
-        request = spec.music_request()
-        progress("load", 0, 1)
-        engine = self._load_engine(spec)
-        engine.validate(request)
-        result = engine.generate(request, progress)
+        checked = spec.checked_request()
+        if checked is None:  # queued before submit stored checked requests: check it once, here
+            checked = check_with_engine(spec, spec.music_request(), settings=self.settings)
+        engine = self._engine_for(spec, checked, progress)
+        result = engine.generate(checked, progress)
         store_result(
             db=self.db,
             jobs=self.jobs,
@@ -206,23 +205,38 @@ class Worker:
             sealer=self.sealer,
         )
 
-    def _load_engine(self, spec: MusicJobSpec) -> MusicEngine:
-        from music.registry import engines
-
+    def _engine_for(self, spec: MusicJobSpec, checked: CheckedRequest, progress) -> MusicEngine:
+        """The engine for `spec`, built if this worker does not hold it; a job too large for the
+        device is refused here, before any model work."""
         model_dir = resolve_model_dir(self.settings, engine=spec.engine, model=spec.model)
         key = (spec.engine, str(model_dir) if model_dir else None)
-        if self._engine_key != key:
-            self._engine = None  # one model family in memory at a time: free the old one first
-            kwargs: dict[str, Any] = {"device": self.device, "cache_dir": str(self.settings.model_cache)}
-            if model_dir is not None:
-                kwargs["model_dir"] = str(model_dir)
-            if self.settings.dtype:
-                kwargs["dtype"] = self.settings.dtype
-            kwargs.update(self.settings.engine_options.get(spec.engine, {}))
-            self._engine = engines.create(spec.engine, **kwargs)
-            self._engine_key = key
-        assert self._engine is not None
-        return self._engine
+        if self._engine_key == key and self._engine is not None:
+            self._check_memory(self._engine, checked, releasable=0)
+            return self._engine
+        progress("load", 0, 1)
+        self._engine = self._engine_key = None  # one model family in memory at a time: free the old one first
+        engine = engines.create(spec.engine, device=self.device,
+                                **engine_settings(self.settings, engine=spec.engine, model_dir=model_dir))
+        self._check_memory(engine, checked, releasable=0, loading=True)
+        self._engine, self._engine_key = engine, key
+        return engine
+
+    def _check_memory(self, engine: MusicEngine, checked: CheckedRequest, *, releasable: int,
+                      loading: bool = False) -> None:
+        """Refuse a run whose estimated need (its activations, plus the weights when they are
+        still to load) exceeds the device's free memory plus what this worker can release."""
+        need = type(engine).run_memory_bytes(checked, settings=engine.run_settings())
+        if loading:
+            need += engine.weight_bytes()
+        have = free_bytes(self.device) + releasable
+        if need > have:
+            request = checked.request
+            raise TooLargeForDevice(
+                f"this job needs about {gib(need)} of memory ({request.batch_size} take(s) of "
+                f"{checked.facts.get('output_seconds', request.duration):.0f} s{', weights included' if loading else ''}) "
+                f"and the {self.device} device has {gib(have)} free. Ask for fewer takes or a shorter song, "
+                "or use bfloat16 or overlapped decoding, then retry the job"
+            )
 
     def _run_lyrics(self, job: Job, spec: LyricsJobSpec) -> None:
         from lyrics.errors import Cancelled as LyricsCancelled
