@@ -180,13 +180,17 @@ class MusicEngine(abc.ABC):
         seconds = float(checked.facts.get("output_seconds", checked.request.duration))
         return int(checked.request.batch_size * seconds * cls.sample_rate * 2 * 4 * 4)
 
-    def run_settings(self) -> dict[str, Any]:
-        """The settings `run_memory_bytes` reads for this instance (model_dir, dtype, ...)."""
-        return self.check_settings()
+    @classmethod
+    def stored_weight_bytes(cls, *, settings: Mapping[str, Any]) -> int:
+        """Device memory the weights will take once loaded, estimated from their files without
+        reading them (`settings` as `from_settings` takes them); 0 when unknown."""
+        return 0
+
+    def load(self) -> None:
+        """Load the weights now (engines that load lazily), so the first job does not wait."""
 
     def weight_bytes(self) -> int:
-        """Device memory the engine's weights take once loaded (an estimate before loading);
-        0 when unknown."""
+        """Device memory the loaded weights take (parameters and buffers); 0 when unknown."""
         return 0
 
     def validate(self, request: MusicRequest) -> CheckedRequest:

@@ -14,18 +14,17 @@ import threading
 import time
 from typing import Any
 
-from music.engine import Cancelled, CheckedRequest, MusicEngine, RequestError
+from music.engine import Cancelled, RequestError
 from music.registry import engines
 from studio.db import Database
-from studio.device_memory import free_bytes, gib
 from studio.errors import BadInput, EnvironmentProblem, StudioError
 from studio.jobs import JobStore, LostClaim, new_worker_id
-from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
 from studio.sealing import MasterSealer
 from studio.settings import Settings
-from studio.specs import LyricsJobSpec, MusicJobSpec, check_with_engine, engine_settings, parse_spec
+from studio.specs import LyricsJobSpec, MusicJobSpec, check_with_engine, parse_spec
 from studio.tables import Job
+from studio.worker_models import WorkerModels
 
 log = logging.getLogger("songstudio.worker")
 
@@ -66,10 +65,6 @@ def resolve_device(device: str) -> str:
     return device
 
 
-class TooLargeForDevice(StudioError):
-    """A job that would need more memory than the device has: failed before any model work (retryable)."""
-
-
 class Worker:
     def __init__(self, *, settings: Settings, db: Database, queue: JobQueue, device: str | None = None) -> None:
         self.settings = settings
@@ -79,8 +74,7 @@ class Worker:
         self.jobs = JobStore(db)
         self.id = new_worker_id()
         self.device = resolve_device(device or settings.device)
-        self._engine: MusicEngine | None = None
-        self._engine_key: tuple[str, str | None] | None = None
+        self.models = WorkerModels(settings, device=self.device)  # warm between jobs while memory allows
         self._current: str | None = None
         self._stop = threading.Event()
 
@@ -92,6 +86,8 @@ class Worker:
 
     def run_forever(self) -> None:
         self.prepare()
+        if self.settings.preload_models:
+            self.models.preload()
         self.queue.handler = self.run_next
         consumer = self.queue.consumer()
         maintenance = threading.Thread(target=self._maintain, name="songstudio-maintenance", daemon=True)
@@ -104,6 +100,7 @@ class Worker:
             current = self._current
             if current is not None and self.jobs.release(current, worker=self.id):
                 log.warning("job %s handed back to the queue at shutdown", current)
+            self.models.close()
 
     def _recover(self) -> None:
         recovery = self.jobs.recover(
@@ -191,7 +188,7 @@ class Worker:
         checked = spec.checked_request()
         if checked is None:  # queued before submit stored checked requests: check it once, here
             checked = check_with_engine(spec, spec.music_request(), settings=self.settings)
-        engine = self._engine_for(spec, checked, progress)
+        engine = self.models.music_engine(spec.engine, spec.model, checked, on_load=lambda: progress("load", 0, 1))
         result = engine.generate(checked, progress)
         store_result(
             db=self.db,
@@ -205,52 +202,15 @@ class Worker:
             sealer=self.sealer,
         )
 
-    def _engine_for(self, spec: MusicJobSpec, checked: CheckedRequest, progress) -> MusicEngine:
-        """The engine for `spec`, built if this worker does not hold it; a job too large for the
-        device is refused here, before any model work."""
-        model_dir = resolve_model_dir(self.settings, engine=spec.engine, model=spec.model)
-        key = (spec.engine, str(model_dir) if model_dir else None)
-        if self._engine_key == key and self._engine is not None:
-            self._check_memory(self._engine, checked, releasable=0)
-            return self._engine
-        progress("load", 0, 1)
-        self._engine = self._engine_key = None  # one model family in memory at a time: free the old one first
-        engine = engines.create(spec.engine, device=self.device,
-                                **engine_settings(self.settings, engine=spec.engine, model_dir=model_dir))
-        self._check_memory(engine, checked, releasable=0, loading=True)
-        self._engine, self._engine_key = engine, key
-        return engine
-
-    def _check_memory(self, engine: MusicEngine, checked: CheckedRequest, *, releasable: int,
-                      loading: bool = False) -> None:
-        """Refuse a run whose estimated need (its activations, plus the weights when they are
-        still to load) exceeds the device's free memory plus what this worker can release."""
-        need = type(engine).run_memory_bytes(checked, settings=engine.run_settings())
-        if loading:
-            need += engine.weight_bytes()
-        have = free_bytes(self.device) + releasable
-        if need > have:
-            request = checked.request
-            raise TooLargeForDevice(
-                f"this job needs about {gib(need)} of memory ({request.batch_size} take(s) of "
-                f"{checked.facts.get('output_seconds', request.duration):.0f} s{', weights included' if loading else ''}) "
-                f"and the {self.device} device has {gib(have)} free. Ask for fewer takes or a shorter song, "
-                "or use bfloat16 or overlapped decoding, then retry the job"
-            )
-
     def _run_lyrics(self, job: Job, spec: LyricsJobSpec) -> None:
         from lyrics.errors import Cancelled as LyricsCancelled
         from lyrics.errors import LyricsRequestError, UnrepairableOutput
-        from lyrics.registry import backends
         from lyrics.writer import LyricsWriter  # built by the lyrics stage; imported only when needed
 
         progress = self._progress(job)
         progress("lyrics", 0, 1)
-        options = {**self.settings.lyrics_options.get(spec.backend, {}), **spec.backend_options}
-        try:
-            backend = backends.create(spec.backend, **options)
-        except ValueError as exc:
-            raise RequestError(str(exc)) from None
+        options = self.models.lyrics_options(spec.backend, spec.backend_options)
+        backend = self.models.lyrics_backend(spec.backend, options)  # warm: kept for the next job
         try:
             stream = _lyrics_stream(LyricsWriter(backend), spec)
             self._stream_text(job, stream)
@@ -261,8 +221,11 @@ class Worker:
             raise RequestError(f"{exc}; the model wrote:\n{exc.raw}") from None
         except LyricsRequestError as exc:
             raise RequestError(str(exc)) from None
-        finally:
-            backend.close()
+        except Cancelled:  # the stream was told to stop: the backend stays usable
+            raise
+        except BaseException:  # the backend failed mid-job (or was interrupted): do not reuse it
+            self.models.drop_lyrics_backend(spec.backend, options)
+            raise
         progress("lyrics", 1, 1)
         with self.db.write() as session:
             if not self.jobs.finish(session, job.id, worker=self.id, result=_lyrics_result(spec, value)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 from time import perf_counter
 from typing import Any, Mapping
 
@@ -152,6 +153,21 @@ class ACEStep15Engine(MusicEngine):
 
     def check_settings(self) -> dict[str, Any]:
         return {"model_dir": str(self.location.folder), "variant": self.variant.name}
+
+    @classmethod
+    def stored_weight_bytes(cls, *, settings: Mapping[str, Any]) -> int:
+        """The local checkpoint's safetensors as stored (a rough figure: the load may change dtype)."""
+        folder = settings.get("model_id_or_dir") or settings.get("model_dir")
+        if not folder or not Path(folder).is_dir():
+            return 0
+        return sum(f.stat().st_size for f in Path(folder).rglob("*.safetensors"))
+
+    def weight_bytes(self) -> int:
+        """Parameters and buffers of the pipeline's modules."""
+        import torch  # the pipeline is loaded, so torch is too
+
+        modules = [c for c in self._pipe.components.values() if isinstance(c, torch.nn.Module)]
+        return sum(t.numel() * t.element_size() for m in modules for t in [*m.parameters(), *m.buffers()])
 
     def run(self, checked: CheckedRequest, progress: ProgressCallback = no_progress) -> MusicResult:
         """Maps the checked request onto the loaded pipeline (the mapping itself is `plan_call`;

@@ -151,11 +151,6 @@ class ACEStepV1Engine(MusicEngine):
             settings["tokenize_lyrics"] = self._pipeline.tokenize_lyrics
         return settings
 
-    def run_settings(self) -> dict[str, Any]:
-        """What `run_memory_bytes` reads from this instance."""
-        return {**self.check_settings(), "dtype": str(self.dtype).removeprefix("torch."),
-                "overlapped_decode": self.overlapped_decode}
-
     seeds_for = staticmethod(seeds_for)
 
     @classmethod
@@ -171,17 +166,27 @@ class ACEStepV1Engine(MusicEngine):
             need = take_seconds * ONE_SHOT_PER_TAKE_SECOND[dtype]
         return int(need * _width(settings.get("model_dir")) / FULL_WIDTH)
 
-    def weight_bytes(self) -> int:
-        """The loaded modules' parameter and buffer bytes; before loading, the checkpoint's
-        safetensors at this dtype."""
-        if self._pipeline is not None:
-            pipe = self._pipeline
-            modules = [pipe.transformer, pipe.dcae.autoencoder, pipe.dcae.vocoder, pipe.text_encoder.model]
-            return sum(t.numel() * t.element_size() for m in modules for t in [*m.parameters(), *m.buffers()])
-        if self.source == ckpt.HUB_REPO_ID or not os.path.isdir(self.source):
+    @classmethod
+    def stored_weight_bytes(cls, *, settings: Mapping[str, Any]) -> int:
+        """The checkpoint's safetensors (stored in fp32), halved for bf16 / fp16."""
+        model_dir = settings.get("model_dir")
+        if not model_dir or not os.path.isdir(model_dir):
             return 0
-        stored = sum(f.stat().st_size for f in Path(self.source).rglob("*.safetensors"))
-        return stored if self.dtype == torch.float32 else stored // 2  # checkpoints are stored in fp32
+        stored = sum(f.stat().st_size for f in Path(model_dir).rglob("*.safetensors"))
+        return stored if str(settings.get("dtype") or "float32") == "float32" else stored // 2
+
+    def load(self) -> None:
+        """The four models, and the lyric tokenizer with its language tools when its vocabulary is set."""
+        pipe = self.pipeline
+        if self.lyric_vocab is not None:
+            pipe.tokenize_lyrics("[verse]\nla")
+
+    def weight_bytes(self) -> int:
+        if self._pipeline is None:
+            return 0
+        pipe = self._pipeline
+        modules = [pipe.transformer, pipe.dcae.autoencoder, pipe.dcae.vocoder, pipe.text_encoder.model]
+        return sum(t.numel() * t.element_size() for m in modules for t in [*m.parameters(), *m.buffers()])
 
     def run(self, checked: CheckedRequest, progress: ProgressCallback = no_progress) -> MusicResult:
         """Run a checked request: the source audio is read once, by the pipeline's call preparation."""

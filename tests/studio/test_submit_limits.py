@@ -143,9 +143,10 @@ def test_a_theme_longer_than_the_lyrics_context_is_refused(studio, monkeypatch):
 
 def test_the_worker_refuses_a_job_larger_than_free_memory_and_it_can_be_retried(studio, monkeypatch):
     from studio import worker as worker_module
+    from studio import worker_models
 
     job = studio.submit_music(engine="fake", prompt="x", duration=2, batch_size=2)
-    monkeypatch.setattr(worker_module, "free_bytes", lambda device: 1000)
+    monkeypatch.setattr(worker_models, "free_bytes", lambda device: 1000)
     runner = worker_module.Worker(settings=studio.settings, db=studio.db, queue=studio.queue)
     runner.prepare()
     failed = runner.run_next()
@@ -153,7 +154,7 @@ def test_the_worker_refuses_a_job_larger_than_free_memory_and_it_can_be_retried(
     assert "this job needs about" in failed.error and "2 take(s) of 2 s" in failed.error
     assert "has 0.0 GiB free" in failed.error and "retry" in failed.error
     assert json.loads(failed.spec)["request"]["batch_size"] == 2  # the spec is kept
-    monkeypatch.setattr(worker_module, "free_bytes", lambda device: 2**40)
+    monkeypatch.setattr(worker_models, "free_bytes", lambda device: 2**40)
     studio.retry(job.id)
     assert runner.run_next().status == "done"
 
