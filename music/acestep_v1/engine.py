@@ -28,10 +28,11 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from music.acestep_v1 import checkpoint as ckpt
-from music.acestep_v1.mode_args import EDIT_PRESETS
-from music.acestep_v1.mode_request import mode_kwargs
-from music.acestep_v1.pipeline import ACEStepV1Pipeline, InvalidArguments, unknown_structure_tags
+from music.acestep_v1.common import InvalidArguments, unknown_structure_tags
+from music.acestep_v1.loading import checkpoint as ckpt
+from music.acestep_v1.modes.arguments import EDIT_PRESETS
+from music.acestep_v1.modes.request import mode_kwargs
+from music.acestep_v1.pipeline import ACEStepV1Pipeline
 from music.acestep_v1.request_check import DEFAULT_GUIDANCE, DEFAULT_STEPS, check_v1_request, seeds_for
 from music.engine import (
     TASKS_V1,

@@ -16,14 +16,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from music.acestep_v1 import checkpoint as ckpt
-from music.acestep_v1.guidance import GuidancePlan
-from music.acestep_v1.lora import check_lora_source
-from music.acestep_v1.lyric_tokenizer import MAX_LYRIC_TOKENS, LyricTokenizer
-from music.acestep_v1.mode_request import MAPPED_MODE_ARGUMENTS, mode_kwargs
-from music.acestep_v1.mode_runner import MODE_DEFAULTS, prepare_mode
-from music.acestep_v1.pipeline import SAMPLE_RATES, check_duration, parse_seeds
-from music.acestep_v1.schedulers import make_schedule
+from music.acestep_v1.common import (
+    MAX_LYRIC_TOKENS,
+    MODE_DEFAULTS,
+    NATIVE_SAMPLE_RATE,
+    SAMPLE_RATES,
+    SAMPLES_PER_FRAME,
+    check_duration,
+    parse_seeds,
+)
+from music.acestep_v1.loading import checkpoint as ckpt
+from music.acestep_v1.loading.lora import check_lora_source
+from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
+from music.acestep_v1.modes.prepare import prepare_mode
+from music.acestep_v1.modes.request import MAPPED_MODE_ARGUMENTS, mode_kwargs
+from music.acestep_v1.sampling.guidance import GuidancePlan
+from music.acestep_v1.sampling.schedulers import make_schedule
 from music.engine import CheckedRequest, MusicRequest, RequestError
 
 DEFAULT_STEPS = 60
@@ -89,7 +97,7 @@ def check_v1_request(request: MusicRequest, *, settings: Mapping[str, Any], samp
             facts[role] = {"seconds": audio.seconds, "frames": audio.frames,
                            "sample_rate": audio.original_sample_rate, "channels": audio.original_channels}
     frames = prepared.spec.frame_length
-    facts["output_seconds"] = frames * 4096 / 44100 if frames is not None else request.duration
+    facts["output_seconds"] = frames * SAMPLES_PER_FRAME / NATIVE_SAMPLE_RATE if frames is not None else request.duration
     return CheckedRequest(engine="ace-step-v1", request=replace(request, steps=steps, guidance_scale=guidance),
                           facts=facts)
 

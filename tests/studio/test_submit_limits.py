@@ -14,7 +14,9 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from music.acestep_v1.tiny import build_lyric_vocab
+import music.acestep_v1.modes.arguments as mode_arguments
+from music.acestep_v1.loading.tiny import build_lyric_vocab, build_tiny_checkpoint
+from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
 from music.engine import CheckedRequest, MusicRequest
 from music.registry import EngineRegistry, engines
 from studio.cli import main
@@ -83,8 +85,6 @@ def test_one_100k_character_lyric_line_is_refused_before_it_is_tokenized(studio_
 
 
 def test_lyric_tokens_are_counted_with_the_real_tokenizer_and_stored(studio_env, v1_vocab):
-    from music.acestep_v1.lyric_tokenizer import LyricTokenizer
-
     lyrics = "[verse]\nNeon lights tonight\n\n[chorus]\nla la la"
     code, output = _generate("x", "-e", "ace-step-v1", "-d", "10", "-l", lyrics)
     assert code == 0, output
@@ -173,23 +173,19 @@ def test_the_worker_runs_the_checked_request_without_checking_again(studio, monk
 
 def test_v1_source_is_read_once_by_check_and_once_by_the_run(tmp_path, monkeypatch):
     """At submit the check reads the source; the run reads it once more (was three times)."""
-    import music.acestep_v1.mode_args as mode_args
-    from music.acestep_v1.tiny import build_tiny_checkpoint
-    from music.registry import engines as registry
-
     folder = tmp_path / "v1"
     vocab = build_tiny_checkpoint(folder, seed=0) / "lyrics_vocab.json"
     t = np.arange(2 * SR) / SR
     source = tmp_path / "src.wav"
     sf.write(source, np.stack([np.sin(2 * np.pi * 440 * t)] * 2, axis=1) * 0.3, SR)
     reads = []
-    original = mode_args.load_source_audio
-    monkeypatch.setattr(mode_args, "load_source_audio", lambda *a, **k: reads.append(a) or original(*a, **k))
+    original = mode_arguments.load_source_audio
+    monkeypatch.setattr(mode_arguments, "load_source_audio", lambda *a, **k: reads.append(a) or original(*a, **k))
     request = MusicRequest(task="repaint", prompt="pop", duration=2.0, steps=2, seeds=[1], source_audio=str(source),
                            region_start=0.5, region_end=1.5)
-    checked = registry.check("ace-step-v1", request, model_dir=str(folder), settings={"lyric_vocab": str(vocab)})
+    checked = engines.check("ace-step-v1", request, model_dir=str(folder), settings={"lyric_vocab": str(vocab)})
     assert len(reads) == 1 and checked.facts["source"]["seconds"] == pytest.approx(2.0, abs=0.1)
-    engine = registry.create("ace-step-v1", model_dir=str(folder), lyric_vocab=str(vocab))
+    engine = engines.create("ace-step-v1", model_dir=str(folder), lyric_vocab=str(vocab))
     result = engine.generate(CheckedRequest.from_dict(checked.to_dict()))  # as stored in the job
     assert len(reads) == 2 and result.takes[0].audio.shape[0] == 2
 

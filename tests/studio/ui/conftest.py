@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from music.acestep_v1.tiny import build_lyric_vocab
+from music.acestep_v1.loading.tiny import build_lyric_vocab
 from tests.e2e.editing_engine import TARGET
 
 APP = str(Path(__file__).resolve().parents[3] / "studio" / "ui" / "app.py")
