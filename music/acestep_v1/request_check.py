@@ -150,7 +150,11 @@ def lyric_tokenizer(settings: Mapping[str, Any]) -> LyricTokenizer:
     try:
         path = ckpt.resolve_lyric_vocab(vocab, cache_dir=cache_dir)
     except ckpt.MissingWeightsError as exc:
-        raise RequestError(f"the lyrics cannot be measured: {exc}") from None
+        raise RequestError(
+            f"the lyrics cannot be measured against the model's {MAX_LYRIC_TOKENS}-token limit without its lyric "
+            f"vocabulary: {exc} (for the studio: the ace-step-v1 engine option lyric_vocab, e.g. in "
+            "SONGSTUDIO_ENGINE_OPTIONS, or the vocabulary copied into that cache path)"
+        ) from None
     return _tokenizer_for(os.fspath(Path(path).resolve()))
 
 
