@@ -53,8 +53,9 @@ def check_lyrics_context(fields: Mapping[str, str], *, backend: str, options: Ma
     if count <= budget:
         return
     names = " and ".join(name for name, value in fields.items() if value)
+    verb = "are" if " and " in names or names == "lyrics" else "is"
     raise BadInput(
-        f"the {names} are {count} {unit}; the lyrics model's context is {context} tokens ({source}), which "
+        f"the {names} {verb} {count} {unit}; the lyrics model's context is {context} tokens ({source}), which "
         f"leaves {budget} for your text after the writer's instructions and its answer. Shorten the {names}"
     )
 

@@ -215,3 +215,20 @@ def test_cli_presets_come_from_the_engine(studio_env, tmp_path):
     assert code == 2 and "unknown preset 'louder'" in output and "only_lyrics, remix" in output
     code, output = _generate("x", "-e", "fake", "-d", "2", "--preset", "remix")
     assert code == 2 and "it has: none" in output
+
+
+def test_a_long_theme_is_counted_with_the_lyrics_models_own_tokenizer(studio, tmp_path):
+    """Over the byte budget, a transformers model's tokenizer.json decides (no weights read)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    folder = tmp_path / "llm"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"max_position_embeddings": 4096}))
+    tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0, "rain": 1}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.save(str(folder / "tokenizer.json"))
+    options = {"backend_options": {"model": str(folder)}}
+    studio.submit_lyrics(theme="rain " * 2000, backend="transformers", **options)  # 10,000 bytes, 2,000 tokens
+    with pytest.raises(BadInput, match=r"the theme is 4000 tokens; the lyrics model's context is 4096 tokens"):
+        studio.submit_lyrics(theme="rain " * 4000, backend="transformers", **options)
+    assert len(studio.jobs.list()) == 1
