@@ -9,7 +9,7 @@ import click
 
 from studio.adapter_store import AdapterStore
 from studio.errors import JobFailed, StudioError
-from studio.training_jobs import DEFAULTS, TrainJobSpec, adapters_dir, clips_from_data
+from studio.train_spec import DEFAULTS, TrainJobSpec, adapters_dir, clips_from_data
 
 
 class _Group(click.Group):

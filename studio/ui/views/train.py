@@ -11,7 +11,7 @@ import json
 
 import streamlit as st
 
-from studio.training_jobs import DEFAULTS, TRAINABLE, TrainClip, TrainJobSpec
+from studio.train_spec import DEFAULTS, TRAINABLE, TrainClip, TrainJobSpec
 from studio.ui.adapter_picker import try_on_create
 from studio.ui.common import USER_ERRORS, demo_notice, studio
 from studio.ui.paths import CREATE
