@@ -65,7 +65,13 @@ def adapters_dir(settings) -> Path:
 
 
 def work_dir(settings, job_id: str) -> Path:
+    """A job's checkpoints (removed when it is done)."""
     return settings.home / "training" / job_id
+
+
+def features_dir(settings) -> Path:
+    """Cached window features, shared by all train jobs (keyed by content and model digest)."""
+    return settings.home / "training" / "features"
 
 
 def clips_from_data(data: str, *, library, media_dir: Path) -> tuple[list[TrainClip], list[int]]:

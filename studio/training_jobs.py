@@ -15,10 +15,11 @@ from pathlib import Path
 from music.engine import Cancelled
 from music.registry import engines
 from studio.adapter_store import AdapterStore
+from studio.errors import BadInput
 from studio.jobs import LostClaim
 from studio.model_store import resolve_model_dir
 from studio.specs import engine_settings
-from studio.train_spec import TrainJobSpec, adapters_dir, work_dir
+from studio.train_spec import TrainJobSpec, adapters_dir, features_dir, work_dir
 
 log = logging.getLogger("songstudio.training")
 LOSS_REPORT_INTERVAL_S = 1.0
@@ -51,8 +52,11 @@ def run_train_job(worker, job, spec: TrainJobSpec) -> None:
         if result.resumed_from:
             log.info("job %s resumed at step %d", job.id, result.resumed_from)
         target = adapters_dir(settings) / spec.name
+        if store.exists(spec.name):  # another job made one under this name since this one was queued
+            raise BadInput(f"an adapter named {spec.name!r} was made while this job waited; its checkpoint is "
+                           "kept: delete that adapter and retry this job, or train again under another name")
         if target.exists():
-            shutil.rmtree(target)  # a half-registered earlier attempt of this job; the name was checked at submit
+            shutil.rmtree(target)  # unregistered files: this job's own earlier attempt died between save and register
         folder = trainer.save(target, name=spec.name, result=result)
     finally:
         trainer.close()
@@ -62,7 +66,7 @@ def run_train_job(worker, job, spec: TrainJobSpec) -> None:
     with worker.db.write() as session:
         if not worker.jobs.finish(session, job.id, worker=worker.id, result=final):
             raise LostClaim(job.id)
-    shutil.rmtree(work_dir(settings, job.id) / "checkpoints", ignore_errors=True)
+    shutil.rmtree(work_dir(settings, job.id), ignore_errors=True)  # the features stay in the shared cache
 
 
 def _make_trainer(worker, spec: TrainJobSpec, work: Path):
@@ -81,10 +85,11 @@ def _make_trainer(worker, spec: TrainJobSpec, work: Path):
         pipe = ACEStepV1Pipeline.from_pretrained(engine.source, device=engine.device, dtype=dtype,
                                                  lyric_vocab=engine.lyric_vocab, cache_dir=engine.cache_dir,
                                                  offload=engine.offload)
-        return V1LoraTrainer(pipe, spec.settings(), work_dir=work)
+        return V1LoraTrainer(pipe, spec.settings(), work_dir=work, cache_dir=features_dir(worker.settings))
     from music.acestep15.training import AceStep15LoraTrainer
 
     engine.load()
     engine.unload_lora()
     return AceStep15LoraTrainer(engine.pipeline, spec.settings(), turbo=engine.variant.turbo, work_dir=work,
+                                cache_dir=features_dir(worker.settings),
                                 model_folder=engine.location.folder, model_id=engine.location.model_id)

@@ -170,3 +170,18 @@ def test_a_15_adapter_plays_in_every_turbo_task_and_a_v1_job_refuses_it(run, tmp
         assert json.loads(run("library", "show", str(take["id"])).stdout)["parameters"]["adapter"]["weights_digest"] == digest
     refused = run("generate", "pop", "-e", "ace-step-v1", "--lora", "mine15", "--no-wait", code=2).output
     assert "adapter 'mine15' was trained for ace-step-1.5; this job runs ace-step-v1" in refused
+
+
+def test_a_second_job_for_a_name_taken_meanwhile_fails_and_keeps_the_first_adapter(run, tmp_path):
+    clips = three_clips(tmp_path / "clips")
+    first = train(run, clips, "--steps", "2")
+    second = train(run, clips, "--steps", "2")  # queued before the first made "mine": accepted
+    run("worker", "--drain")
+    assert json.loads(run("jobs", "show", first).stdout)["status"] == "done"
+    failed = json.loads(run("jobs", "show", second).stdout)
+    assert failed["status"] == "failed" and "an adapter named 'mine' was made while this job waited" in failed["error"]
+    shown = json.loads(run("adapters", "show", "mine").stdout)
+    assert shown["job_id"] == first and Path(shown["path"], "pytorch_lora_weights.safetensors").is_file()
+    # a new submit under the taken name is refused before queueing
+    assert "an adapter named 'mine' already exists" in run(
+        "train", "lora", "-e", "ace-step-v1", "--data", str(clips), "--name", "mine", "--no-wait", code=2).output
