@@ -185,3 +185,20 @@ def test_a_second_job_for_a_name_taken_meanwhile_fails_and_keeps_the_first_adapt
     # a new submit under the taken name is refused before queueing
     assert "an adapter named 'mine' already exists" in run(
         "train", "lora", "-e", "ace-step-v1", "--data", str(clips), "--name", "mine", "--no-wait", code=2).output
+
+
+def test_a_worker_killed_mid_training_resumes_from_the_checkpoint(run, demo_env, spawn_worker, tmp_path):
+    import signal
+
+    job_id = train(run, three_clips(tmp_path / "clips"), "--steps", "8")
+    first = spawn_worker(demo_env)
+    wait_for(lambda: json.loads(run("jobs", "show", job_id).stdout)["step"] >= 3, timeout=300,
+             what=f"training steps\n{first.output()}", every=0.2)
+    first.stop(signal.SIGKILL)  # no shutdown path runs: the job row still says running
+    checkpoint = (demo_env["SONGSTUDIO_HOME"] + f"/training/{job_id}/checkpoints/latest")
+    saved = Path(checkpoint).read_text()
+    second = spawn_worker(demo_env)  # re-queues the dead worker's job and runs it
+    wait_for(lambda: json.loads(run("jobs", "show", job_id).stdout)["status"] == "done", timeout=300,
+             what=f"the resumed run\n{second.output()}")
+    assert f"job {job_id} resumed at step {int(saved.removeprefix('step-'))}" in second.output()
+    assert len(json.loads(run("adapters", "show", "mine").stdout)["loss_curve"]) == 8
