@@ -50,11 +50,6 @@ def write_adapter(folder: str | Path, *, write_weights: Callable[[Path], None], 
     return folder
 
 
-def read_adapter_info(folder: str | Path) -> dict:
-    path = Path(folder) / INFO_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -31,6 +31,7 @@ import numpy as np
 import soundfile as sf
 
 from music.engine import RequestError
+from music.training.adapter_file import file_sha256
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".aiff", ".aif")
 SILENCE_DBFS = -60.0  # RMS below this over the whole clip counts as silent
@@ -160,7 +161,7 @@ def check_clip(source: ClipSource, *, sample_rate: int, max_seconds: float, min_
         raise ClipError(f"clip {name} is silent (below {SILENCE_DBFS:g} dBFS); remove it or pick another take")
     audio = _to_stereo(np.ascontiguousarray(data.T))
     audio = _resample(audio, int(rate), sample_rate)
-    return CheckedClip(source=source, audio=audio, sample_rate=sample_rate, file_digest=file_digest(source.path))
+    return CheckedClip(source=source, audio=audio, sample_rate=sample_rate, file_digest=file_sha256(source.path))
 
 
 def check_clips(sources: list[ClipSource], **limits) -> list[CheckedClip]:
@@ -190,13 +191,6 @@ def dataset_digest(clips: list[CheckedClip]) -> str:
     parts = sorted(json.dumps([c.file_digest, c.source.tags, c.source.lyrics]) for c in clips)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _to_stereo(audio: np.ndarray) -> np.ndarray:

@@ -14,7 +14,6 @@ Hyper-parameters follow upstream ACE-Step v1's trainer: AdamW betas (0.8, 0.9), 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import shutil
@@ -227,8 +226,3 @@ class LoraRun:
                     raise
         return RunResult(steps=self.step, losses=list(self.losses), resumed_from=resumed_from)
 
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
