@@ -213,6 +213,18 @@ def test_a_v1_source_changed_after_submit_fails_the_run_clearly(tmp_path):
         engine.generate(checked)
 
 
+def test_a_v1_job_stored_without_its_checked_call_is_checked_once_when_it_runs(tmp_path, monkeypatch):
+    """A job queued before checked calls were stored (facts without "call") still runs, checked once."""
+    folder = tmp_path / "v1"
+    vocab = build_tiny_checkpoint(folder, seed=0) / "lyrics_vocab.json"
+    checks = []
+    monkeypatch.setattr(v1_request_check, "check_call", lambda *a, **k: checks.append(k) or v1_call_check.check_call(*a, **k))
+    old = CheckedRequest(engine="ace-step-v1", request=MusicRequest(prompt="pop", duration=1.0, steps=2, seeds=[4]),
+                         facts={"lyric_tokens": 0})
+    engine = engines.create("ace-step-v1", model_dir=str(folder), lyric_vocab=str(vocab))
+    assert engine.generate(old).takes[0].seed == 4 and len(checks) == 1
+
+
 def test_plugins_register_through_the_registry_and_name_their_class():
     registry = EngineRegistry()
     registry.register_plugins({"fake": "tests.studio.fake_engine:FakeEngine.from_settings",
