@@ -204,12 +204,12 @@ class ACEStepV1Engine(MusicEngine):
 
         if "call" not in checked.facts:  # a job stored before checked calls were kept: check it now, once
             checked = self.validate(request)
-        call = CheckedCall.from_dict(checked.facts["call"])
-        if call.overlapped_decode is None:
-            call.overlapped_decode = self.overlapped_decode
+        arguments = CheckedCall.from_dict(checked.facts["call"])
+        if arguments.overlapped_decode is None:
+            arguments.overlapped_decode = self.overlapped_decode
         clock = time.perf_counter()
         ids = pipe.tokenize_lyrics(request.lyrics) if request.lyrics else []
-        call = pipe.build_call(call, lyric_token_ids=ids, tokenize_seconds=time.perf_counter() - clock)
+        call = pipe.build_call(arguments, lyric_token_ids=ids, tokenize_seconds=time.perf_counter() - clock)
         out = pipe.run_text2music(call, progress=progress)
 
         audio = out.audio.numpy().astype(np.float32, copy=False)

@@ -1,8 +1,8 @@
 """Checks and normalises the editing-mode arguments before any model work.
 
 `resolve_mode(...)` takes upstream's keyword names, reads the source / reference audio's header
-(file work, not model work; the samples are decoded once, when the job runs) and returns a `ModeSpec` with everything in latent frames, or raises
-`RequestError` saying what to change. Nothing here touches a model, so a bad request costs no
+(file work, not model work; the samples are decoded once, when the job runs) and returns a
+`ModeSpec` with everything in latent frames, or raises `RequestError` saying what to change. Nothing here touches a model, so a bad request costs no
 GPU time and leaves no state behind.
 """
 
