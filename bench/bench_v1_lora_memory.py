@@ -87,7 +87,7 @@ def measure(*, layers: int, seconds: float, rank: int, checkpointing: bool, thre
     assert torch.isfinite(loss)
     return {"layers": layers, "seconds": seconds, "frames": frames, "rank": rank, "checkpointing": checkpointing,
             "dit_weights": weights, "lora_params": lora, "loaded_rss": loaded, "peak_rss": peak,
-            "step_peak_above_loaded": peak - loaded, "build_s": build_s, "step_s": step_s, "loss": float(loss)}
+            "step_peak_above_loaded": peak - loaded, "build_s": build_s, "step_s": step_s, "loss": float(loss.detach())}
 
 
 def main() -> None:
