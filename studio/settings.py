@@ -101,10 +101,16 @@ class Settings(BaseSettings):
         return self.home / "queue.db"
 
     def ensure_home(self) -> None:
-        """Create the home folders and prove they are writable, or say how to fix it."""
+        """Create the home folders and prove they are writable, or say how to fix it.
+
+        Private by default: the home is 0700 (lyrics, prompts and mint records are nobody else's
+        business) and the SQLite files are created 0600 before SQLite opens them (SQLite gives its
+        -wal and -shm files the database file's mode)."""
         for folder in (self.home, self.library_dir, self.model_cache):
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                if folder == self.home:
+                    make_private(folder)
                 with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
                     pass
             except OSError as exc:
@@ -112,6 +118,26 @@ class Settings(BaseSettings):
                     f"data folder {folder} is not writable ({exc.strerror or exc}); "
                     "fix its permissions or point SONGSTUDIO_HOME at a writable folder"
                 ) from None
+        for db_file in (self.queue_file, self.home / "library.db" if self.database_url is None else None):
+            if db_file is not None:
+                private_file(db_file)
+
+
+def make_private(path: Path) -> None:
+    """Owner-only access to a folder (0700) or file (0600), whatever the umask made it."""
+    mode = 0o700 if path.is_dir() else 0o600
+    if path.stat().st_mode & 0o777 != mode:
+        path.chmod(mode)
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty with mode 0600 if missing (never truncating), else tighten it to 0600."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot create {path} ({exc.strerror or exc}); fix the data folder's "
+                                 "permissions or point SONGSTUDIO_HOME at a writable folder") from None
+    make_private(path)
 
 
 def load_settings(**overrides: Any) -> Settings:

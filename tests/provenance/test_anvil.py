@@ -140,7 +140,7 @@ def test_cli_deploy_sign_mint_over_http(anvil_url, tmp_path):
     from provenance.keys import create_keystore
 
     runner = CliRunner()
-    env = {"SONGSTUDIO_SIGNER_PASSWORD": "signer-pw", "SONGSTUDIO_OWNER_PASSWORD": "owner-pw",
+    env = {"SONGSTUDIO_SIGNER_PASSWORD": "signer-password", "SONGSTUDIO_OWNER_PASSWORD": "owner-password",
            "SONGSTUDIO_RPC_URL": anvil_url, "SONGSTUDIO_SIGNER_KEYSTORE": str(tmp_path / "signer.json"),
            "SONGSTUDIO_OWNER_KEYSTORE": str(tmp_path / "owner.json")}
 

@@ -16,13 +16,13 @@ def test_keys_new_address_and_wrong_password(tmp_path):
     runner = CliRunner()
     path = tmp_path / "signer.json"
     result = runner.invoke(provenance_cli, ["keys", "new", "--role", "signer", "--keystore", str(path)],
-                           env={"SONGSTUDIO_SIGNER_PASSWORD": "pw-1"})
+                           env={"SONGSTUDIO_SIGNER_PASSWORD": "pw-long-1"})
     assert result.exit_code == 0, result.output
     address = result.output.split()[2]
     assert runner.invoke(provenance_cli, ["keys", "address", "--keystore", str(path)]).output.strip() == address
 
     result = runner.invoke(provenance_cli, ["keys", "new", "--role", "signer", "--keystore", str(path)],
-                           env={"SONGSTUDIO_SIGNER_PASSWORD": "pw-1"})
+                           env={"SONGSTUDIO_SIGNER_PASSWORD": "pw-long-1"})
     assert result.exit_code == 1 and "already exists" in result.output
 
     result = runner.invoke(provenance_cli, ["keys", "new", "--role", "owner", "--keystore", str(tmp_path / "o.json")],

@@ -17,7 +17,7 @@ from tests.provenance.helpers import fund, new_key
 from tests.provenance.test_anvil import anvil_url  # noqa: F401 - the module-scoped node fixture
 from tests.studio.test_jobs import make_worker
 
-PASSWORDS = {"SONGSTUDIO_SIGNER_PASSWORD": "signer-pw", "SONGSTUDIO_OWNER_PASSWORD": "owner-pw"}
+PASSWORDS = {"SONGSTUDIO_SIGNER_PASSWORD": "signer-password", "SONGSTUDIO_OWNER_PASSWORD": "owner-password"}
 
 
 @pytest.fixture

@@ -500,7 +500,7 @@ def test_mint_page_says_what_is_wrong_with_the_signer_key_in_plain_words(app, se
     no_errors(app)
     assert any("signer keystore" in e and "songstudio keys new --role signer" in e for e in texts(app.error))
 
-    create_keystore(settings.keys_dir / "signer.json", password="right", role="signer", kdf="pbkdf2", iterations=2)
+    create_keystore(settings.keys_dir / "signer.json", password="right-password", role="signer", kdf="pbkdf2", iterations=2)
     app.text_input(key="mint-signer-pw").set_value("wrong")
     button(app, "Sign authorization").click().run()
     no_errors(app)
