@@ -15,9 +15,10 @@ from multiformats import CID, multihash
 from provenance.errors import InvalidInput
 from provenance.validate import hex32, parse_address, parse_bytes32
 
-# `ipfs add --cid-version=1` stores files up to one 256 KiB chunk as a single raw block, whose
-# CID is the raw sha2-256 CID computed here. Larger files become a dag-pb tree with another CID.
-MAX_RAW_BLOCK = 256 * 1024
+# Under the UnixFS profile the studio uses (provenance.content, IPIP-499 "unixfs-v1-2025"), a file
+# of up to one 1 MiB chunk is a single raw block whose CID is the raw sha2-256 CID computed here.
+# Larger files become a dag-pb tree: provenance.content computes those.
+MAX_RAW_BLOCK = 1024 * 1024
 URI_SCHEMES = ("ipfs://", "ar://", "https://", "data:")
 
 
@@ -73,10 +74,11 @@ def canonical_json(obj: Any) -> bytes:
 
 
 def ipfs_cid(data: bytes) -> str:
-    """The CIDv1 (raw codec, sha2-256, base32) that `ipfs add --cid-version=1` gives `data`."""
+    """The CIDv1 (raw codec, sha2-256, base32) of data that fits one UnixFS chunk (1 MiB), as
+    provenance.content gives it; larger data is a chunked DAG: use provenance.content.file_cids."""
     if len(data) > MAX_RAW_BLOCK:
-        raise InvalidInput(f"{len(data)} bytes is over one IPFS block ({MAX_RAW_BLOCK}); its CID depends on "
-                           "chunking, so take it from the pinning service")
+        raise InvalidInput(f"{len(data)} bytes is over one 1 MiB chunk; its CID is a chunked UnixFS DAG "
+                           "(provenance.content.file_cids computes it)")
     return str(CID("base32", 1, "raw", multihash.digest(data, "sha2-256")))
 
 
