@@ -25,9 +25,11 @@ URI_SCHEMES = ("ipfs://", "ar://", "https://", "data:")
 def build_metadata(*, name: str, description: str, audio_hash: str, engine: str, model: str, seed: int,
                    signer: str, generation_id: str, animation_url: str, image: str | None = None,
                    external_url: str | None = None, mime_type: str = "audio/flac",
-                   duration_s: float | None = None, attributes: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+                   duration_s: float | None = None, attributes: Sequence[dict[str, Any]] = (),
+                   recipe_hash: str | None = None, recipe: dict[str, Any] | None = None) -> dict[str, Any]:
     """Metadata in the EIP-721 / marketplace shape. `animation_url` points at the audio and
-    `image` at cover art (omitted when None); `properties` carries the provenance fields."""
+    `image` at cover art (omitted when None); `properties` carries the provenance fields,
+    with the recipe and its hash (the one the mint authorization binds) when given."""
     for label, value in (("name", name), ("description", description), ("engine", engine), ("model", model),
                          ("generation id", generation_id)):
         if not isinstance(value, str) or not value.strip():
@@ -57,6 +59,10 @@ def build_metadata(*, name: str, description: str, audio_hash: str, engine: str,
             "studio_signer": parse_address(signer, what="signer address"),
         },
     }
+    if recipe_hash is not None:
+        metadata["properties"]["recipe_sha256"] = hex32(parse_bytes32(recipe_hash, what="recipe hash"))
+    if recipe is not None:
+        metadata["properties"]["recipe"] = recipe
     if image is not None:
         metadata["image"] = image
     if external_url is not None:

@@ -80,7 +80,7 @@ def test_key_never_in_repr_pickle_logs_errors_tracebacks_or_records(client, w3, 
     texts: list[str] = []
     caplog.set_level(logging.DEBUG)
     now = w3.eth.get_block("latest")["timestamp"]
-    good = sign_authorization(build_authorization(to=wallet, uri="ipfs://x", audio_hash="0x" + "11" * 32,
+    good = sign_authorization(build_authorization(to=wallet, uri="ipfs://x", audio_hash="0x" + "11" * 32, recipe_hash="0x" + "ab" * 32,
                                                   chain_id=client.chain_id, contract=client.address, now=now), signer)
     records = []
     final = mint_with_record(client, good, sender=owner, save=records.append)
