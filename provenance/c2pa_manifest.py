@@ -15,6 +15,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import c2pa
 from cryptography import x509
@@ -23,9 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provenance.errors import InvalidInput, ManifestError
-from provenance.tags import ProvenanceTags, audio_format
+from provenance.formats import MIME_TYPES, audio_format
 
-MIME_TYPES = {"flac": "audio/flac", "wav": "audio/wav", "mp3": "audio/mpeg"}
 ASSERTION_LABEL = "org.songstudio.provenance"
 RECIPE_LABEL = "org.songstudio.recipe"  # {"canonical_json": text, "sha256": hex}: text survives CBOR exactly
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -33,6 +33,12 @@ ALGORITHMS = {"es256": c2pa.C2paSigningAlg.ES256, "es384": c2pa.C2paSigningAlg.E
               "es512": c2pa.C2paSigningAlg.ES512, "ps256": c2pa.C2paSigningAlg.PS256,
               "ed25519": c2pa.C2paSigningAlg.ED25519}
 STATES = ("trusted", "untrusted", "invalid", "absent")
+
+
+class TextTags(Protocol):
+    """What the manifest needs of provenance.tags.ProvenanceTags (not imported: tags imports this module)."""
+
+    def as_text(self) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,7 @@ def resolve_credentials(*, cert_chain: str | Path | None, private_key: str | Pat
     return load_credentials(cert_chain=cert_chain, private_key=private_key, alg=alg, tsa_url=tsa_url)
 
 
-def sign_file(path: str | Path, *, credentials: C2PACredentials, tags: ProvenanceTags, title: str,
+def sign_file(path: str | Path, *, credentials: C2PACredentials, tags: TextTags, title: str,
               recipe_json: bytes | None = None) -> None:
     """Embeds a signed manifest (c2pa.created by trained algorithmic media + our provenance
     assertion + the recipe assertion when given). The signed copy replaces the file only when complete."""

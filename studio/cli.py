@@ -22,18 +22,6 @@ from studio.settings import Settings, load_settings
 
 
 class StudioGroup(click.Group):
-    # Provenance commands load web3's signing stack (~2 s): click's lazy subcommands import them
-    # only when one of them runs, so `songstudio --help` and the other commands start fast.
-    lazy_commands = {name: "studio.cli_minting" for name in ("keys", "chain", "sign", "mint", "verify")}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy_commands})
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in self.lazy_commands:
-            return importlib.import_module(self.lazy_commands[name]).COMMANDS[name]
-        return super().get_command(ctx, name)
-
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -48,6 +36,20 @@ class StudioGroup(click.Group):
                 raise
             click.echo(f"error: {problem}", err=True)
             ctx.exit(problem.exit_code)
+
+
+class MainGroup(StudioGroup):
+    # Provenance commands load web3's signing stack (~2 s): click's lazy subcommands import them
+    # only when one of them runs, so `songstudio --help` and the other commands start fast.
+    lazy_commands = {name: "studio.cli_minting" for name in ("keys", "chain", "sign", "mint", "verify")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            return importlib.import_module(self.lazy_commands[name]).COMMANDS[name]
+        return super().get_command(ctx, name)
 
 
 class State:
@@ -76,7 +78,7 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
-@click.group(cls=StudioGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(path_type=Path), help="data home (default ~/.songstudio; env SONGSTUDIO_HOME)")
 @click.option("--database-url", help="SQLAlchemy URL of the library (env SONGSTUDIO_DATABASE_URL)")
 @click.option("-v", "--verbose", is_flag=True, help="log more")
