@@ -122,14 +122,19 @@ def recipe_context(settings: Settings, spec: MusicJobSpec, engine, device: str) 
         code_version=code_version())
 
 
-def _file_ref(value: str | None) -> dict[str, str] | str | None:
-    """A request's file by content, not by where it lies here."""
+def _file_ref(value: str | None) -> dict[str, Any] | str | None:
+    """A request's file or folder (a LoRA adapter) by content, never by where it lies here."""
     if not value:
         return value
     path = Path(value).expanduser()
     if path.is_file():
         return {"sha256": sha256_file(path)}
-    return value  # a name (e.g. a LoRA id), not a file
+    if path.is_dir():
+        files = {p.relative_to(path).as_posix(): sha256_file(p) for p in sorted(path.rglob("*")) if p.is_file()}
+        return {"name": path.name, "files": files}
+    if os.path.isabs(value) or os.sep in value:
+        return {"name": path.name}  # a path that is not here: its name only
+    return value  # a name (e.g. a LoRA id in a registry)
 
 
 def build_recipe(*, context: RecipeContext, spec: MusicJobSpec, result, take_index: int,

@@ -21,7 +21,7 @@ from tests.provenance.helpers import free_port
 from tests.provenance.unixfs_reference import read_car, unpack
 from tests.studio.conftest import REPO
 
-pytestmark = [pytest.mark.network, pytest.mark.slow]
+pytestmark = [pytest.mark.network, pytest.mark.slow, pytest.mark.timeout(2400)]  # a 60 s take, rendered 3 times
 
 WALLET = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # any address; anvil's second dev account
 STEPS = "8"  # the demo model's 60 steps take minutes on a busy 2-core machine; 8 prove the same path

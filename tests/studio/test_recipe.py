@@ -64,3 +64,13 @@ def test_weight_digests_are_cached_per_folder(tmp_path, monkeypatch):
     assert weight_digests(folder, tmp_path / "cache") == first and calls == ["a.bin"]  # second: from the cache
     (folder / "a.bin").write_bytes(b"changed!")
     assert weight_digests(folder, tmp_path / "cache")["a.bin"] == hashlib.sha256(b"changed!").hexdigest()
+
+
+def test_a_lora_folder_and_a_missing_path_are_named_without_their_location(tmp_path):
+    adapter = tmp_path / "my-lora"
+    adapter.mkdir()
+    (adapter / "adapter.safetensors").write_bytes(b"lora")
+    assert _file_ref(str(adapter)) == {"name": "my-lora",
+                                      "files": {"adapter.safetensors": hashlib.sha256(b"lora").hexdigest()}}
+    assert _file_ref(str(tmp_path / "gone.safetensors")) == {"name": "gone.safetensors"}
+    assert _file_ref("some-registry-lora") == "some-registry-lora"
