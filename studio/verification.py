@@ -112,8 +112,9 @@ def rerender_recipe(settings: Settings, recipe: dict[str, Any], master: Path) ->
 
     request = dict(recipe["request"])
     if any(isinstance(request.get(name), dict) for name in PATH_FIELDS):
-        raise BadInput("re-rendering an edit needs its source audio, which the recipe names by hash only; "
-                       "re-rendering edits is not supported yet")
+        used = ", ".join(name for name in PATH_FIELDS if isinstance(request.get(name), dict))
+        raise BadInput(f"this take was made from files ({used}) that the recipe names by content only; "
+                       "re-rendering such takes (edits, LoRAs) is not supported yet")
     engine_name = recipe["engine"]["name"]
     folder = find_weights(settings, recipe)
     options = dict(settings.engine_options.get(engine_name, {}))
