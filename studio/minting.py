@@ -17,6 +17,8 @@ deadline reads as expired; when a take is minted, its other unsent rows become s
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,8 +159,8 @@ def take_content(settings: Settings, take: Take, master: Path, *, signer: str) -
         recipe=json.loads(take.recipe) if take.recipe else None)
     folder = settings.home / "ipfs"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    staging = folder / f".take-{take.id}.metadata.json"
-    partial = folder / f".take-{take.id}.car"
+    work = Path(tempfile.mkdtemp(prefix=f".take-{take.id}-", dir=folder))  # two pages may sign at once
+    staging, partial = work / "metadata.json", work / "take.car"
     staging.write_bytes(canonical_json(metadata))
     try:
         cids = file_cids([master, staging], car=partial)
@@ -167,8 +169,7 @@ def take_content(settings: Settings, take: Take, master: Path, *, signer: str) -
         car = folder / f"take-{take.id}-{cids[1]}.car"
         partial.replace(car)
     finally:
-        staging.unlink(missing_ok=True)
-        partial.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
     return TakeContent(audio_cid=audio_cid, metadata_cid=cids[1], metadata=metadata, car=car)
 
 
