@@ -105,6 +105,10 @@ def chain_up(state, port: int | None):
     click.echo(f"SongNFT {'deployed' if chain.deployed else 'found'} at {chain.contract}; "
                f"owner {chain.owner} (funded), signer {chain.signer}")
     click.echo(f"settings written to {state.settings.settings_file}: sign, mint and the Mint page use them now")
+    overriding = [name for name, attr in minting.CHAIN_SETTINGS if getattr(state.settings, attr)]
+    if overriding:
+        click.echo(f"note: {', '.join(overriding)} set in the environment win over the settings file; unset them "
+                   "to use this chain", err=True)
 
 
 @chain_group.command("down")

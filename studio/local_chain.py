@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.keys import create_keystore, keystore_address, resolve_password, unlock
-from studio.errors import EnvironmentProblem
+from studio.errors import BadInput, EnvironmentProblem
 from studio.settings import Settings, read_settings_file, update_settings_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,6 +125,10 @@ def chain_up(settings: Settings, *, prompt: Callable[[str], str] | None = None,
 
     passwords = passwords or {}
     settings.ensure_home()
+    stored = read_settings_file(settings)
+    if stored.get("chain_contract") and not stored.get("local_chain"):
+        raise BadInput(f"{settings.settings_file} names a chain set up with `songstudio chain deploy` "
+                       f"({stored.get('chain_rpc_url')}); remove its chain_* entries to use a local test chain")
     signer = _ensure_keystore(settings, "signer", lambda: _password("signer", passwords, new_password_prompt))
     owner = _ensure_keystore(settings, "owner", lambda: _password("owner", passwords, new_password_prompt))
     info = _running(settings)
@@ -133,7 +137,6 @@ def chain_up(settings: Settings, *, prompt: Callable[[str], str] | None = None,
         info = _start_anvil(settings, port)
     client = ChainClient.connect(info["rpc_url"])
     client.w3.provider.make_request("anvil_setBalance", [owner, hex(OWNER_FUNDS_WEI)])
-    stored = read_settings_file(settings)
     contract = stored.get("chain_contract")  # anvil reloads its state: an earlier deployment may be there
     deployed = not (contract and _usable(client, contract, signer))
     if deployed:

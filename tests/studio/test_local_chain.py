@@ -56,3 +56,14 @@ def test_up_refuses_a_short_password_for_a_new_key(settings, monkeypatch):
     with pytest.raises(KeystoreError, match="at least 8 characters"):
         local_chain.chain_up(settings, port=free_port())
     assert not settings.keystore("signer").exists()
+
+
+def test_up_never_replaces_a_chain_set_up_with_deploy(settings):
+    from studio.errors import BadInput
+    from studio.settings import update_settings_file
+
+    update_settings_file(settings, {"chain_rpc_url": "https://rpc.example", "chain_id": 8453,
+                                    "chain_contract": "0x" + "ab" * 20})
+    with pytest.raises(BadInput, match="chain deploy"):
+        local_chain.chain_up(settings, port=free_port())
+    assert read_settings_file(settings)["chain_rpc_url"] == "https://rpc.example"
