@@ -41,7 +41,7 @@ class StudioGroup(click.Group):
 class MainGroup(StudioGroup):
     # Provenance commands load web3's signing stack (~2 s): click's lazy subcommands import them
     # only when one of them runs, so `songstudio --help` and the other commands start fast.
-    lazy_commands = {name: "studio.cli_minting" for name in ("keys", "chain", "sign", "mint", "verify")}
+    lazy_commands = {name: "studio.cli_minting" for name in ("keys", "chain", "sign", "mint", "pin", "verify")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_commands})

@@ -203,6 +203,17 @@ def mint_command(state, take_id: int, to: str) -> None:
         raise ProvenanceFailure(f"take {take.id} was not minted ({record.status}): {record.reason}")
 
 
+@click.command("pin")
+@click.argument("take_id", type=int)
+@pass_state
+@errors_as_messages
+def pin_command(state, take_id: int) -> None:
+    """Upload a take's CAR (audio + metadata) to the IPFS node at SONGSTUDIO_IPFS_API_URL, which pins it."""
+    studio, take, master = _take(state, take_id)
+    car, pinned = minting.pin_take(state.settings, studio.db, take, master)
+    click.echo(f"pinned {', '.join(pinned)} from {car}")
+
+
 @click.command("verify")
 @click.argument("audio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--trust-anchors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -223,4 +234,5 @@ def verify_command(state, audio_file: Path, trust_anchors: Path | None, expected
         raise SystemExit(1)
 
 
-COMMANDS = {command.name: command for command in (keys_group, chain_group, sign_command, mint_command, verify_command)}
+COMMANDS = {command.name: command for command in (keys_group, chain_group, sign_command, mint_command, pin_command,
+                                                    verify_command)}

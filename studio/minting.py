@@ -32,9 +32,10 @@ from provenance.errors import ProvenanceError
 from provenance.hashing import audio_hash
 from provenance.keys import keystore_address, resolve_password, unlock
 from provenance.metadata import build_metadata, canonical_json
+from provenance.pinning import import_car
 from provenance.records import MintRecord, mint_with_record, pending_record
 from studio.errors import BadInput
-from studio.mint_state import SUPERSEDED, mint_state
+from studio.mint_state import SUPERSEDED, mint_state, mints_of_take
 from studio.settings import Settings, read_settings_file
 from studio.tables import Mint, Take, now_utc
 
@@ -260,3 +261,25 @@ def supersede_unsent(db: "Database", take_id: int, *, minted_row: int) -> None:
                                            Mint.tx_hash.is_(None))
                      .values(status=SUPERSEDED, reason=f"the take was minted through mint row {minted_row}",
                              updated_at=now_utc()))
+
+
+def pin_take(settings: Settings, db: "Database", take: Take, master: Path) -> tuple[Path, list[str]]:
+    """Upload the take's CAR (the one its latest authorization names, else a fresh one) to the IPFS
+    node at SONGSTUDIO_IPFS_API_URL, which pins its roots; returns (CAR, pinned roots)."""
+    if not settings.ipfs_api_url:
+        raise BadInput("no IPFS node is configured: set SONGSTUDIO_IPFS_API_URL to its RPC API (e.g. "
+                       "http://127.0.0.1:5001), or upload the take's CAR file to your pinning service yourself")
+    rows = [r for r in mints_of_take(db, take.id) if r.uri and r.uri.startswith("ipfs://")]
+    car = settings.home / "ipfs" / f"take-{take.id}-{rows[-1].uri.removeprefix('ipfs://')}.car" if rows else None
+    if car is None or not car.is_file():
+        address = signer_address(settings)
+        if address is None:
+            raise BadInput("the take has no CAR yet and there is no signer key to describe it: sign or mint it first")
+        content = take_content(settings, take, master, signer=address)
+        car, expected = content.car, {content.audio_cid, content.metadata_cid}
+    else:
+        expected = {car.stem.split("-", 2)[2]}
+    pinned = import_car(settings.ipfs_api_url, car)
+    if not expected <= set(pinned):
+        raise BadInput(f"the IPFS node pinned {', '.join(pinned) or 'nothing'}, not {', '.join(sorted(expected))}")
+    return car, pinned

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     chain_rpc_url: str | None = None
     chain_id: int | None = None
     chain_contract: str | None = None
+    ipfs_api_url: str | None = Field(default=None, description="IPFS node RPC API for `songstudio pin`, "
+                                     "e.g. http://127.0.0.1:5001")
     signer_keystore: Path | None = Field(default=None, description="default: <home>/keys/signer.json")
     owner_keystore: Path | None = Field(default=None, description="default: <home>/keys/owner.json")
 

@@ -53,6 +53,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "verify": ["{master}"],
     "sign": ["1", "--to", ADDRESS],
     "mint": ["1", "--to", ADDRESS],
+    "pin": ["1"],
 }
 
 

@@ -30,7 +30,7 @@ READ_ONLY_OK = {"keys address", "verify", "models list", "chain down"}
 # port, `models import` at a missing folder; each must still end in one error line with its
 # documented code. (Provenance errors exit 1.)
 STOPS_BEFORE_DISK = {
-    "chain deploy": {1, 2, 4}, "chain info": {2, 4}, "chain set-signer": {2, 4}, "sign": {2, 4}, "mint": {2, 4},
+    "chain deploy": {1, 2, 4}, "chain info": {2, 4}, "chain set-signer": {2, 4}, "sign": {2, 4}, "mint": {2, 4}, "pin": {2, 4},
     "models import": {2},
 }
 # Reports: `doctor` exits 4 when something is missing (weights, here); it must not crash.
