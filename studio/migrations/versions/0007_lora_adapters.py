@@ -1,14 +1,14 @@
 """LoRA adapters the studio trained: one row per adapter, its files under <home>/adapters/<name>.
 
-Revision ID: 0006_lora_adapters
-Revises: 0005
+Revision ID: 0007_lora_adapters
+Revises: 0006_recipe
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_lora_adapters"
-down_revision = "0005"
+revision = "0007_lora_adapters"
+down_revision = "0006_recipe"
 branch_labels = None
 depends_on = None
 
