@@ -94,6 +94,7 @@ def adapters() -> None:
 @click.option("-e", "--engine", help="only this engine's adapters")
 @pass_state
 def adapters_list(state, engine) -> None:
+    """The adapters in the library, newest first."""
     for row in _store(state).list(engine=engine):
         losses = json.loads(row.loss_curve)
         last = f"{losses[-1]:.4f}" if losses else "-"
@@ -105,6 +106,7 @@ def adapters_list(state, engine) -> None:
 @click.argument("name")
 @pass_state
 def adapters_show(state, name) -> None:
+    """One adapter as JSON: base model and digest, dataset digest, settings, loss curve, takes made with it."""
     store = _store(state)
     row = store.get(name)
     data = row.model_dump(mode="json", exclude={"info", "loss_curve"})
@@ -119,6 +121,7 @@ def adapters_show(state, name) -> None:
 @click.argument("name")
 @pass_state
 def adapters_delete(state, name) -> None:
+    """Remove an adapter and its files (takes made with it keep its recorded digests)."""
     _store(state).delete(name)
     click.echo(f"adapter {name} deleted")
 
