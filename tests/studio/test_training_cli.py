@@ -202,3 +202,19 @@ def test_a_worker_killed_mid_training_resumes_from_the_checkpoint(run, demo_env,
              what=f"the resumed run\n{second.output()}")
     assert f"job {job_id} resumed at step {int(saved.removeprefix('step-'))}" in second.output()
     assert len(json.loads(run("adapters", "show", "mine").stdout)["loss_curve"]) == 8
+
+
+def test_train_on_library_takes_by_id(run):
+    job = run("generate", "lofi, piano", "-l", "[verse]\nla la", "-d", "3", "-n", "3", "--steps", "2",
+              "--no-wait").stdout.strip()
+    run("worker", "--drain")
+    ids = [str(t["id"]) for t in (json.loads(line) for line in run("library", "search", "lofi", "--json").stdout.splitlines())]
+    assert len(ids) == 3, job
+    train_job = run("train", "lora", "-e", "ace-step-v1", "--data", ",".join(ids), "--steps", "2", "--rank", "4",
+                    "--name", "from-takes", "--no-wait").stdout.strip()
+    spec = json.loads(run("jobs", "show", train_job).stdout)["spec"]
+    assert sorted(spec["take_ids"]) == sorted(int(i) for i in ids)
+    assert {c["tags"] for c in spec["clips"]} == {"lofi, piano"} and {c["lyrics"] for c in spec["clips"]} == {"[verse]\nla la"}
+    run("worker", "--drain")
+    assert json.loads(run("jobs", "show", train_job).stdout)["status"] == "done"
+    assert json.loads(run("adapters", "show", "from-takes").stdout)["info"]["clips"] == [f"take {i}" for i in ids]
