@@ -198,7 +198,7 @@ def mint_command(state, take_id: int, to: str) -> None:
     signed, record = minting.mint_take(state.settings, studio.db, take, master, wallet=to, signer=signer,
                                        sender=sender)
     _echo_json({"mint_id": signed.row_id, "car": str(signed.content.car), "audio_cid": signed.content.audio_cid,
-                **record.to_dict()})
+                "manifest_cid": signed.content.manifest_cid, **record.to_dict()})
     if record.status != MINTED:
         raise ProvenanceFailure(f"take {take.id} was not minted ({record.status}): {record.reason}")
 
