@@ -17,6 +17,7 @@ from typing import Any
 from music.engine import Cancelled, MusicEngine, RequestError
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, StudioError
+from studio.job_timeline import Timeline
 from studio.jobs import JobStore, LostClaim, new_worker_id
 from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
@@ -174,13 +175,16 @@ class Worker:
 
     def _progress(self, job: Job):
         last = {"stage": None, "at": 0.0}
+        timeline = Timeline(started=time.time())  # wall clock: pages on other machines compare with it
 
         def report(stage: str, step: int, total: int) -> None:
             now = time.monotonic()
+            timeline.record(stage, step, total, now=time.time())
             if stage == last["stage"] and now - last["at"] < PROGRESS_MIN_INTERVAL_S and step < total:
                 return
             last.update(stage=stage, at=now)
-            if self.jobs.report(job.id, worker=self.id, stage=stage, step=step, total=total):
+            if self.jobs.report(job.id, worker=self.id, stage=stage, step=step, total=total,
+                                timeline=timeline.to_json()):
                 raise Cancelled(f"job {job.id} cancelled")
 
         return report

@@ -1,6 +1,8 @@
 """Create: prompt + lyrics -> a music job on the queue; progress; the takes side by side.
 
-The job id lives in the URL (?job=...), so a reload or a shared link shows the same job.
+The ids of the jobs made here live in the URL (?job=<newest>&job=<earlier>...), so a reload or a
+shared link shows the same jobs, and a reload fills the form from the newest job's request. A new
+job never hides an earlier one: each keeps its own progress and takes, newest first.
 
 Generate queues the job in the submit button's callback and then reruns only the job panel (a
 keyed fragment), not the page: redrawing the 35-widget form in the browser after every click
@@ -12,7 +14,15 @@ import streamlit as st
 
 from studio.ui import presets
 from studio.ui.common import USER_ERRORS, demo_notice, studio
-from studio.ui.create_form import MAX_TAKES, Advanced15, AdvancedV1, CreateForm, build_request, engine_family
+from studio.ui.create_form import (
+    MAX_TAKES,
+    Advanced15,
+    AdvancedV1,
+    CreateForm,
+    build_request,
+    engine_family,
+    form_from_request,
+)
 from studio.ui.progress import job_status_panel
 from studio.ui.takes import take_card
 
@@ -26,6 +36,7 @@ demo_notice(s)
 KEYS = ("auto", *presets.KEYS)
 SIGNATURES = ("auto", *presets.TIME_SIGNATURES)
 JOB_PANEL = "create-job-panel"  # the fragment that Generate reruns
+JOBS_SHOWN = 6  # older jobs of this session stay on the Jobs page
 
 
 def load_form(form: CreateForm) -> None:
@@ -45,7 +56,25 @@ def load_form(form: CreateForm) -> None:
     })
 
 
+def url_jobs() -> list[str]:
+    return [j for j in st.query_params.get_all("job") if j][:JOBS_SHOWN]
+
+
+def form_of_job(job_id: str) -> CreateForm | None:
+    """The form as it was when the job was submitted (after a reload). Seeds come back as text,
+    unlocked: the job stores the seeds it used, not whether they were locked."""
+    job = s.job(job_id)
+    request = (job.spec.get("request") or {}) if job is not None and job.kind == "music" else {}
+    if not request or (request.get("task") or "text2music") != "text2music":
+        return None
+    form = form_from_request(request, engine=str(job.spec.get("engine") or s.default_engine()))
+    form.lock_seeds = False
+    return form
+
+
 prefill = st.session_state.pop("create_prefill", None)
+if prefill is None and "create-prompt" not in st.session_state and url_jobs():
+    prefill = form_of_job(url_jobs()[0])  # a reload: the form the newest job was made with
 if prefill is not None or "create-prompt" not in st.session_state:
     load_form(prefill or CreateForm(engine=s.default_engine()))
 engines = s.engine_names()
@@ -82,7 +111,7 @@ def generate() -> None:
     except USER_ERRORS as exc:
         st.session_state["create-outcome"] = ("error", str(exc))
     else:
-        st.query_params["job"] = job_id
+        st.query_params["job"] = [job_id, *url_jobs()][:JOBS_SHOWN]
         if engine_family(form.engine) == "other" and (form.v1 != AdvancedV1() or form.v15 != Advanced15()):
             st.session_state["create-outcome"] = (
                 "note", f"The {form.engine} engine takes no ACE-Step sampler options; they were not sent.")
@@ -127,32 +156,35 @@ with st.form("create"):
         c1.number_input("BPM (0 = auto)", 0, 300, key="create-bpm")
         c2.selectbox("Key", KEYS, key="create-key")
         c3.selectbox("Time signature", SIGNATURES, key="create-signature")
-    st.form_submit_button("Generate", type="primary", icon="🎵", on_click=generate)
+    st.form_submit_button("Generate", type="primary", icon=":material/music_note:", on_click=generate)
 
 
 @st.fragment(key=JOB_PANEL)
 def job_panel() -> None:
-    """What Generate produced: an error, or the job (from the URL) with its progress and takes."""
+    """What Generate produced: an error, or the jobs made here (from the URL), newest first, each
+    with its progress and then its takes."""
     outcome = st.session_state.pop("create-outcome", None)
     if outcome is not None:
         kind, text = outcome
         if kind == "error":
-            st.error(text, icon="⚠️")
+            st.error(text, icon=":material/warning:")
         else:
             st.caption(text)
-    job_id = st.query_params.get("job")
-    if not job_id:
+    job_ids = url_jobs()
+    if not job_ids:
         return
-    st.subheader("Job")
-    st.caption(f"Job id `{job_id}`")
-    job = job_status_panel(s, job_id, key="create-job")
-    if job is not None and job.status == "done":
-        takes_done = s.takes_of_job(job_id)
-        if not takes_done:
-            st.warning("The job finished but stored no takes.", icon="⚠️")
-        for column, take in zip(st.columns(max(1, len(takes_done))), takes_done):
-            with column:
-                take_card(s, take, key=f"create-take-{take.id}")
+    st.subheader("Jobs")
+    for job_id in job_ids:
+        with st.container(border=True):
+            st.caption(f"Job `{job_id}`")
+            job = job_status_panel(s, job_id, key=f"create-job-{job_id}")
+            if job is not None and job.status == "done":
+                takes_done = s.takes_of_job(job_id)
+                if not takes_done:
+                    st.warning("The job finished but stored no takes.", icon=":material/warning:")
+                for column, take in zip(st.columns(max(1, len(takes_done))), takes_done):
+                    with column:
+                        take_card(s, take, key=f"create-take-{take.id}")
 
 
 job_panel()
