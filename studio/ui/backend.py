@@ -300,10 +300,15 @@ class Studio:
         return buffer.getvalue()
 
     def store_upload(self, name: str, data: bytes) -> Path:
-        """Keep an uploaded reference file under the data home (written atomically), return its path."""
+        """Keep an uploaded reference file under the data home (written atomically), return its path.
+        BadInput naming the file as uploaded when it is not readable audio."""
         import hashlib
         import os
         import tempfile
+
+        from studio.ui.uploads import check_uploaded_audio
+
+        check_uploaded_audio(name, data)
 
         folder = self.settings.home / "uploads"
         folder.mkdir(parents=True, exist_ok=True)

@@ -6,9 +6,10 @@ from typing import Callable
 
 import streamlit as st
 
+from studio.durations import clock
 from studio.ui import paths
 from studio.ui.backend import Studio, TakeView
-from studio.ui.waveform import SELECTION, mss, peak_dbfs, waveform_chart
+from studio.ui.waveform import SELECTION, peak_dbfs, waveform_chart
 
 SONG_PAGE = paths.SONG
 
@@ -29,7 +30,7 @@ def player(s: Studio, take: TakeView, *, region: tuple[float, float] | None = No
             st.altair_chart(chart, width="stretch", key=key, on_select=on_select, selection_mode=SELECTION)
         else:
             st.altair_chart(chart, width="stretch", key=key)
-        st.caption(f"{mss(envelope.duration, decimals=1)} · peak {peak_dbfs(envelope.peak)} (the band is scaled "
+        st.caption(f"{clock(envelope.duration)} · peak {peak_dbfs(envelope.peak)} (the band is scaled "
                    "to the peak)")
     else:
         st.caption("No waveform stored for this take.")
@@ -51,7 +52,7 @@ def take_card(s: Studio, take: TakeView, *, key: str) -> None:
     """Compact card used side by side on the Create page."""
     with st.container(border=True):
         st.markdown(f"**{take_label(take)}**")
-        st.caption(f"seed {take.seed} · {take.duration:.1f} s · {take.engine}")
+        st.caption(f"seed {take.seed} · {clock(take.duration)} · {take.engine}")
         player(s, take)
         left, right = st.columns(2)
         with left:

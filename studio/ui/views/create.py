@@ -12,10 +12,11 @@ An input error is shown in that panel too; the form keeps what was typed either 
 
 import streamlit as st
 
+from studio.durations import ROUNDING_HELP, rendered_seconds
 from studio.ui import presets
 from studio.ui.common import USER_ERRORS, demo_notice, studio
 from studio.ui.create_form import (
-    MAX_TAKES,
+    SEED_LIMIT,
     Advanced15,
     AdvancedV1,
     CreateForm,
@@ -23,6 +24,9 @@ from studio.ui.create_form import (
     engine_family,
     form_from_request,
 )
+from studio.ui.limits import EngineLimits, limits_for
+from studio.ui.lyric_meter import measure
+from studio.ui.meter_view import show_meter
 from studio.ui.progress import job_status_panel
 from studio.ui.takes import take_card
 
@@ -43,7 +47,7 @@ def load_form(form: CreateForm) -> None:
     v1, v15 = form.v1, form.v15
     st.session_state.update({
         "create-prompt": form.prompt, "create-genres": [], "create-moods": [], "create-instruments": [],
-        "create-lyrics": form.lyrics, "create-duration": max(1, min(240, round(form.duration))), "create-instrumental": form.instrumental,
+        "create-lyrics": form.lyrics, "create-duration": max(1, round(form.duration)), "create-instrumental": form.instrumental,
         "create-engine": form.engine, "create-takes": form.takes, "create-lock": form.lock_seeds,
         "create-seeds": form.seeds_text, "create-steps": form.steps or 0,
         "create-guidance": float(form.guidance_scale or 0.0), "create-scheduler": v1.scheduler_type,
@@ -82,6 +86,24 @@ if st.session_state["create-engine"] not in engines:
     engines = [st.session_state["create-engine"], *engines]
 
 
+def keep_within(limits: EngineLimits) -> None:
+    """Values handed over (another engine's take, an older job) kept inside this engine's limits,
+    so every widget can draw them; the meter and the submit check say what changed nothing."""
+    v = st.session_state
+    v["create-duration"] = max(limits.min_duration, min(limits.max_duration, int(v["create-duration"])))
+    v["create-takes"] = max(1, min(limits.max_takes, int(v["create-takes"])))
+    v["create-steps"] = max(0, min(limits.max_steps, int(v["create-steps"])))
+
+
+def lyrics_help(limits: EngineLimits) -> str:
+    parts = ["Sections start with a tag on its own line: " + " ".join(f"[{t}]" for t in presets.SECTION_TAGS) + "."]
+    if limits.lyric_token_limit:
+        parts.append(f"{limits.engine} reads at most {limits.lyric_token_limit:,} lyric tokens"
+                     + (f" and lines of at most {limits.lyric_line_chars:,} characters" if limits.lyric_line_chars
+                        else "") + ".")
+    return " ".join(parts)
+
+
 def form_from_state() -> CreateForm:
     """The submitted form: the widgets are keyed, so their values are in session state."""
     v = st.session_state
@@ -118,25 +140,47 @@ def generate() -> None:
     st.rerun(JOB_PANEL)
 
 
-with st.form("create"):
+limits = limits_for(st.session_state["create-engine"])
+keep_within(limits)
+
+
+@st.fragment
+def words_and_length() -> None:
+    """Prompt, lyrics, length and engine, with the lyric meter. A fragment, not the form: the meter
+    follows each edit (when the box loses focus or on Ctrl+Enter) without redrawing the page."""
     st.text_area("Style prompt", key="create-prompt", placeholder="e.g. dreamy synthwave, female vocal, 90 bpm")
     c1, c2, c3 = st.columns(3)
     c1.multiselect("Genre", presets.GENRES, key="create-genres")
     c2.multiselect("Mood", presets.MOODS, key="create-moods")
     c3.multiselect("Instruments", presets.INSTRUMENTS, key="create-instruments")
-    st.text_area("Lyrics", key="create-lyrics", height=220,
-                 help="Sections start with a tag on its own line: " + " ".join(f"[{t}]" for t in presets.SECTION_TAGS))
+    st.text_area("Lyrics", key="create-lyrics", height=220, help=lyrics_help(limits))
     c1, c2, c3 = st.columns(3)
-    c1.slider("Duration (seconds)", 1, 240, key="create-duration")
-    c2.toggle("Instrumental", key="create-instrumental")
-    c3.selectbox("Engine", engines, key="create-engine")
+    c1.slider("Duration (seconds)", limits.min_duration, limits.max_duration, key="create-duration",
+              help=f"{limits.engine} makes {limits.min_duration} to {limits.max_duration} s. {ROUNDING_HELP}")
+    c2.toggle("Instrumental", key="create-instrumental", help="No vocals: the lyrics are not sent")
+    c3.selectbox("Engine", engines, key="create-engine", help="Each engine has its own limits; the form shows them")
+    if st.session_state["create-engine"] != limits.engine:
+        st.rerun(scope="app")  # another engine: redraw the form with its limits
+    v = st.session_state
+    show_meter(measure(v["create-lyrics"], limits=limits, duration=float(v["create-duration"]), settings=s.settings,
+                       bpm=v.get("create-bpm") or None, instrumental=v["create-instrumental"]),
+               made=rendered_seconds(limits.engine, float(v["create-duration"])))
+
+
+words_and_length()
+
+with st.form("create"):
     c1, c2, c3 = st.columns(3)
-    c1.number_input("Takes", 1, MAX_TAKES, key="create-takes")
-    c2.toggle("Lock seeds", key="create-lock", help="Off: new random seeds every time")
-    c3.text_input("Seeds", key="create-seeds", placeholder="42 or 42, 43")
+    c1.number_input("Takes", 1, limits.max_takes, key="create-takes",
+                    help=f"{limits.engine} makes at most {limits.max_takes} takes per job")
+    c2.toggle("Lock seeds", key="create-lock",
+              help="Off: new random seeds every time (seeds typed here are still checked). On: the seeds below")
+    c3.text_input("Seeds", key="create-seeds", placeholder="42 or 42, 43",
+                  help=f"Whole numbers from 0 to {SEED_LIMIT - 1:,}: one for every take, or one per take")
     with st.expander("Advanced settings"):
         c1, c2 = st.columns(2)
-        c1.number_input("Steps (0 = engine default)", 0, 200, key="create-steps")
+        c1.number_input("Steps (0 = engine default)", 0, limits.max_steps, key="create-steps",
+                        help=f"{limits.engine} takes 1 to {limits.max_steps} steps")
         c2.number_input("Guidance scale (0 = engine default)", 0.0, 30.0, key="create-guidance")
         st.markdown("**ACE-Step v1**")
         c1, c2, c3 = st.columns(3)

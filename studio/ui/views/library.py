@@ -7,6 +7,7 @@ import datetime as dt
 
 import streamlit as st
 
+from studio.durations import clock
 from studio.ui.backend import SORTS, LibraryQuery
 from studio.ui.common import shown_errors, studio
 from studio.ui.takes import SONG_PAGE, favourite_button, take_label
@@ -67,7 +68,7 @@ with shown_errors():
                 if made_from.get(take.id):
                     count = made_from[take.id]
                     lineage += f" · {count} take{'s' if count != 1 else ''} made from it"
-                st.caption(f"{take.task} · {take.engine} · {take.duration:.0f} s · seed {take.seed} · "
+                st.caption(f"{take.task} · {take.engine} · {clock(take.duration)} · seed {take.seed} · "
                            f"{take.created_at:%Y-%m-%d %H:%M}{lineage}")
             with c2:
                 favourite_button(s, take, key=f"lib-fav-{take.id}")

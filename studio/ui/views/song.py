@@ -7,6 +7,7 @@ import json
 
 import streamlit as st
 
+from studio.durations import clock
 from studio.ui import edits, paths
 from studio.ui import region as region_picker
 from studio.ui.common import query_int, shown_errors, studio
@@ -26,7 +27,7 @@ if take is None:
 
 st.title(take_label(take))
 st.caption(f"{take.task} · {take.engine} ({take.model_id or 'default model'}) · seed {take.seed} · "
-           f"{take.duration:.1f} s · {take.sample_rate} Hz · created {take.created_at:%Y-%m-%d %H:%M}"
+           f"{clock(take.duration)} · {take.sample_rate} Hz · created {take.created_at:%Y-%m-%d %H:%M}"
            + (" · in the trash" if take.trashed else ""))
 
 # The region (drag on the waveform or exact numbers) for Repaint; the Extend tab shows its new parts.
@@ -105,7 +106,10 @@ with a2a_tab:
             st.caption(f"There is no take {other}.")
     elif origin == "Upload":
         upload = st.file_uploader("Audio file", type=["wav", "flac", "mp3", "ogg"], key="a2a-upload")
-        reference = str(s.store_upload(upload.name, upload.getvalue())) if upload is not None else None
+        reference = None
+        if upload is not None:
+            with shown_errors():  # a file that is not audio is named as the person knows it
+                reference = str(s.store_upload(upload.name, upload.getvalue()))
     strength = st.slider("Reference strength", 0.0, 1.0, 0.5, key="a2a-strength")
     if st.button("Audio to audio", key="a2a-go", type="primary", disabled=reference is None):
         submit(lambda: edits.audio2audio(source, reference_path=reference, strength=strength))
