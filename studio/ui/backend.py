@@ -22,6 +22,7 @@ from studio.jobs import ACTIVE
 from studio.service import Studio as Service
 from studio.settings import Settings
 from studio.tables import Job, Take, utc
+from studio.ui.uploads import check_uploaded_audio
 from studio.ui.waveform import Envelope
 
 __all__ = ["ACTIVE", "SORTS", "JobView", "LibraryQuery", "Studio", "TakeView"]
@@ -305,8 +306,6 @@ class Studio:
         import hashlib
         import os
         import tempfile
-
-        from studio.ui.uploads import check_uploaded_audio
 
         check_uploaded_audio(name, data)
 

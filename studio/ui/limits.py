@@ -13,7 +13,11 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from music.acestep_v1.common import MAX_LYRIC_TOKENS
+from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer  # tokenizers + langid: no torch
+from music.registry import engines
 from studio.settings import Settings
+from studio.specs import _engine_class as engine_class_of  # the adapter's one switch: engines.engine_class
 from studio.ui.create_form import MAX_TAKES, engine_family
 
 FORM_MAX_STEPS = 200  # the form's own bound when an engine names none
@@ -36,9 +40,6 @@ class EngineLimits:
 def _engine_class(name: str):
     """The engine class behind a registered name, imported without building it; None for an
     engine whose optional libraries are missing (the submit check then names what is missing)."""
-    from music.registry import engines
-    from studio.specs import _engine_class as engine_class_of  # switch: engines.engine_class once merged
-
     try:
         return engine_class_of(engines, name)
     except (KeyError, ValueError):
@@ -52,8 +53,6 @@ def limits_for(engine: str) -> EngineLimits:
     v1 = engine_family(engine) == "v1"
     token_limit = line_chars = None
     if v1:
-        from music.acestep_v1.lyric_tokenizer import MAX_LYRIC_TOKENS  # a constant; no torch
-
         token_limit, line_chars = MAX_LYRIC_TOKENS, V1_MAX_LYRIC_LINE_CHARS
     return EngineLimits(
         engine=engine, min_duration=min_duration, max_duration=max(min_duration, max_duration),
@@ -71,9 +70,7 @@ def lyric_vocab_path(settings: Settings, engine: str) -> Path | None:
 
 
 @functools.lru_cache(maxsize=2)
-def _tokenizer(path: str):
-    from music.acestep_v1.lyric_tokenizer import LyricTokenizer
-
+def _tokenizer(path: str) -> LyricTokenizer:
     return LyricTokenizer.from_file(path)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 
+import soundfile as sf
+
 from studio.errors import BadInput
 
 AUDIO_KINDS = "a WAV, FLAC, OGG or MP3 file"
@@ -12,8 +14,6 @@ AUDIO_KINDS = "a WAV, FLAC, OGG or MP3 file"
 
 def check_uploaded_audio(name: str, data: bytes) -> None:
     """BadInput naming `name` when `data` is not audio soundfile can read."""
-    import soundfile as sf  # light, but only pages that take uploads need it
-
     if not data:
         raise BadInput(f"“{name}” is empty; choose {AUDIO_KINDS}")
     try:

@@ -49,7 +49,7 @@ def test_bad_seeds_are_refused_even_when_lock_seeds_is_off(app, service, seeds):
 
 
 def test_the_meter_counts_lyric_tokens_with_the_engines_tokenizer(app, v1_reference, monkeypatch):
-    from music.acestep_v1.lyric_tokenizer import LyricTokenizer
+    from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
 
     vocab = v1_reference / "lyrics_vocab.json"
     monkeypatch.setenv("SONGSTUDIO_ENGINE_OPTIONS", json.dumps({"ace-step-v1": {"lyric_vocab": str(vocab)}}))
