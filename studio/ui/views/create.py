@@ -16,6 +16,7 @@ from studio.durations import ROUNDING_HELP, rendered_seconds
 from studio.ui import presets
 from studio.ui.common import USER_ERRORS, demo_notice, studio
 from studio.ui.create_form import (
+    INSTRUMENTAL_LYRICS,
     SEED_LIMIT,
     Advanced15,
     AdvancedV1,
@@ -95,6 +96,19 @@ def keep_within(limits: EngineLimits) -> None:
     v["create-steps"] = max(0, min(limits.max_steps, int(v["create-steps"])))
 
 
+def use_example(example) -> None:
+    """An example from data/examples.toml into the form (a callback: before the widgets draw)."""
+    if example is None:
+        return
+    lyrics = example.lyrics.strip()
+    st.session_state.update({
+        "create-prompt": example.prompt, "create-lyrics": "" if lyrics == INSTRUMENTAL_LYRICS else lyrics,
+        "create-instrumental": lyrics == INSTRUMENTAL_LYRICS,
+        "create-duration": max(limits.min_duration, min(limits.max_duration, round(example.duration))),
+        "create-genres": [], "create-moods": [], "create-instruments": [],
+    })
+
+
 def lyrics_help(limits: EngineLimits) -> str:
     parts = ["Sections start with a tag on its own line: " + " ".join(f"[{t}]" for t in presets.SECTION_TAGS) + "."]
     if limits.lyric_token_limit:
@@ -148,6 +162,10 @@ keep_within(limits)
 def words_and_length() -> None:
     """Prompt, lyrics, length and engine, with the lyric meter. A fragment, not the form: the meter
     follows each edit (when the box loses focus or on Ctrl+Enter) without redrawing the page."""
+    examples = {e.name: e for e in presets.EXAMPLES}
+    st.selectbox("Start from an example", list(examples), index=None, key="create-example",
+                 placeholder="Choose one to fill the prompt, lyrics and duration (all stay editable)",
+                 on_change=lambda: use_example(examples.get(st.session_state["create-example"])))
     st.text_area("Style prompt", key="create-prompt", placeholder="e.g. dreamy synthwave, female vocal, 90 bpm")
     c1, c2, c3 = st.columns(3)
     c1.multiselect("Genre", presets.GENRES, key="create-genres")

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from studio.cli import main
+from studio.data_files import data_dir, load_presets
 from studio.durations import clock, rendered_seconds
+from studio.errors import EnvironmentProblem
 from studio.ui.waveform import mss
 
 
@@ -24,10 +34,6 @@ def test_a_5_s_v1_request_makes_4_92_s_of_whole_latent_frames():
 
 
 def test_library_song_card_and_cli_show_the_same_length(settings, make_takes, app):
-    from click.testing import CliRunner
-
-    from studio.cli import main
-
     (take,) = make_takes(1, duration=2.0)
     shown = clock(take.duration)
     app.switch_page("views/library.py").run()
@@ -37,3 +43,43 @@ def test_library_song_card_and_cli_show_the_same_length(settings, make_takes, ap
     assert any(shown in c.value for c in app.main.caption)
     result = CliRunner().invoke(main, ["library", "list"])
     assert result.exit_code == 0 and shown in result.output, result.output
+
+
+def test_presets_and_examples_come_from_the_data_folder(app, tmp_path, monkeypatch):
+    own = tmp_path / "data"
+    shutil.copytree(data_dir(), own)
+    text = (own / "presets.toml").read_text().replace('"pop", "rock"', '"pop", "sea shanty", "rock"')
+    (own / "presets.toml").write_text(text)
+    monkeypatch.setenv("SONGSTUDIO_DATA_DIR", str(own))
+    app.switch_page("views/create.py").run()
+    assert "sea shanty" in app.multiselect(key="create-genres").options
+    app.selectbox(key="create-example").set_value("Lighthouse ballad").run()
+    assert app.text_area(key="create-prompt").value.startswith("piano ballad")
+    assert app.text_area(key="create-lyrics").value.startswith("[verse]\na lighthouse in the rain")
+    assert app.slider(key="create-duration").value == 60
+    app.selectbox(key="create-example").set_value("Instrumental lo-fi").run()
+    assert app.toggle(key="create-instrumental").value is True and app.text_area(key="create-lyrics").value == ""
+
+
+def test_a_broken_presets_file_is_named_with_what_to_fix(tmp_path):
+    (tmp_path / "presets.toml").write_text('genres = "pop"\nmoods = []\ninstruments = []\n')
+    with pytest.raises(EnvironmentProblem, match=r"presets.toml: `genres` must be a list of words"):
+        load_presets(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_built_wheel_carries_the_data_folder(tmp_path):
+    """An installed (not editable) studio finds data/ under <prefix>/share/songstudio/data."""
+    repo = Path(__file__).resolve().parents[3]
+    source = tmp_path / "source"  # a copy: building leaves build/ and egg-info beside the sources
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "data", "studio", "lyrics", "music", "provenance"):
+        copy = shutil.copytree if (repo / name).is_dir() else shutil.copy2
+        copy(repo / name, source / name, **({"ignore": shutil.ignore_patterns("__pycache__")}
+                                             if (repo / name).is_dir() else {}))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path / "dist"), str(source)], check=True, timeout=600)
+    (wheel,) = (tmp_path / "dist").glob("songstudio-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.endswith(".data/data/share/songstudio/data/presets.toml") for n in names), names[:20]
+    assert any(n.endswith(".data/data/share/songstudio/data/examples.toml") for n in names)
