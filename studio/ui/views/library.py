@@ -11,6 +11,7 @@ from studio.durations import clock
 from studio.ui.backend import SORTS, LibraryQuery
 from studio.ui.common import shown_errors, studio
 from studio.ui.takes import SONG_PAGE, favourite_button, take_label
+from studio.ui.trash import trash_button, undo_notice
 
 PAGE_SIZE = 20
 
@@ -57,6 +58,7 @@ with shown_errors():
     if pages > 1:
         c2.number_input("Page", 1, pages, key="lib-page")
 
+    undo_notice(s)
     selected: list[int] = []
     made_from = s.children_counts([t.id for t in rows])
     for take in rows:
@@ -81,12 +83,11 @@ with shown_errors():
                     if st.button("Restore", key=f"lib-restore-{take.id}", icon="♻️"):
                         s.restore(take.id)
                         st.rerun()
-                elif st.button("Trash", key=f"lib-trash-{take.id}", icon="🗑️"):
-                    s.trash(take.id)
-                    st.rerun()
+                else:
+                    trash_button(s, take, key=f"lib-trash-{take.id}")
             with c5:
-                if st.checkbox("Pick", key=f"lib-pick-{take.id}", label_visibility="collapsed",
-                               help="Pick for export"):
+                if st.checkbox("Pick for export", key=f"lib-pick-{take.id}",
+                               help="Export the picked takes together (none picked: this page)"):
                     selected.append(take.id)
 
     if rows:

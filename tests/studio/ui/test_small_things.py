@@ -13,9 +13,11 @@ from click.testing import CliRunner
 
 from studio.cli import main
 from studio.data_files import data_dir, load_presets
+from studio.dates import unix_date
 from studio.durations import clock, rendered_seconds
 from studio.errors import EnvironmentProblem
 from studio.ui.waveform import mss
+from tests.studio.ui.test_pages import no_errors
 
 
 def test_clock_floors_hundredths_like_a_player_floors_seconds():
@@ -83,3 +85,29 @@ def test_a_built_wheel_carries_the_data_folder(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.endswith(".data/data/share/songstudio/data/presets.toml") for n in names), names[:20]
     assert any(n.endswith(".data/data/share/songstudio/data/examples.toml") for n in names)
+
+
+def test_trash_says_what_went_and_undo_brings_it_back(app, service, make_takes):
+    first, second = make_takes(2, prompt="undo me")
+    app.switch_page("views/library.py").run()
+    app.button(key=f"lib-trash-{first.id}").click().run()
+    no_errors(app)
+    assert service.library.get(first.id).trashed_at is not None
+    assert f"Moved take {first.id} to the trash:" in [c.value for c in app.main.caption]
+    assert first.title in [t.value for t in app.main.text]
+    app.button(key="lib-undo-button").click().run()
+    assert service.library.get(first.id).trashed_at is None
+    assert not any(c.value.startswith("Moved take") for c in app.main.caption)
+    assert "2 takes" in [c.value for c in app.main.caption]
+
+
+def test_the_library_pick_box_has_a_visible_label(app, make_takes):
+    (take,) = make_takes(1)
+    app.switch_page("views/library.py").run()
+    pick = app.checkbox(key=f"lib-pick-{take.id}")
+    assert pick.label == "Pick for export" and pick.proto.label_visibility.value == 0  # VISIBLE
+
+
+def test_a_deadline_reads_as_a_date_not_a_unix_time():
+    assert unix_date(1796000000, now=1796000000 - 3600) == "2026-11-30 00:53 UTC (in 60 min)"
+    assert unix_date(1796000000, now=1796000000 + 3 * 86400) == "2026-11-30 00:53 UTC (3 days ago)"
