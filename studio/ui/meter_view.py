@@ -18,4 +18,4 @@ def show_meter(meter: Meter, *, made: float | None) -> None:
     for problem in meter.problems:
         st.error(f"Generate will refuse this: {problem}.", icon=":material/block:")
     for warning in meter.warnings:
-        st.warning(warning + ".", icon=":material/timer:")
+        st.warning(warning[:1].upper() + warning[1:] + ".", icon=":material/timer:")

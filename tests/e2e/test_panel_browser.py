@@ -143,3 +143,17 @@ def test_two_jobs_on_create_both_show_progress_and_one_is_cancelled_from_the_sid
     assert service.jobs.get(newest.id).status == "cancelled"
     expect(page.locator("audio")).to_have_count(2, timeout=120_000)  # the other job's takes
     screenshot(page, "panel-create-after-cancel")
+
+
+def test_the_lyric_meter_follows_the_lyrics_before_generate(studio_server, new_page):
+    page = new_page()
+    page.goto(f"{studio_server.url}/create")
+    page.get_by_role("combobox", name="Start from an example").click()
+    page.get_by_role("option", name="Lighthouse ballad").click()
+    lyrics = page.get_by_role("textbox", name="Lyrics")
+    expect(lyrics).to_have_value(re.compile(r"^\[verse\]\na lighthouse in the rain"))
+    expect(page.get_by_text(re.compile(r"8 sung lines · .*about \d+ s to sing at 100 bpm, for a 60 s song"))).to_be_visible()
+    lyrics.fill("[verse]\n" + "\n".join(["every word I ever knew is in this line"] * 30))
+    lyrics.press("Control+Enter")
+    expect(page.get_by_text(re.compile(r"The words take about \d+ s to sing but the song is 60 s"))).to_be_visible()
+    screenshot(page, "panel-create-meter")

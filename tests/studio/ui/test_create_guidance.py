@@ -71,7 +71,7 @@ def test_lyrics_longer_than_the_song_get_a_warning_and_a_huge_line_is_named_befo
     open_create(app, engine="ace-step-v1", lyrics="[verse]\n" + "\n".join(["so many words in every line"] * 40),
                 duration=10)
     (warning,) = [w.value for w in app.main.warning]
-    assert warning.startswith("the words take about") and "but the song is 10 s" in warning
+    assert warning.startswith("The words take about") and "but the song is 10 s" in warning
     app.text_area(key="create-lyrics").set_value("x" * 10_000).run()
     (error,) = [e.value for e in app.main.error]
     assert "a lyric line is 10,000 characters long; lines are at most 1,000 characters" in error
