@@ -16,6 +16,7 @@ from studio.job_timeline import (
     remaining_running,
     typical_seconds,
 )
+from studio.worker import Worker
 
 
 def test_timeline_starts_each_stage_where_the_last_report_left_off():
@@ -55,8 +56,6 @@ def test_queue_wait_shares_the_work_ahead_among_workers_and_the_eta_reads_as_wor
 
 
 def test_the_worker_stores_the_stage_times_in_the_job_row(studio):
-    from studio.worker import Worker
-
     worker = Worker(settings=studio.settings, db=studio.db, queue=studio.queue)
     worker.prepare()
     job = studio.submit_music(engine="fake", prompt="timed", duration=1, batch_size=1, seeds=[1], steps=3)

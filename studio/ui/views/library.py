@@ -65,7 +65,7 @@ with shown_errors():
         with st.container(border=True):
             c1, c2, c3, c4, c5 = st.columns([4, 2, 2, 2, 1], vertical_alignment="center")
             with c1:
-                st.page_link(SONG_PAGE, label=take_label(take), icon="🎧", query_params={"take": str(take.id)})
+                st.page_link(SONG_PAGE, label=take_label(take), icon=":material/headphones:", query_params={"take": str(take.id)})
                 lineage = f" · from take {take.parent_take_id}" if take.parent_take_id else ""
                 if made_from.get(take.id):
                     count = made_from[take.id]
@@ -80,7 +80,7 @@ with shown_errors():
                     s.set_rating(take.id, stars + 1)
             with c4:
                 if take.trashed:
-                    if st.button("Restore", key=f"lib-restore-{take.id}", icon="♻️"):
+                    if st.button("Restore", key=f"lib-restore-{take.id}", icon=":material/restore_from_trash:"):
                         s.restore(take.id)
                         st.rerun()
                 else:
@@ -94,7 +94,7 @@ with shown_errors():
         ids = selected or [t.id for t in rows]
         what = f"{len(selected)} picked" if selected else "this page"
         st.download_button(f"Export {what} (zip)", data=lambda: s.export_zip(ids), file_name="songstudio-export.zip",
-                           mime="application/zip", on_click="ignore", icon="📦")
+                           mime="application/zip", on_click="ignore", icon=":material/folder_zip:")
     elif not total:
         # any search or filter (not just the text) can be why nothing is listed
         filtered = query != LibraryQuery(sort=query.sort)

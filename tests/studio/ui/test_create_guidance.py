@@ -8,6 +8,10 @@ import json
 
 import pytest
 
+from music.acestep15.engine import ACEStep15Engine
+from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
+from studio.errors import BadInput
+from studio.ui.backend import Studio
 from tests.studio.ui.test_pages import button, no_errors
 
 LYRICS = "[verse]\nhello world in the morning light\nwalking down the road tonight\n[chorus]\nla la la"
@@ -49,8 +53,6 @@ def test_bad_seeds_are_refused_even_when_lock_seeds_is_off(app, service, seeds):
 
 
 def test_the_meter_counts_lyric_tokens_with_the_engines_tokenizer(app, v1_reference, monkeypatch):
-    from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
-
     vocab = v1_reference / "lyrics_vocab.json"
     monkeypatch.setenv("SONGSTUDIO_ENGINE_OPTIONS", json.dumps({"ace-step-v1": {"lyric_vocab": str(vocab)}}))
     open_create(app, engine="ace-step-v1", lyrics=LYRICS, duration=20)
@@ -78,8 +80,6 @@ def test_lyrics_longer_than_the_song_get_a_warning_and_a_huge_line_is_named_befo
 
 
 def test_the_form_shows_every_limit_of_the_chosen_engine(app):
-    from music.acestep15.engine import ACEStep15Engine
-
     open_create(app, engine="ace-step-v1")
     duration = app.slider(key="create-duration")
     assert (duration.min, duration.max) == (1, 240) and "4.92 s" in duration.help
@@ -102,9 +102,6 @@ def test_a_value_outside_the_new_engines_limits_is_brought_inside(app):
 
 
 def test_a_text_file_uploaded_as_audio_is_named_by_its_own_name(settings, make_takes):
-    from studio.errors import BadInput
-    from studio.ui.backend import Studio
-
     ui = Studio.open(settings)
     with pytest.raises(BadInput) as refused:
         ui.store_upload("my notes.wav", b"these are my notes, not audio\n" * 20)

@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
+from streamlit.testing.v1 import AppTest
 
 from studio.job_timeline import Timeline
+from tests.studio.ui.conftest import APP
 from tests.studio.ui.test_pages import button, fill_create, no_errors
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def progress_texts(block) -> list[str]:
@@ -117,10 +116,6 @@ def test_a_failed_job_says_why_and_offers_retry_and_a_done_job_links_its_takes(a
 
 
 def test_a_reload_with_the_job_in_the_url_restores_the_form_it_was_made_with(settings, service):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.studio.ui.conftest import APP
-
     job = service.submit_music(engine="fake", prompt="reloaded prompt", lyrics="[verse]\nline one", duration=7,
                                batch_size=2, seeds=[11, 12], steps=5, guidance_scale=4.0)
     fresh = AppTest.from_file(APP, default_timeout=30)
