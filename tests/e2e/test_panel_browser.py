@@ -101,6 +101,12 @@ def test_song_waveform_fills_the_chart_and_a_drag_sets_the_repaint_region(studio
     (child,) = service.library.children(take_id)
     assert f'"region_start": {got[0]}' in child.parameters and f'"region_end": {got[1]}' in child.parameters
 
+    # the Extend tab draws the seconds an extend adds (10 s after by default) beside the take
+    page.get_by_role("tab", name="Extend").click()
+    chart = page.locator("[data-testid=stVegaLiteChart]").first
+    expect(chart.get_by_text("0:14")).to_be_attached()
+    screenshot(page, "panel-song-extend")
+
 
 PAGES = {"/write": "Write", "/create": "Create", "/library": "Library", "/song": "Song", "/jobs": "Jobs",
          "/mint": "Mint", "/settings": "Settings"}
