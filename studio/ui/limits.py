@@ -17,7 +17,6 @@ from music.acestep_v1.common import MAX_LYRIC_TOKENS
 from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer  # tokenizers + langid: no torch
 from music.registry import engines
 from studio.settings import Settings
-from studio.specs import _engine_class as engine_class_of  # the adapter's one switch: engines.engine_class
 from studio.ui.create_form import MAX_TAKES, engine_family
 
 FORM_MAX_STEPS = 200  # the form's own bound when an engine names none
@@ -39,11 +38,17 @@ class EngineLimits:
 
 def _engine_class(name: str):
     """The engine class behind a registered name, imported without building it; None for an
-    engine whose optional libraries are missing (the submit check then names what is missing)."""
+    engine whose optional libraries are missing (the submit check then names what is missing).
+    The adapter's one switch: the registry's `engine_class` (#16's submit checks), else the
+    registered factory's owner class, as studio.specs found it before that."""
     try:
-        return engine_class_of(engines, name)
-    except (KeyError, ValueError):
+        if hasattr(engines, "engine_class"):
+            return engines.engine_class(name)
+        factory = engines.factory(name)
+    except (ImportError, KeyError, ValueError):
         return None
+    owner = getattr(factory, "__self__", None)
+    return owner if isinstance(owner, type) else factory if isinstance(factory, type) else None
 
 
 def limits_for(engine: str) -> EngineLimits:
