@@ -63,10 +63,14 @@ def _words(data: dict[str, Any], key: str, path: Path) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-@functools.lru_cache(maxsize=4)
 def load_presets(folder: Path | None = None) -> Presets:
-    """The presets and examples of `folder` (default: `data_dir()`), checked, read once per process."""
-    folder = folder or data_dir()
+    """The presets and examples of `folder` (default: `data_dir()`, looked up on each call so a
+    changed SONGSTUDIO_DATA_DIR counts), checked, each folder read once per process."""
+    return _load(folder or data_dir())
+
+
+@functools.lru_cache(maxsize=4)
+def _load(folder: Path) -> Presets:
     presets_path, examples_path = folder / PRESETS, folder / EXAMPLES
     data = _read(presets_path)
     structures = data.get("structures") or {}

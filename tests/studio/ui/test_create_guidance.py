@@ -9,6 +9,7 @@ import json
 import pytest
 
 from music.acestep15.engine import ACEStep15Engine
+from music.acestep_v1.engine import ACEStepV1Engine
 from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
 from studio.errors import BadInput
 from studio.ui.backend import Studio
@@ -64,6 +65,7 @@ def test_the_meter_counts_lyric_tokens_with_the_engines_tokenizer(app, v1_refere
 
 def test_without_the_vocabulary_the_meter_says_the_limit_and_why_it_cannot_count(app, tmp_path, monkeypatch):
     monkeypatch.setenv("SONGSTUDIO_MODELS_DIR", str(tmp_path / "no-models"))
+    monkeypatch.setenv("SONGSTUDIO_ENGINE_OPTIONS", "{}")  # no lyric_vocab option either
     open_create(app, engine="ace-step-v1", lyrics=LYRICS)
     assert progress_texts(app.main) == []
     assert "at most 4,096 lyric tokens (not counted here: its lyric vocabulary is not in the model cache" in captions(app)
@@ -84,7 +86,7 @@ def test_the_form_shows_every_limit_of_the_chosen_engine(app):
     duration = app.slider(key="create-duration")
     assert (duration.min, duration.max) == (1, 240) and "4.92 s" in duration.help
     assert app.number_input(key="create-takes").max == 4
-    assert app.number_input(key="create-steps").max == 200
+    assert app.number_input(key="create-steps").max == getattr(ACEStepV1Engine, "max_steps", 200)
     assert "4,096 lyric tokens" in app.text_area(key="create-lyrics").help
     assert "0 to 4,294,967,295" in app.text_input(key="create-seeds").help
     app.selectbox(key="create-engine").set_value("ace-step-1.5").run()
