@@ -142,6 +142,11 @@ def generate() -> None:
     The form is not redrawn; it still shows exactly what was submitted."""
     st.session_state.pop("create-outcome", None)
     form = form_from_state()
+    meter = measure(form.lyrics, limits=limits_for(form.engine), duration=float(form.duration), settings=s.settings,
+                    instrumental=form.instrumental)
+    if meter.problems:  # what the meter already showed in red: the same words, nothing queued
+        st.session_state["create-outcome"] = ("error", "; ".join(meter.problems))
+        st.rerun(JOB_PANEL)
     try:
         job_id = s.submit_music(build_request(form), engine=form.engine)
     except USER_ERRORS as exc:

@@ -5,6 +5,7 @@ the limits the submit check enforces shown in the form; messages in the user's w
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -114,3 +115,15 @@ def test_a_text_file_uploaded_as_audio_is_named_by_its_own_name(settings, make_t
     take = make_takes(1)[0]
     good = ui.store_upload("take.flac", (settings.library_dir / take.master_file).read_bytes())
     assert good.is_file() and good.suffix == ".flac"
+
+
+@pytest.mark.parametrize("lyrics", ["x" * 10_000, "[verse]\n" + "la " * 3400])
+def test_ten_thousand_characters_of_lyrics_are_refused_at_generate_in_plain_words(app, service, lyrics):
+    open_create(app, engine="ace-step-v1", lyrics=lyrics)
+    app.text_area(key="create-prompt").set_value("too long")
+    button(app, "Generate").click().run()
+    no_errors(app)
+    (error,) = [e.value for e in app.main.error]
+    assert re.search(r"a lyric line is 10,[0-9]{3} characters long; lines are at most 1,000 characters", error), error
+    assert "ValueError" not in error and "Traceback" not in error
+    assert service.jobs.list() == []
