@@ -8,7 +8,6 @@ engine: this proves geometry and wiring, not music.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 
@@ -17,11 +16,9 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot, start_serve
 from tests.e2e.editing_engine import TARGET
+from tests.e2e.waveform_geometry import band_box, drag_across
 
 pytestmark = [pytest.mark.browser, pytest.mark.network]
-
-BAND_RGB = (0x6C, 0x5C, 0xE7)
-
 
 @pytest.fixture(scope="module")
 def studio_server(tmp_path_factory):
@@ -42,24 +39,6 @@ def make_take(server, monkeypatch, *, duration: float = 6.0, steps: int = 2) -> 
     return take.id
 
 
-def band_box(png: bytes) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the waveform band's pixels in a chart screenshot."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    width, height = image.size
-    pixels = image.load()
-
-    def is_band(x: int, y: int) -> bool:
-        r, g, b = pixels[x, y]
-        return abs(r - BAND_RGB[0]) + abs(g - BAND_RGB[1]) + abs(b - BAND_RGB[2]) < 90
-
-    rows = [y for y in range(height) if sum(is_band(x, y) for x in range(0, width, 3)) > width // 30]
-    cols = [x for x in range(width) if sum(is_band(x, y) for y in range(0, height, 2)) > 2]
-    assert rows and cols, "no band pixels found in the chart"
-    return cols[0], rows[0], cols[-1], rows[-1]
-
-
 def test_song_waveform_fills_the_chart_and_a_drag_sets_the_repaint_region(studio_server, new_page, monkeypatch):
     take_id = make_take(studio_server, monkeypatch)
     page = new_page()
@@ -75,15 +54,7 @@ def test_song_waveform_fills_the_chart_and_a_drag_sets_the_repaint_region(studio
     expect(chart.get_by_text("0:03")).to_be_attached()  # time in m:ss
     screenshot(page, "panel-song-waveform")
 
-    # drag from a quarter to a half of the take across the band
-    y = box["y"] + (top + bottom) / 2
-    x0 = box["x"] + left + 0.25 * (right - left)
-    x1 = box["x"] + left + 0.50 * (right - left)
-    page.mouse.move(x0, y)
-    page.mouse.down()
-    page.mouse.move((x0 + x1) / 2, y, steps=5)
-    page.mouse.move(x1, y, steps=5)
-    page.mouse.up()
+    drag_across(page, chart, 0.25, 0.5)  # from a quarter to a half of the take
     start = page.get_by_label("Region start (seconds)")
     end = page.get_by_label("Region end (seconds)")
     expect(start).not_to_have_value("0.0")
