@@ -8,4 +8,4 @@ import streamlit as st
 
 from studio.ui import paths
 
-st.switch_page(paths.CREATE, query_params=st.query_params.to_dict())
+st.switch_page(paths.CREATE, query_params={key: st.query_params.get_all(key) for key in st.query_params})

@@ -128,3 +128,14 @@ def test_a_reload_with_the_job_in_the_url_restores_the_form_it_was_made_with(set
     assert state["create-duration"] == 7 and state["create-takes"] == 2 and state["create-steps"] == 5
     assert state["create-seeds"] == "11, 12" and state["create-lock"] is False  # seeds shown, not forced
     assert progress_texts(fresh.main) == ["Queued: next to run"]
+
+
+def test_the_address_slash_forwards_to_create_with_every_job_kept(settings, service):
+    first = service.submit_music(engine="fake", prompt="one", duration=1, batch_size=1, seeds=[1], steps=2)
+    second = service.submit_music(engine="fake", prompt="two", duration=1, batch_size=1, seeds=[2], steps=2)
+    fresh = AppTest.from_file(APP, default_timeout=30)
+    fresh.query_params["job"] = [second.id, first.id]
+    fresh.run()
+    no_errors(fresh)
+    assert [t.value for t in fresh.title] == ["Create"]
+    assert len(progress_texts(fresh.main)) == 2 and fresh.session_state["create-prompt"] == "two"
