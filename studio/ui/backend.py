@@ -10,19 +10,17 @@ import io
 import json
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from music.engine import MusicRequest
 from studio.errors import BadInput, NotFound
-from studio.job_timeline import FinishedRun, run_of
 from studio.jobs import ACTIVE
 from studio.service import Studio as Service
 from studio.settings import Settings
-from studio.tables import Job, Take, utc
-from studio.ui.uploads import check_uploaded_audio
+from studio.tables import Take, utc
 from studio.ui.waveform import Envelope
 
 __all__ = ["ACTIVE", "SORTS", "JobView", "LibraryQuery", "Studio", "TakeView"]
@@ -53,28 +51,6 @@ class JobView:
     result: dict[str, Any]
     created_at: datetime
     partial: str | None = None  # the text a lyrics job has written so far
-    spec: dict[str, Any] = field(default_factory=dict)  # as submitted (a reload restores the form from it)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    timeline: str | None = None  # stage times (studio.job_timeline), for time estimates
-
-    @classmethod
-    def of(cls, job: Job, position: int | None) -> "JobView":
-        try:
-            spec = json.loads(job.spec) if job.spec else {}
-        except ValueError:
-            spec = {}
-        return cls(
-            id=job.id, kind=job.kind, status=job.status, stage=job.stage, step=job.step, total=job.total,
-            position=position, error=job.error, cancel_requested=job.cancel_requested,
-            result=json.loads(job.result) if job.result else {}, created_at=utc(job.created_at),
-            partial=job.partial, spec=spec if isinstance(spec, dict) else {}, started_at=utc(job.started_at),
-            finished_at=utc(job.finished_at), timeline=job.timeline,
-        )
-
-    @property
-    def take_ids(self) -> list[int]:
-        return [int(i) for i in self.result.get("take_ids") or []]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,25 +153,12 @@ class Studio:
             job = self.jobs.get(job_id)
         except (NotFound, BadInput):
             return None
-        return JobView.of(job, self.jobs.queue_position(job))
-
-    def active_and_recent_jobs(self, *, recent: int = 10) -> list[JobView]:
-        """Every queued and running job (in queue order: running first), then the `recent` newest
-        finished ones."""
-        active = self.jobs.list_active()
-        positions = {job.id: n for n, job in enumerate((j for j in active if j.status == "queued"), start=1)}
-        finished = [j for j in self.jobs.list(limit=recent + len(active)) if j.status not in ACTIVE][:recent]
-        return [JobView.of(j, positions.get(j.id)) for j in active] + [JobView.of(j, None) for j in finished]
-
-    def finished_runs(self, kind: str, *, limit: int = 10) -> list[FinishedRun]:
-        """How long the newest done jobs of a kind ran, with their stage times (for estimates)."""
-        runs = (run_of(utc(j.started_at), utc(j.finished_at), j.timeline)
-                for j in self.jobs.list(status="done", kind=kind, limit=limit))
-        return [r for r in runs if r is not None]
-
-    def retry(self, job_id: str) -> None:
-        """Queue a failed or cancelled job again with its stored spec."""
-        self.service.retry(job_id)
+        return JobView(
+            id=job.id, kind=job.kind, status=job.status, stage=job.stage, step=job.step, total=job.total,
+            position=self.jobs.queue_position(job), error=job.error, cancel_requested=job.cancel_requested,
+            result=json.loads(job.result) if job.result else {}, created_at=utc(job.created_at),
+            partial=job.partial,
+        )
 
     def cancel(self, job_id: str) -> None:
         """Cancel; a job that ended meanwhile is left as it is (the panel shows its end state)."""
@@ -301,13 +264,10 @@ class Studio:
         return buffer.getvalue()
 
     def store_upload(self, name: str, data: bytes) -> Path:
-        """Keep an uploaded reference file under the data home (written atomically), return its path.
-        BadInput naming the file as uploaded when it is not readable audio."""
+        """Keep an uploaded reference file under the data home (written atomically), return its path."""
         import hashlib
         import os
         import tempfile
-
-        check_uploaded_audio(name, data)
 
         folder = self.settings.home / "uploads"
         folder.mkdir(parents=True, exist_ok=True)

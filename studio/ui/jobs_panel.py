@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.ui import paths
-from studio.ui.backend import ACTIVE, JobView, Studio
+from studio.jobs import ACTIVE
+from studio.ui import job_rows, paths
+from studio.ui.backend import Studio
+from studio.ui.job_rows import PanelJob
 from studio.ui.progress import describe, estimates, fraction
 
 SIDEBAR_POLL_SECONDS = 1.0
@@ -19,7 +21,7 @@ SIDEBAR_RECENT = 3
 PAGE_RECENT = 25
 
 
-def what(job: JobView) -> str:
+def what(job: PanelJob) -> str:
     """Our words for the job (safe for Markdown labels): kind, task, length."""
     if job.kind == "music":
         request = job.spec.get("request") or {}
@@ -33,7 +35,7 @@ def what(job: JobView) -> str:
     return job.kind.capitalize()
 
 
-def user_words(job: JobView) -> str:
+def user_words(job: PanelJob) -> str:
     """The person's own words that name the job (title, prompt or theme); shown with st.text only."""
     if job.kind == "music":
         request = job.spec.get("request") or {}
@@ -41,7 +43,7 @@ def user_words(job: JobView) -> str:
     return str(job.spec.get("theme") or job.spec.get("instruction") or "")[:120]
 
 
-def job_row(s: Studio, job: JobView, eta: float | None, *, key: str, compact: bool) -> None:
+def job_row(s: Studio, job: PanelJob, eta: float | None, *, key: str, compact: bool) -> None:
     """One job: label, words, progress, actions, result links."""
     st.caption(f"{what(job)} · `{job.id}` · {job.created_at:%H:%M:%S}")
     words = user_words(job)
@@ -60,7 +62,7 @@ def job_row(s: Studio, job: JobView, eta: float | None, *, key: str, compact: bo
     if job.status in ("failed", "cancelled"):
         if st.button("Retry", key=f"{key}-retry-{job.id}", icon=":material/replay:",
                      help="Queue it again with exactly what was asked"):
-            s.retry(job.id)
+            job_rows.retry(s, job.id)
             st.rerun(scope="app")
     if job.status == "done":
         ids = job.take_ids[: 2 if compact else 8]
@@ -72,8 +74,8 @@ def job_row(s: Studio, job: JobView, eta: float | None, *, key: str, compact: bo
                 st.text(str(job.result["lyrics"]))
 
 
-def _rows(s: Studio, *, recent: int, key: str, compact: bool) -> list[JobView]:
-    jobs = s.active_and_recent_jobs(recent=recent)
+def _rows(s: Studio, *, recent: int, key: str, compact: bool) -> list[PanelJob]:
+    jobs = job_rows.active_and_recent(s.jobs, recent=recent)
     times = estimates(s, jobs)
     for job in jobs:
         with st.container(border=True):
@@ -86,7 +88,7 @@ def sidebar_panel(s: Studio) -> None:
     with st.sidebar:
         st.subheader("Jobs", divider="gray")
         st.page_link(paths.JOBS, label="All jobs", icon=":material/list_alt:")
-        first = s.active_and_recent_jobs(recent=0)
+        first = job_rows.active_and_recent(s.jobs, recent=0)
         active_ids = tuple(j.id for j in first)
 
         @st.fragment(run_every=SIDEBAR_POLL_SECONDS if active_ids else None)
@@ -102,7 +104,7 @@ def sidebar_panel(s: Studio) -> None:
 
 def page_panel(s: Studio) -> None:
     """The Jobs page: every active job and the newest finished ones."""
-    first = s.active_and_recent_jobs(recent=0)
+    first = job_rows.active_and_recent(s.jobs, recent=0)
     active_ids = tuple(j.id for j in first)
 
     @st.fragment(run_every=0.5 if active_ids else None)

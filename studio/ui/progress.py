@@ -13,11 +13,12 @@ import streamlit as st
 
 from studio.job_timeline import format_eta, parse_timeline, queue_wait, remaining_running, typical_seconds
 from studio.ui.backend import ACTIVE, JobView, Studio
+from studio.ui.job_rows import PanelJob, active_and_recent, finished_runs, panel_job
 
 POLL_SECONDS = 0.5
 
 
-def describe(job: JobView, eta: float | None = None) -> str:
+def describe(job: JobView | PanelJob, eta: float | None = None) -> str:
     """One line a person understands: where the job is, how far it got, the time left if known."""
     left = format_eta(eta)
     left = f" · {left} left" if left and left != "finishing" else (" · finishing" if left else "")
@@ -40,7 +41,7 @@ def describe(job: JobView, eta: float | None = None) -> str:
     return f"Failed: {job.error or 'no reason recorded'}"
 
 
-def fraction(job: JobView) -> float:
+def fraction(job: JobView | PanelJob) -> float:
     if job.status == "done":
         return 1.0
     if job.status == "running" and job.total:
@@ -48,12 +49,12 @@ def fraction(job: JobView) -> float:
     return 0.0
 
 
-def estimates(s: Studio, jobs: list[JobView], *, now: float | None = None) -> dict[str, float | None]:
+def estimates(s: Studio, jobs: list[PanelJob], *, now: float | None = None) -> dict[str, float | None]:
     """Seconds until each active job is done. Running: its own measured step time for the rest of
     its stage plus the typical later stages; queued: the running jobs' time left, then the typical
     run time of every job ahead of it and its own (shared among as many workers as jobs run)."""
     now = time.time() if now is None else now
-    history = {kind: s.finished_runs(kind) for kind in {j.kind for j in jobs if j.status in ACTIVE}}
+    history = {kind: finished_runs(s.jobs, kind) for kind in {j.kind for j in jobs if j.status in ACTIVE}}
     running = [j for j in jobs if j.status == "running"]
     out: dict[str, float | None] = {}
     for job in running:
@@ -67,13 +68,14 @@ def estimates(s: Studio, jobs: list[JobView], *, now: float | None = None) -> di
     return out
 
 
-def estimate(s: Studio, job: JobView) -> float | None:
+def estimate(s: Studio, job_id: str) -> float | None:
     """The time left of one job; a queued one is placed among all active jobs."""
-    if job.status not in ACTIVE:
+    job = panel_job(s.jobs, job_id)
+    if job is None or job.status not in ACTIVE:
         return None
     if job.status == "running":
         return estimates(s, [job]).get(job.id)
-    return estimates(s, [j for j in s.active_and_recent_jobs(recent=0)]).get(job.id)
+    return estimates(s, active_and_recent(s.jobs, recent=0)).get(job.id)
 
 
 def job_status_panel(s: Studio, job_id: str, *, key: str) -> JobView | None:
@@ -98,7 +100,7 @@ def _poll(s: Studio, job_id: str, key: str) -> None:
         if job is None or job.status not in ACTIVE:
             st.rerun(scope="app")
         # progress text is Markdown: only our own words go there, never user text
-        st.progress(fraction(job), text=describe(job, estimate(s, job)))
+        st.progress(fraction(job), text=describe(job, estimate(s, job_id)))
         if job.partial:
             st.text(job.partial)  # what the lyrics model has written so far, as the worker streams it
         if st.button("Cancel", key=f"{key}-cancel", icon=":material/stop_circle:"):

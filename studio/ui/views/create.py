@@ -25,6 +25,7 @@ from studio.ui.create_form import (
     engine_family,
     form_from_request,
 )
+from studio.ui.job_rows import panel_job
 from studio.ui.limits import EngineLimits, limits_for
 from studio.ui.lyric_meter import measure
 from studio.ui.meter_view import show_meter
@@ -68,7 +69,7 @@ def url_jobs() -> list[str]:
 def form_of_job(job_id: str) -> CreateForm | None:
     """The form as it was when the job was submitted (after a reload). Seeds come back as text,
     unlocked: the job stores the seeds it used, not whether they were locked."""
-    job = s.job(job_id)
+    job = panel_job(s.jobs, job_id)
     request = (job.spec.get("request") or {}) if job is not None and job.kind == "music" else {}
     if not request or (request.get("task") or "text2music") != "text2music":
         return None

@@ -14,6 +14,7 @@ from studio.ui.common import query_int, shown_errors, studio
 from studio.ui.create_form import form_from_request
 from studio.ui.progress import job_status_panel
 from studio.ui.takes import SONG_PAGE, favourite_button, player, take_label
+from studio.ui.uploads import check_uploaded_audio
 from studio.ui.waveform import mss
 
 s = studio()
@@ -109,6 +110,7 @@ with a2a_tab:
         reference = None
         if upload is not None:
             with shown_errors():  # a file that is not audio is named as the person knows it
+                check_uploaded_audio(upload.name, upload.getvalue())
                 reference = str(s.store_upload(upload.name, upload.getvalue()))
     strength = st.slider("Reference strength", 0.0, 1.0, 0.5, key="a2a-strength")
     if st.button("Audio to audio", key="a2a-go", type="primary", disabled=reference is None):
