@@ -35,7 +35,7 @@ def shown_errors() -> Iterator[None]:
     try:
         yield
     except USER_ERRORS as exc:
-        st.error(str(exc), icon=":material/warning:")
+        st.error(str(exc), icon="⚠️")
 
 
 def demo_notice(s: Studio) -> None:
@@ -44,14 +44,14 @@ def demo_notice(s: Studio) -> None:
 
     if demo_models_in_use(s.settings):
         st.warning("This studio runs on the tiny demo models: their weights are random, so every take is "
-                   "noise. They show how each step works, not how a song sounds.", icon=":material/science:")
+                   "noise. They show how each step works, not how a song sounds.", icon="🧪")
         return
     if s.real_weights_present():
         return
     st.info(f"No real model weights were found in {s.settings.model_cache}, so real songs cannot be made on "
             "this machine yet; Settings lists what is missing and how to get it. To try every step anyway, "
             "restart with `songstudio serve --demo` (tiny models with random weights: their output is noise).",
-            icon=":material/info:")
+            icon="ℹ️")
 
 
 def query_int(name: str) -> int | None:
