@@ -2,9 +2,10 @@
 so the Create form can show each one before anything is submitted.
 
 This is the one place the form learns them: class attributes every `MusicEngine` has
-(`max_duration`, and where set `min_duration`, `max_steps`, `max_takes`), the v1 lyric-token
-limit and the lyric tokenizer, which needs only its vocabulary file. Where an engine sets no
-limit the form's own bounds apply.
+(`max_duration`, `max_steps`, `max_takes`, and where set `min_duration`), the v1 lyric-token and
+line limits the v1 request check uses, and the lyric tokenizer, which needs only its vocabulary
+file (a page never downloads it; the submit check may). Where an engine sets no limit the form's
+own bounds apply.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from pathlib import Path
 
 from music.acestep_v1.common import MAX_LYRIC_TOKENS
 from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer  # tokenizers + langid: no torch
+from music.acestep_v1.request_check import MAX_LYRIC_LINE_CHARS  # the submit check's own limit
 from music.registry import engines
 from studio.settings import Settings
 from studio.ui.create_form import MAX_TAKES, engine_family
 
 FORM_MAX_STEPS = 200  # the form's own bound when an engine names none
 FORM_MAX_DURATION = 240
-# the submit check refuses longer lines (language detection grows with the square of a line)
-V1_MAX_LYRIC_LINE_CHARS = 1000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,17 +38,11 @@ class EngineLimits:
 
 def _engine_class(name: str):
     """The engine class behind a registered name, imported without building it; None for an
-    engine whose optional libraries are missing (the submit check then names what is missing).
-    The adapter's one switch: the registry's `engine_class` (#16's submit checks), else the
-    registered factory's owner class, as studio.specs found it before that."""
+    engine whose optional libraries are missing (the submit check then names what is missing)."""
     try:
-        if hasattr(engines, "engine_class"):
-            return engines.engine_class(name)
-        factory = engines.factory(name)
-    except (ImportError, KeyError, ValueError):
+        return engines.engine_class(name)
+    except (ImportError, ValueError):  # RequestError (unknown name) is a ValueError
         return None
-    owner = getattr(factory, "__self__", None)
-    return owner if isinstance(owner, type) else factory if isinstance(factory, type) else None
 
 
 def limits_for(engine: str) -> EngineLimits:
@@ -58,7 +52,7 @@ def limits_for(engine: str) -> EngineLimits:
     v1 = engine_family(engine) == "v1"
     token_limit = line_chars = None
     if v1:
-        token_limit, line_chars = MAX_LYRIC_TOKENS, V1_MAX_LYRIC_LINE_CHARS
+        token_limit, line_chars = MAX_LYRIC_TOKENS, MAX_LYRIC_LINE_CHARS
     return EngineLimits(
         engine=engine, min_duration=min_duration, max_duration=max(min_duration, max_duration),
         max_steps=int(getattr(cls, "max_steps", FORM_MAX_STEPS) or FORM_MAX_STEPS),

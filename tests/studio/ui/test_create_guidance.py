@@ -127,3 +127,14 @@ def test_ten_thousand_characters_of_lyrics_are_refused_at_generate_in_plain_word
     assert re.search(r"a lyric line is 10,[0-9]{3} characters long; lines are at most 1,000 characters", error), error
     assert "ValueError" not in error and "Traceback" not in error
     assert service.jobs.list() == []
+
+
+def test_a_ten_thousand_character_theme_gets_a_clear_message_and_queues_nothing(app, service):
+    app.switch_page("views/write.py").run()
+    app.text_input[0].set_value("a long walk by the sea " * 435)  # 10,005 characters
+    button(app, "Write lyrics").click().run()
+    no_errors(app)
+    (error,) = [e.value for e in app.main.error]
+    assert error.endswith("Shorten the theme (10,004 characters)"), error  # the theme as submitted: stripped
+    assert "ValueError" not in error and "n_ctx" not in error.split("(")[0]
+    assert service.jobs.list() == []
