@@ -45,7 +45,8 @@ class Meter:
             parts.append(f"{self.tokens:,} of {self.token_limit:,} lyric tokens")
         elif self.token_limit:
             parts.append(f"the engine takes at most {self.token_limit:,} lyric tokens (not counted here: its "
-                         "lyric vocabulary is not in the model cache yet)")
+                         "lyric vocabulary is not on this machine; Generate needs it to measure the lyrics: set "
+                         "the engine option lyric_vocab, or it is fetched when online)")
         parts.append(f"about {self.sung_seconds:.0f} s to sing at {self.bpm:g} bpm, for a {self.duration:g} s song")
         return " · ".join(parts)
 

@@ -69,7 +69,7 @@ def test_without_the_vocabulary_the_meter_says_the_limit_and_why_it_cannot_count
     monkeypatch.setenv("SONGSTUDIO_ENGINE_OPTIONS", "{}")  # no lyric_vocab option either
     open_create(app, engine="ace-step-v1", lyrics=LYRICS)
     assert progress_texts(app.main) == []
-    assert "at most 4,096 lyric tokens (not counted here: its lyric vocabulary is not in the model cache" in captions(app)
+    assert "at most 4,096 lyric tokens (not counted here: its lyric vocabulary is not on this machine" in captions(app)
 
 
 def test_lyrics_longer_than_the_song_get_a_warning_and_a_huge_line_is_named_before_submit(app):
