@@ -134,6 +134,8 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
     page.get_by_role("textbox", name="Public address of the audio").fill("https://studio.example/takes/1.flac")
     page.get_by_role("button", name="Sign authorization").click()
     expect(page.get_by_text(re.compile("Signed by 0x"))).to_be_visible()
+    # the authorization's deadline as a date, not a unix time (#14 part 8)
+    expect(page.get_by_text(re.compile(r"valid until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in \d+ (min|h)\)"))).to_be_visible()
     page.get_by_role("button", name="Mint", exact=True).click()
     expect(page.get_by_text(re.compile(r"Minted token 1 \(transaction 0x[0-9a-f]{64}\)"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Mint state: minted: token 1"))).to_be_visible()

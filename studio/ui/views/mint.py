@@ -6,6 +6,7 @@ URL: ?take=<id>. Network calls here are short RPCs, not model work, so they run 
 import streamlit as st
 
 from provenance.errors import ProvenanceError
+from studio.dates import unix_date
 from studio.ui import minting
 from studio.ui.common import query_int, shown_errors, studio
 from studio.ui.provenance_view import latest_mint, mint_state
@@ -61,7 +62,7 @@ if st.button("Sign authorization", icon="✍️"):
 if signed_key in st.session_state:
     signed, row = st.session_state[signed_key]
     a = signed.authorization
-    st.success(f"Signed by {signed.signer} for {a.to}; valid until unix time {a.deadline}.", icon="✅")
+    st.success(f"Signed by {signed.signer} for {a.to}; valid until {unix_date(a.deadline)}.", icon="✅")
     st.caption(f"Metadata URI {a.uri}")
     if st.button("Mint", type="primary", icon="🪙"):
         with shown_errors(), st.spinner("Sending the transaction and waiting for its receipt…"):
