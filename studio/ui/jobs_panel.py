@@ -2,8 +2,10 @@
 full on the Jobs page. Each row: what the job is, queue position or stage and step i/N, the time
 left measured from step times, cancel or retry, and links to what it made.
 
-Rows poll in a fragment while any job is active; when the set of active jobs changes the whole
-page reruns once, so a page showing a job's result draws it.
+The rows poll in a fragment (a few small reads a second), also when nothing runs: a job queued
+from the Create form (which reruns only its own panel), another tab or the CLI shows up within a
+second. When the set of active jobs changes the whole page reruns once, so a page showing a job's
+result draws it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from studio.ui.job_rows import PanelJob
 from studio.ui.progress import describe, estimates, fraction
 
 SIDEBAR_POLL_SECONDS = 1.0
+PAGE_POLL_SECONDS = 0.5
 SIDEBAR_RECENT = 3
 PAGE_RECENT = 25
 
@@ -52,7 +55,9 @@ def job_row(s: Studio, job: PanelJob, eta: float | None, *, key: str, compact: b
     if job.status in ACTIVE:
         st.progress(fraction(job), text=describe(job, eta))
     elif job.status == "failed":
-        st.error(describe(job) if not compact else "Failed", icon=":material/error:")
+        st.error("Failed", icon=":material/error:")
+        if not compact and job.error:
+            st.text(job.error)  # it may quote the person's own words: text, never Markdown
     else:
         st.caption(describe(job))
     if job.status in ACTIVE and not job.cancel_requested:
@@ -91,7 +96,7 @@ def sidebar_panel(s: Studio) -> None:
         first = job_rows.active_and_recent(s.jobs, recent=0)
         active_ids = tuple(j.id for j in first)
 
-        @st.fragment(run_every=SIDEBAR_POLL_SECONDS if active_ids else None)
+        @st.fragment(run_every=SIDEBAR_POLL_SECONDS)
         def panel() -> None:
             jobs = _rows(s, recent=SIDEBAR_RECENT, key="sidebar-jobs", compact=True)
             if tuple(j.id for j in jobs if j.status in ACTIVE) != active_ids:
@@ -107,7 +112,7 @@ def page_panel(s: Studio) -> None:
     first = job_rows.active_and_recent(s.jobs, recent=0)
     active_ids = tuple(j.id for j in first)
 
-    @st.fragment(run_every=0.5 if active_ids else None)
+    @st.fragment(run_every=PAGE_POLL_SECONDS)
     def panel() -> None:
         jobs = _rows(s, recent=PAGE_RECENT, key="page-jobs", compact=False)
         if tuple(j.id for j in jobs if j.status in ACTIVE) != active_ids:

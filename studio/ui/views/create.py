@@ -89,15 +89,15 @@ if st.session_state["create-engine"] not in engines:
 
 
 def keep_within(limits: EngineLimits) -> None:
-    """Values handed over (another engine's take, an older job) kept inside this engine's limits,
-    so every widget can draw them; the meter and the submit check say what changed nothing."""
+    """Values handed over (another engine's take, an older job) or left from another engine, kept
+    inside this engine's limits, so every widget can draw them."""
     v = st.session_state
     v["create-duration"] = max(limits.min_duration, min(limits.max_duration, int(v["create-duration"])))
     v["create-takes"] = max(1, min(limits.max_takes, int(v["create-takes"])))
     v["create-steps"] = max(0, min(limits.max_steps, int(v["create-steps"])))
 
 
-def use_example(example) -> None:
+def use_example(example, limits: EngineLimits) -> None:
     """An example from data/examples.toml into the form (a callback: before the widgets draw)."""
     if example is None:
         return
@@ -171,7 +171,7 @@ def words_and_length() -> None:
     examples = {e.name: e for e in presets.EXAMPLES}
     st.selectbox("Start from an example", list(examples), index=None, key="create-example",
                  placeholder="Choose one to fill the prompt, lyrics and duration (all stay editable)",
-                 on_change=lambda: use_example(examples.get(st.session_state["create-example"])))
+                 on_change=lambda: use_example(examples.get(st.session_state["create-example"]), limits))
     st.text_area("Style prompt", key="create-prompt", placeholder="e.g. dreamy synthwave, female vocal, 90 bpm")
     c1, c2, c3 = st.columns(3)
     c1.multiselect("Genre", presets.GENRES, key="create-genres")

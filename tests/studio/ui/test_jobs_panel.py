@@ -108,7 +108,8 @@ def test_a_failed_job_says_why_and_offers_retry_and_a_done_job_links_its_takes(a
     run_jobs()
     app.switch_page("views/jobs.py").run()
     no_errors(app)
-    assert any("the engine ran out of patience" in e.value for e in app.main.error)
+    assert "Failed" in [e.value for e in app.main.error]
+    assert "the engine ran out of patience" in [t.value for t in app.main.text]
     assert app.button(key=f"page-jobs-retry-{bad.id}").label == "Retry"
     links = [p.proto.label for p in app.main.get("page_link")]
     assert links == [f"Take {t.id}" for t in service.library.takes_of_job(good.id)]
