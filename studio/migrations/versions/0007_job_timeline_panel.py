@@ -2,14 +2,14 @@
 time left from measured step times; the database stays the one source of truth.
 
 Revision ID: 0006_job_timeline
-Revises: 0005
+Revises: 0006_recipe
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_job_timeline"
-down_revision = "0005"
+down_revision = "0006_recipe"
 branch_labels = None
 depends_on = None
 
