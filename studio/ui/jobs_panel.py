@@ -4,7 +4,7 @@ left measured from step times, cancel or retry, and links to what it made.
 
 The rows poll in a fragment (a few small reads a second), also when nothing runs: a job queued
 from the Create form (which reruns only its own panel), another tab or the CLI shows up within a
-second. When the set of active jobs changes the whole page reruns once, so a page showing a job's
+second. When a job it saw active ends, the whole page reruns once, so a page showing that job's
 result draws it.
 """
 
@@ -19,6 +19,8 @@ from studio.ui.job_rows import PanelJob
 from studio.ui.progress import describe, estimates, fraction
 
 SIDEBAR_POLL_SECONDS = 1.0
+SIDEBAR_FRAGMENT = "sidebar-jobs-panel"  # a page that queues a job reruns it with its own panel
+SIDEBAR_DRAWN = "sidebar-jobs-drawn"  # set once the sidebar panel exists in this session
 PAGE_POLL_SECONDS = 0.5
 SIDEBAR_RECENT = 3
 PAGE_RECENT = 25
@@ -88,34 +90,47 @@ def _rows(s: Studio, *, recent: int, key: str, compact: bool) -> list[PanelJob]:
     return jobs
 
 
+def _some_ended(jobs: list[PanelJob], key: str) -> bool:
+    """Whether a job this panel last saw active has ended since (a new job appearing needs no
+    page redraw: the panel itself shows it)."""
+    active = {j.id for j in jobs if j.status in ACTIVE}
+    before = st.session_state.get(key, active)
+    st.session_state[key] = active
+    return bool(before - active)
+
+
 def sidebar_panel(s: Studio) -> None:
     """The compact panel under the page list: polls while something runs."""
     with st.sidebar:
         st.subheader("Jobs", divider="gray")
         st.page_link(paths.JOBS, label="All jobs", icon=":material/list_alt:")
-        first = job_rows.active_and_recent(s.jobs, recent=0)
-        active_ids = tuple(j.id for j in first)
 
-        @st.fragment(run_every=SIDEBAR_POLL_SECONDS)
+        @st.fragment(run_every=SIDEBAR_POLL_SECONDS, key=SIDEBAR_FRAGMENT)
         def panel() -> None:
             jobs = _rows(s, recent=SIDEBAR_RECENT, key="sidebar-jobs", compact=True)
-            if tuple(j.id for j in jobs if j.status in ACTIVE) != active_ids:
-                st.rerun(scope="app")  # a job ended or started: the page may have a result to draw
+            if _some_ended(jobs, "sidebar-jobs-active"):
+                st.rerun(scope="app")  # the page may have a result to draw
             if not jobs:
                 st.caption("No jobs yet.")
 
         panel()
+        st.session_state[SIDEBAR_DRAWN] = True
+
+
+def fragments_to_rerun_after_submit(*own: str) -> list[str]:
+    """A page's own fragments plus the sidebar panel, for `st.rerun` in a submit callback. Seen in
+    Chromium: after a rerun scoped to the page's panel alone, the sidebar's polling did not redraw
+    it until the next full run (13 s later), so the new job was missing there."""
+    return [*own, SIDEBAR_FRAGMENT] if st.session_state.get(SIDEBAR_DRAWN) else list(own)
 
 
 def page_panel(s: Studio) -> None:
     """The Jobs page: every active job and the newest finished ones."""
-    first = job_rows.active_and_recent(s.jobs, recent=0)
-    active_ids = tuple(j.id for j in first)
 
     @st.fragment(run_every=PAGE_POLL_SECONDS)
     def panel() -> None:
         jobs = _rows(s, recent=PAGE_RECENT, key="page-jobs", compact=False)
-        if tuple(j.id for j in jobs if j.status in ACTIVE) != active_ids:
+        if _some_ended(jobs, "page-jobs-active"):
             st.rerun(scope="app")
         if not jobs:
             st.info("No jobs yet. Generate on Create or draft lyrics on Write.", icon=":material/info:")

@@ -26,6 +26,7 @@ from studio.ui.create_form import (
     form_from_request,
 )
 from studio.ui.job_rows import panel_job
+from studio.ui.jobs_panel import fragments_to_rerun_after_submit
 from studio.ui.limits import EngineLimits, limits_for
 from studio.ui.lyric_meter import measure
 from studio.ui.meter_view import show_meter
@@ -147,7 +148,7 @@ def generate() -> None:
                     instrumental=form.instrumental)
     if meter.problems:  # what the meter already showed in red: the same words, nothing queued
         st.session_state["create-outcome"] = ("error", "; ".join(meter.problems))
-        st.rerun(JOB_PANEL)
+        st.rerun(fragments_to_rerun_after_submit(JOB_PANEL))
     try:
         job_id = s.submit_music(build_request(form), engine=form.engine)
     except USER_ERRORS as exc:
@@ -157,7 +158,7 @@ def generate() -> None:
         if engine_family(form.engine) == "other" and (form.v1 != AdvancedV1() or form.v15 != Advanced15()):
             st.session_state["create-outcome"] = (
                 "note", f"The {form.engine} engine takes no ACE-Step sampler options; they were not sent.")
-    st.rerun(JOB_PANEL)
+    st.rerun(fragments_to_rerun_after_submit(JOB_PANEL))
 
 
 limits = limits_for(st.session_state["create-engine"])
