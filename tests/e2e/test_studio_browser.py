@@ -68,8 +68,9 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
 
     # Create: two takes; progress while it runs; both takes with a waveform and a player.
     generate(page, "lighthouse ballad, piano")
-    expect(page.get_by_text(re.compile(r"Queued|Running: (load|diffusion)"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Running: diffusion, step \d+/8"))).to_be_visible()
+    main = page.get_by_test_id("stMain")  # the sidebar's jobs panel shows the same job too
+    expect(main.get_by_text(re.compile(r"Queued|Running: (load|diffusion)"))).to_be_visible()
+    expect(main.get_by_text(re.compile(r"Running: diffusion, step \d+/8"))).to_be_visible()
     screenshot(page, "create-progress")
     job = job_id_of(page)
     audio = page.locator("audio")
@@ -163,7 +164,7 @@ def test_two_sessions_generate_at_once_and_finish_in_order(server, new_page):
     second.get_by_role("button", name="Generate").click()
     second_job = job_id_of(second)
     # while the first runs, the second waits its turn
-    expect(second.get_by_text(re.compile(r"Queued: (next to run|#\d+ in queue)"))).to_be_visible()
+    expect(second.get_by_test_id("stMain").get_by_text(re.compile(r"Queued: (next to run|#\d+ in queue)"))).to_be_visible()
     screenshot(second, "create-queued")
     expect(first.locator("audio")).to_have_count(2, timeout=90_000)
     expect(second.locator("audio")).to_have_count(2, timeout=90_000)
