@@ -125,7 +125,7 @@ if job_id:
 
 st.subheader("Download")
 stem = s.download_stem(take)
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3, c4, c5 = st.columns(5)
 c1.download_button("FLAC", data=lambda: s.file_path(take, "master").read_bytes(), file_name=f"{stem}.flac",
                    mime="audio/flac", on_click="ignore", icon=":material/download:")
 c2.download_button("WAV", data=lambda: s.wav_bytes(take), file_name=f"{stem}.wav", mime="audio/wav",
@@ -134,6 +134,11 @@ c3.download_button("MP3 320", data=lambda: s.file_path(take, "mp3").read_bytes()
                    mime="audio/mpeg", on_click="ignore", icon=":material/download:")
 c4.download_button("Parameters JSON", data=lambda: json.dumps(s.parameters(take), indent=2, sort_keys=True),
                    file_name=f"{stem}.json", mime="application/json", on_click="ignore", icon=":material/download:")
+manifest = s.manifest_path(take)
+if manifest is not None:  # the FLAC's C2PA manifest: same name, so C2PA readers find it beside the file
+    c5.download_button("C2PA manifest", data=manifest.read_bytes, file_name=f"{stem}.c2pa", mime="application/c2pa",
+                       on_click="ignore", icon=":material/download:",
+                       help="keep it beside the FLAC: it signs the FLAC's exact bytes")
 
 st.subheader("Provenance")
 with st.container(border=True):

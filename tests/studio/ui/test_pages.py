@@ -251,15 +251,18 @@ def test_library_says_when_best_match_ranked_only_the_newest_matches(app, make_t
     assert "3 takes" in texts(app.caption) and note not in texts(app.caption)
 
 
-def test_export_zip_holds_master_mp3_and_parameters(settings, make_takes):
+def test_export_zip_holds_master_manifest_mp3_and_parameters(settings, make_takes):
     from studio.ui.backend import Studio
 
     takes = make_takes(2, prompt="zip me")
     ui = Studio.open(settings)
     with zipfile.ZipFile(io.BytesIO(ui.export_zip([t.id for t in takes]))) as archive:
         names = sorted(archive.namelist())
-    assert len(names) == 6
-    assert {n.rsplit(".", 1)[1] for n in names} == {"flac", "mp3", "json"}
+    assert len(names) == 8
+    assert {n.rsplit(".", 1)[1] for n in names} == {"flac", "c2pa", "mp3", "json"}
+    # the sidecar has the FLAC's name, which is where C2PA readers look for it
+    assert {n.rsplit(".", 1)[0] for n in names if n.endswith(".c2pa")} == \
+        {n.rsplit(".", 1)[0] for n in names if n.endswith(".flac")}
 
 
 def test_rating_is_stored(app, service, make_takes):
@@ -316,7 +319,8 @@ def test_song_page_repaint_region_makes_a_child_take(app, service, run_jobs, mak
     no_errors(app)
     assert texts(app.title) == ["river song"]
     assert len(audio_urls(app)) == 1
-    assert sorted(b.proto.label for b in app.get("download_button")) == ["FLAC", "MP3 320", "Parameters JSON", "WAV"]
+    assert sorted(b.proto.label for b in app.get("download_button")) == [
+        "C2PA manifest", "FLAC", "MP3 320", "Parameters JSON", "WAV"]
     assert any("Audio hash" in m.value for m in app.markdown)
 
     app.number_input(key="song-region-start").set_value(1.0)
