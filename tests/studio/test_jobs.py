@@ -5,9 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import sqlite3
-import sys
 import threading
-import types
 from pathlib import Path
 
 import pytest
@@ -282,7 +280,7 @@ def test_leftovers_of_a_crash_are_replaced_not_kept(studio):
     [take] = studio.library.takes_of_job(job.id)
     assert sf.info(str(studio.library.path(take))).frames == 24000
     assert sorted(p.name for p in (media / "takes" / job.id / "0").iterdir()) == [
-        "master.flac", "params.json", "preview.mp3", "take.mp3", "waveform.json"]
+        "master.c2pa", "master.flac", "params.json", "preview.mp3", "take.mp3", "waveform.json"]
     assert staging_files(studio.settings) == []
 
 
