@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from studio import worker as worker_module
 from studio.errors import BadInput, EnvironmentProblem, NotFound
 from studio.service import Studio
 from studio.settings import Settings
@@ -213,7 +214,7 @@ def test_lyrics_job_uses_the_backend_registry_and_writer(studio, monkeypatch):
 
     monkeypatch.setattr(backends, "_factories", dict(backends._factories))
     backends.register("fake-lyrics", lambda **options: Backend(**options))
-    monkeypatch.setitem(sys.modules, "lyrics.writer", types.SimpleNamespace(LyricsWriter=LyricsWriter))
+    monkeypatch.setattr(worker_module, "LyricsWriter", LyricsWriter)  # the worker's own name for the writer
     job = studio.submit_lyrics(theme="rain", backend="fake-lyrics", genre="folk",
                                backend_options={"temperature": 0.1})
     assert job.kind == "lyrics"
