@@ -90,6 +90,7 @@ class Job(SQLModel, table=True):
     error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     result: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
     partial: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # streamed text so far (0004)
+    timeline: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # stage times, JSON (0006)
     attempts: int = 0
     cancel_requested: bool = False
     worker: Optional[str] = None  # "host:pid:token" of the claiming worker
@@ -127,7 +128,7 @@ class Mint(SQLModel, table=True):
 
 
 class Adapter(SQLModel, table=True):
-    """A LoRA adapter trained by the studio (migration 0007_lora_adapters); files in `folder`
+    """A LoRA adapter trained by the studio (migration 0008_lora_adapters); files in `folder`
     (relative to <home>/adapters): pytorch_lora_weights.safetensors + adapter.json."""
 
     __tablename__ = "adapter"

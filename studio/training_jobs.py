@@ -77,8 +77,8 @@ def _make_trainer(worker, spec: TrainJobSpec, work: Path):
     if spec.engine == "ace-step-v1":
         import torch
 
-        from music.acestep_v1.pipeline import ACEStepV1Pipeline
-        from music.acestep_v1.training.trainer import V1LoraTrainer
+        from music.acestep_v1.pipeline import ACEStepV1Pipeline  # noqa: PLC0415  (heavy: imports torch, diffusers)
+        from music.acestep_v1.training.trainer import V1LoraTrainer  # noqa: PLC0415  (heavy: imports torch, peft)
 
         # bf16 on a GPU (the memory target); on the CPU the engine's dtype
         dtype = torch.bfloat16 if str(engine.device).startswith("cuda") else engine.dtype
@@ -86,7 +86,7 @@ def _make_trainer(worker, spec: TrainJobSpec, work: Path):
                                                  lyric_vocab=engine.lyric_vocab, cache_dir=engine.cache_dir,
                                                  offload=engine.offload)
         return V1LoraTrainer(pipe, spec.settings(), work_dir=work, cache_dir=features_dir(worker.settings))
-    from music.acestep15.training import AceStep15LoraTrainer
+    from music.acestep15.training import AceStep15LoraTrainer  # noqa: PLC0415  (heavy: imports torch, diffusers, peft)
 
     engine.load()
     engine.unload_lora()

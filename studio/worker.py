@@ -14,10 +14,14 @@ import threading
 import time
 from typing import Any
 
+from lyrics.errors import Cancelled as LyricsCancelled
+from lyrics.errors import LyricsRequestError, UnrepairableOutput
+from lyrics.writer import LyricsWriter
 from music.engine import Cancelled, RequestError
 from music.registry import engines
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, StudioError
+from studio.job_timeline import Timeline
 from studio.jobs import JobStore, LostClaim, new_worker_id
 from studio.queue import JobQueue
 from studio.recipe import recipe_context
@@ -25,6 +29,7 @@ from studio.sealing import MasterSealer
 from studio.settings import Settings
 from studio.specs import LyricsJobSpec, MusicJobSpec, check_with_engine, parse_spec
 from studio.tables import Job
+from studio.take_store import store_result
 from studio.train_spec import TrainJobSpec
 from studio.training_jobs import run_train_job
 from studio.worker_models import WorkerModels
@@ -175,20 +180,21 @@ class Worker:
 
     def _progress(self, job: Job):
         last = {"stage": None, "at": 0.0}
+        timeline = Timeline(started=time.time())  # wall clock: pages on other machines compare with it
 
         def report(stage: str, step: int, total: int) -> None:
             now = time.monotonic()
+            timeline.record(stage, step, total, now=time.time())
             if stage == last["stage"] and now - last["at"] < PROGRESS_MIN_INTERVAL_S and step < total:
                 return
             last.update(stage=stage, at=now)
-            if self.jobs.report(job.id, worker=self.id, stage=stage, step=step, total=total):
+            if self.jobs.report(job.id, worker=self.id, stage=stage, step=step, total=total,
+                                timeline=timeline.to_json()):
                 raise Cancelled(f"job {job.id} cancelled")
 
         return report
 
     def _run_music(self, job: Job, spec: MusicJobSpec) -> None:
-        from studio.take_store import store_result
-
         progress = self._progress(job)
         checked = spec.checked_request()
         if checked is None:  # queued before submit stored checked requests: check it once, here
@@ -209,10 +215,6 @@ class Worker:
         )
 
     def _run_lyrics(self, job: Job, spec: LyricsJobSpec) -> None:
-        from lyrics.errors import Cancelled as LyricsCancelled
-        from lyrics.errors import LyricsRequestError, UnrepairableOutput
-        from lyrics.writer import LyricsWriter  # built by the lyrics stage; imported only when needed
-
         progress = self._progress(job)
         progress("lyrics", 0, 1)
         options = self.models.lyrics_options(spec.backend, spec.backend_options)

@@ -23,6 +23,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from diffusers import AceStepPipeline
+from diffusers.utils.peft_utils import recurse_remove_peft_layers
+from peft import LoraConfig, set_peft_model_state_dict
+from peft.utils import get_peft_model_state_dict
 
 from music.acestep15.loading import SAMPLE_RATE
 from music.acestep15.request_mapping import MAX_DURATION
@@ -150,8 +154,6 @@ class AceStep15LoraTrainer:
 
     # ---- the run ----------------------------------------------------------------------------
     def inject(self) -> None:
-        from peft import LoraConfig
-
         if self.config is not None:
             return
         self.config = LoraConfig(r=self.settings.rank, lora_alpha=self.settings.lora_alpha, target_modules=TARGET_MODULES,
@@ -168,14 +170,10 @@ class AceStep15LoraTrainer:
                 param.data = param.data.float()  # fp32 adapter weights under a bf16 base
 
     def adapter_state(self) -> dict[str, torch.Tensor]:
-        from peft.utils import get_peft_model_state_dict
-
         state = get_peft_model_state_dict(self.transformer, adapter_name=ADAPTER)
         return {k: v.detach().float().cpu().contiguous() for k, v in state.items()}
 
     def load_adapter_state(self, state: dict[str, torch.Tensor]) -> None:
-        from peft import set_peft_model_state_dict
-
         set_peft_model_state_dict(self.transformer, state, adapter_name=ADAPTER)
 
     def make_run(self) -> LoraRun:
@@ -197,8 +195,6 @@ class AceStep15LoraTrainer:
         return run.run(progress, stop_after=stop_after)
 
     def save(self, folder: str | Path, *, name: str, result: RunResult) -> Path:
-        from diffusers import AceStepPipeline
-
         state = self.adapter_state()
         info = {
             "name": name, "engine": ENGINE, "base_model": self.model_id, "base_digest": self.model_digest(),
@@ -216,8 +212,6 @@ class AceStep15LoraTrainer:
 
     def close(self) -> None:
         """Remove the training adapter: the pipeline is the base model again."""
-        from diffusers.utils.peft_utils import recurse_remove_peft_layers
-
         if self.config is not None:
             if self.settings.gradient_checkpointing:
                 self.transformer.disable_gradient_checkpointing()

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from scipy.signal import resample_poly
 
 from music.engine import RequestError
 from music.training.adapter_file import file_sha256
@@ -204,7 +205,5 @@ def _resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
     """Polyphase resampling (scipy); an exact no-op at the same rate."""
     if rate == target:
         return np.ascontiguousarray(audio, dtype=np.float32)
-    from scipy.signal import resample_poly
-
     g = math.gcd(rate, target)
     return np.ascontiguousarray(resample_poly(audio, target // g, rate // g, axis=-1), dtype=np.float32)

@@ -25,7 +25,11 @@ from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
+from diffusers.utils.peft_utils import recurse_remove_peft_layers
+from peft import LoraConfig, inject_adapter_in_model, set_peft_model_state_dict
+from peft.utils import get_peft_model_state_dict
 from safetensors.torch import save_file
+from torch.utils.checkpoint import checkpoint
 
 from music.acestep_v1.training.features import SAMPLE_RATE, window_features
 from music.training.adapter_file import (
@@ -67,8 +71,6 @@ def sample_sigma() -> torch.Tensor:
 @contextlib.contextmanager
 def checkpointed_blocks(dit) -> Iterator[None]:
     """Recompute each DiT block's activations in the backward pass instead of keeping them."""
-    from torch.utils.checkpoint import checkpoint
-
     blocks = list(dit.transformer_blocks)
     for block in blocks:
         def forward(h, _forward=block.forward, **kwargs):
@@ -85,8 +87,6 @@ def checkpointed_blocks(dit) -> Iterator[None]:
 def inject_lora(dit, settings: TrainSettings):
     """Fresh LoRA layers (B = 0: the model starts exactly as the base) on the target projections;
     everything else frozen. Returns the peft config."""
-    from peft import LoraConfig, inject_adapter_in_model
-
     config = LoraConfig(r=settings.rank, lora_alpha=settings.lora_alpha, target_modules=TARGET_MODULES,
                         lora_dropout=0.0, init_lora_weights=True)
     dit._requires_grad_before_lora = {name: p.requires_grad for name, p in dit.named_parameters()}
@@ -100,8 +100,6 @@ def inject_lora(dit, settings: TrainSettings):
 
 
 def remove_lora(dit) -> None:
-    from diffusers.utils.peft_utils import recurse_remove_peft_layers
-
     recurse_remove_peft_layers(dit)
     if hasattr(dit, "peft_config"):
         del dit.peft_config
@@ -112,14 +110,10 @@ def remove_lora(dit) -> None:
 
 def adapter_state(dit) -> dict[str, torch.Tensor]:
     """LoRA weights keyed as the v1 loader (and diffusers' `save_lora_adapter`) expect."""
-    from peft.utils import get_peft_model_state_dict
-
     return {k: v.detach().float().cpu().contiguous() for k, v in get_peft_model_state_dict(dit, adapter_name=ADAPTER).items()}
 
 
 def load_adapter_state(dit, state: dict[str, torch.Tensor]) -> None:
-    from peft import set_peft_model_state_dict
-
     result = set_peft_model_state_dict(dit, state, adapter_name=ADAPTER)
     missing = [k for k in getattr(result, "unexpected_keys", []) if "lora_" in k]
     if missing:

@@ -1,14 +1,14 @@
 """LoRA adapters the studio trained: one row per adapter, its files under <home>/adapters/<name>.
 
-Revision ID: 0007_lora_adapters
-Revises: 0006_recipe
+Revision ID: 0008_lora_adapters
+Revises: 0007_job_timeline
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_lora_adapters"
-down_revision = "0006_recipe"
+revision = "0008_lora_adapters"
+down_revision = "0007_job_timeline"
 branch_labels = None
 depends_on = None
 
