@@ -49,6 +49,7 @@ class MainGroup(StudioGroup):
     # Provenance commands load web3's signing stack (~2 s): click's lazy subcommands import them
     # only when one of them runs, so `songstudio --help` and the other commands start fast.
     lazy_commands = {name: "studio.cli_minting" for name in ("keys", "chain", "sign", "mint", "pin", "verify")}
+    lazy_commands |= {"train": "studio.cli_train", "adapters": "studio.cli_train"}  # torch only when training
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_commands})

@@ -14,6 +14,7 @@ from typing import Any
 from lyrics.registry import backends
 from music.engine import RequestError
 from music.registry import engines
+from studio.adapter_store import AdapterStore, with_adapter
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem
 from studio.jobs import FINISHED, JobStore
@@ -22,6 +23,7 @@ from studio.queue import JobQueue
 from studio.settings import Settings
 from studio.specs import JobSpec, LyricsJobSpec, MusicJobSpec, check_lyrics_spec, check_music_spec, parse_spec
 from studio.tables import Job
+from studio.train_spec import TrainJobSpec, adapters_dir, check_train_spec
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Studio:
         self.queue = queue
         self.jobs = JobStore(db)
         self.library = Library(db, settings.library_dir, rank_window=settings.search_rank_window or None)
+        self.adapters = AdapterStore(db, adapters_dir(settings))
 
     @classmethod
     def open(cls, settings: Settings) -> "Studio":
@@ -66,9 +69,12 @@ class Studio:
         and queue it as checked."""
         spec = parse_spec(data) if isinstance(data, dict) else data
         if isinstance(spec, MusicJobSpec):
+            spec = with_adapter(spec, self.adapters)  # `lora` may name a library adapter
             spec = self._check_music(spec)
         elif isinstance(spec, LyricsJobSpec):
             self._check_lyrics(spec)
+        elif isinstance(spec, TrainJobSpec):
+            check_train_spec(spec, adapters=self.adapters)
         job = self.jobs.insert(spec)
         self.queue.notify()
         return job

@@ -21,6 +21,7 @@ from studio.errors import BadInput, EnvironmentProblem
 from studio.lyrics_limits import check_lyrics_context
 from studio.model_store import resolve_model_dir
 from studio.settings import Settings
+from studio.train_spec import TrainJobSpec
 
 
 class MusicJobSpec(BaseModel):
@@ -35,6 +36,7 @@ class MusicJobSpec(BaseModel):
     parent_take_id: int | None = None
     # set by `check_music_spec`: what the engine's check learned; None on a spec not checked yet
     facts: dict[str, Any] | None = None
+    adapter: dict[str, Any] | None = None  # a library LoRA adapter named in `lora` (studio.adapter_store)
 
     @field_validator("request")
     @classmethod
@@ -123,14 +125,14 @@ def check_lyrics_spec(spec: LyricsJobSpec, *, backend_options: dict[str, Any] | 
             raise BadInput("the lyrics have no lines to name")
 
 
-JobSpec = MusicJobSpec | LyricsJobSpec
+JobSpec = MusicJobSpec | LyricsJobSpec | TrainJobSpec
 
 
 def parse_spec(data: dict[str, Any]) -> JobSpec:
     kind = data.get("kind", "music")
-    cls = {"music": MusicJobSpec, "lyrics": LyricsJobSpec}.get(kind)
+    cls = {"music": MusicJobSpec, "lyrics": LyricsJobSpec, "train": TrainJobSpec}.get(kind)
     if cls is None:
-        raise BadInput(f"unknown job kind {kind!r}; use 'music' or 'lyrics'")
+        raise BadInput(f"unknown job kind {kind!r}; use 'music', 'lyrics' or 'train'")
     try:
         return cls.model_validate(data)
     except ValidationError as exc:

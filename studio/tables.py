@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, Text, UniqueConstrai
 from sqlmodel import Field, SQLModel
 
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
-JOB_KINDS = ("music", "lyrics")
+JOB_KINDS = ("music", "lyrics", "train")
 MINT_STATUSES = ("pending", "minted", "failed", "superseded")
 
 
@@ -125,3 +125,27 @@ class Mint(SQLModel, table=True):
     reason: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False))
+
+
+class Adapter(SQLModel, table=True):
+    """A LoRA adapter trained by the studio (migration 0008_lora_adapters); files in `folder`
+    (relative to <home>/adapters): pytorch_lora_weights.safetensors + adapter.json."""
+
+    __tablename__ = "adapter"
+    __table_args__ = (UniqueConstraint("name", name="uq_adapter_name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    engine: str = Field(index=True)
+    base_model: str
+    base_digest: str
+    dataset_digest: str
+    weights_digest: str
+    steps: int
+    rank: int
+    learning_rate: float
+    loss_curve: str = Field(sa_column=Column(Text, nullable=False))  # JSON list, one loss per step
+    info: str = Field(sa_column=Column(Text, nullable=False))  # adapter.json as written by the trainer
+    folder: str
+    job_id: Optional[str] = None
+    created_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False))

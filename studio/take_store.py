@@ -162,6 +162,7 @@ def _parameters(*, spec: MusicJobSpec, result: MusicResult, seed: int, index: in
         "sample_rate": result.sample_rate,
         "request": spec.request,
         "parameters": result.parameters,
+        "adapter": spec.adapter,  # the library LoRA adapter played (name and digests), or None
         "timings": result.timings,
         "parent_take_id": spec.parent_take_id,
     }

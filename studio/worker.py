@@ -30,6 +30,8 @@ from studio.settings import Settings
 from studio.specs import LyricsJobSpec, MusicJobSpec, check_with_engine, parse_spec
 from studio.tables import Job
 from studio.take_store import store_result
+from studio.train_spec import TrainJobSpec
+from studio.training_jobs import run_train_job
 from studio.worker_models import WorkerModels
 
 log = logging.getLogger("songstudio.worker")
@@ -154,6 +156,8 @@ class Worker:
             spec = parse_spec(json.loads(job.spec))
             if isinstance(spec, MusicJobSpec):
                 self._run_music(job, spec)
+            elif isinstance(spec, TrainJobSpec):
+                run_train_job(self, job, spec)
             else:
                 self._run_lyrics(job, spec)
             log.info("job %s done", job.id)

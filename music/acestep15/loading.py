@@ -142,4 +142,7 @@ def load_pipeline(location: CheckpointLocation, *, device: str, dtype: Any, offl
     if vae_tiling if vae_tiling is not None else not str(device).startswith("cpu"):
         pipe.vae.enable_tiling()
     pipe.set_progress_bar_config(disable=True)
+    # inference only: frozen from the start, so loading and unloading a LoRA (which freezes the
+    # base) leaves the same flags, and the same CPU kernels, as before: unload is bit-exact
+    pipe.transformer.requires_grad_(False)
     return pipe

@@ -27,6 +27,7 @@ navigation = st.navigation(
         st.Page(paths.SONG, title="Song", icon=":material/headphones:", url_path="song"),
         st.Page(paths.JOBS, title="Jobs", icon=":material/list_alt:", url_path="jobs"),
         st.Page(paths.MINT, title="Mint", icon=":material/token:", url_path="mint"),
+        st.Page(paths.TRAIN, title="Train", icon=":material/model_training:", url_path="train"),
         st.Page(paths.SETTINGS, title="Settings", icon=":material/settings:", url_path="settings"),
     ]
 )

@@ -6,3 +6,4 @@ from pathlib import Path
 VIEWS = Path(__file__).resolve().parent / "views"
 WRITE, CREATE, LIBRARY, SONG, MINT, SETTINGS, JOBS, HOME = (
     VIEWS / f"{name}.py" for name in ("write", "create", "library", "song", "mint", "settings", "jobs", "home"))
+TRAIN = VIEWS / "train.py"

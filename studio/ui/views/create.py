@@ -14,6 +14,7 @@ import streamlit as st
 
 from studio.durations import ROUNDING_HELP, rendered_seconds
 from studio.ui import presets
+from studio.ui.adapter_picker import adapter_controls, chosen_adapter
 from studio.ui.common import USER_ERRORS, demo_notice, studio
 from studio.ui.create_form import (
     INSTRUMENTAL_LYRICS,
@@ -150,7 +151,9 @@ def generate() -> None:
         st.session_state["create-outcome"] = ("error", "; ".join(meter.problems))
         st.rerun(fragments_to_rerun_after_submit(JOB_PANEL))
     try:
-        job_id = s.submit_music(build_request(form), engine=form.engine)
+        request = build_request(form)
+        request.lora, request.lora_weight = chosen_adapter()  # a library adapter, by name
+        job_id = s.submit_music(request, engine=form.engine)
     except USER_ERRORS as exc:
         st.session_state["create-outcome"] = ("error", str(exc))
     else:
@@ -225,6 +228,7 @@ with st.form("create"):
         c1.number_input("BPM (0 = auto)", 0, 300, key="create-bpm")
         c2.selectbox("Key", KEYS, key="create-key")
         c3.selectbox("Time signature", SIGNATURES, key="create-signature")
+    adapter_controls(s, st.session_state["create-engine"])
     st.form_submit_button("Generate", type="primary", icon=":material/music_note:", on_click=generate)
 
 

@@ -1,0 +1,1 @@
+"""LoRA training for the ACE-Step v1 DiT (see `trainer.py`)."""
