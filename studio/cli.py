@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from studio import cli_lyrics
 from studio.errors import BadInput, JobFailed, StudioError
 from studio.settings import Settings, load_settings
 
@@ -498,6 +499,7 @@ def _mount_provenance() -> None:
 
 
 _mount_provenance()
+cli_lyrics.register(main, pass_state, _exit_unless_done)  # `songstudio lyrics ...`
 
 if __name__ == "__main__":
     main()

@@ -138,10 +138,16 @@ def demo_settings_env(cache_dir: str | os.PathLike, *, engine_options: dict | No
     (merged over the given per-engine / per-backend options, which they override)."""
     import json
 
+    from lyrics.starter import starter_gguf
+
     installed = install_demo_models(cache_dir)
     engines = dict(engine_options or {})
     engines.update({name: entry["options"] for name, entry in installed["music"].items()})
     backends = dict(lyrics_options or {})
-    backends.update({name: entry["options"] for name, entry in installed["lyrics"].items()})
+    # llama.cpp drafts with real words where it can: Song-Stream when present, else the starter
+    # model (studio.lyrics_model chooses); the random demo GGUF only when neither is installed.
+    starter_present = starter_gguf() is not None
+    backends.update({name: entry["options"] for name, entry in installed["lyrics"].items()
+                     if not (name == "llama-cpp" and starter_present)})
     return {"SONGSTUDIO_ENGINE_OPTIONS": json.dumps(engines, sort_keys=True),
             "SONGSTUDIO_LYRICS_OPTIONS": json.dumps(backends, sort_keys=True)}

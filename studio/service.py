@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio import lyrics_jobs, lyrics_model
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem
 from studio.jobs import FINISHED, JobStore
@@ -124,3 +125,4 @@ class Studio:
         if spec.backend not in backends.names():
             raise BadInput(f"unknown lyrics backend {spec.backend!r}; known: {', '.join(backends.names())}")
         check_lyrics_spec(spec)
+        lyrics_model.require(lyrics_jobs.model_for(self.settings, spec))  # no lyrics model: say so now

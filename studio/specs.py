@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from music.engine import MusicEngine, MusicRequest, RequestError, check_request, none_text_as_empty
 from studio.errors import BadInput
+from studio.lyrics_jobs import check_draft_request
 
 
 class MusicJobSpec(BaseModel):
@@ -61,6 +62,9 @@ class LyricsJobSpec(BaseModel):
     sections: int | list[str] | str = 1  # continue: how many, or which tags
     count: int = 5  # titles
     seed: int | None = None  # for backends that take one (the writer says which do not)
+    bpm: float | None = None  # draft: with a length in seconds, sets the syllables per line
+    rhyme: str = "AABB"  # draft: AABB, ABAB, ABCB or none
+    candidates: int | None = None  # draft: per line (llama.cpp) or per draft; None: the writer's default
 
     def existing_lyrics(self):
         """The `lyrics` field as `lyrics.format.Lyrics`; BadInput when absent or empty."""
@@ -82,6 +86,7 @@ def check_lyrics_spec(spec: LyricsJobSpec) -> None:
     if spec.action == "draft":
         if not spec.theme.strip():
             raise BadInput("give a theme for the lyrics")
+        check_draft_request(spec)
         return
     lyrics = spec.existing_lyrics()
     if spec.action == "rewrite":

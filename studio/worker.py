@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from music.engine import Cancelled, MusicEngine, RequestError
+from studio import lyrics_jobs
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, StudioError
 from studio.jobs import JobStore, LostClaim, new_worker_id
@@ -232,9 +233,9 @@ class Worker:
 
         progress = self._progress(job)
         progress("lyrics", 0, 1)
-        options = {**self.settings.lyrics_options.get(spec.backend, {}), **spec.backend_options}
+        model = lyrics_jobs.model_for(self.settings, spec)  # Song-Stream, else the starter model
         try:
-            backend = backends.create(spec.backend, **options)
+            backend = backends.create(spec.backend, **model.options)
         except ValueError as exc:
             raise RequestError(str(exc)) from None
         try:
@@ -251,7 +252,8 @@ class Worker:
             backend.close()
         progress("lyrics", 1, 1)
         with self.db.write() as session:
-            if not self.jobs.finish(session, job.id, worker=self.id, result=_lyrics_result(spec, value)):
+            result = _lyrics_result(spec, value) | lyrics_jobs.result_extras(stream, model)
+            if not self.jobs.finish(session, job.id, worker=self.id, result=result):
                 raise LostClaim(job.id)
 
     def _stream_text(self, job: Job, stream) -> None:
@@ -271,7 +273,8 @@ class Worker:
 def _lyrics_stream(writer, spec: LyricsJobSpec):
     if spec.action == "draft":
         return writer.draft_stream(theme=spec.theme, genre=spec.genre, mood=spec.mood, language=spec.language,
-                                   structure=spec.structure, length=spec.length, seed=spec.seed)
+                                   structure=spec.structure, length=spec.length, seed=spec.seed,
+                                   **lyrics_jobs.draft_options(spec))
     lyrics = spec.existing_lyrics()
     if spec.action == "rewrite":
         return writer.rewrite_stream(lyrics, spec.section, spec.instruction, language=spec.language,
