@@ -70,7 +70,7 @@ def run(backend, label: str, items: list[dict], *, candidates: int | None, rhyme
         extra["candidates"] = candidates
     if "rhyme" in params:
         extra["rhyme"] = rhyme
-    reports, failures = [], []
+    reports, failures, drafts = [], [], []
     started = time.perf_counter()
     for case in items:
         t0 = time.perf_counter()
@@ -88,6 +88,7 @@ def run(backend, label: str, items: list[dict], *, candidates: int | None, rhyme
         report = assess(stream.raw, lyrics, requested=case["structure"], plan=plan, prompt_texts=prompts,
                         tokens=getattr(stream, "tokens", None) or backend.last_completion_tokens, seconds=seconds)
         reports.append(report)
+        drafts.append(stream.raw)
     n = len(items)
 
     def rate(values) -> float:
@@ -115,6 +116,7 @@ def run(backend, label: str, items: list[dict], *, candidates: int | None, rhyme
         "tokens_per_s": statistics.median(tps) if tps else None,
         "seconds_per_draft": (time.perf_counter() - started) / n if n else 0.0,
         "failures": failures,
+        "drafts": drafts,
     }
 
 

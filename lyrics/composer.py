@@ -29,7 +29,9 @@ from lyrics.quality import PromptCopyCheck
 ROUNDS = 3
 RHYME_PENALTY = 2.5  # a missed rhyme weighs like 2.5 syllables off target
 REPEAT_PENALTY = 4.0  # a line already in the song
-SAME_WORD_PENALTY = 1.5  # "night" / "night" is not much of a rhyme
+SAME_WORD_PENALTY = 3.0  # "night" / "night" is no rhyme
+OVERLAP_PENALTY = 4.0  # times the share of the line's word pairs already in the song
+RHYME_CANDIDATE_FACTOR = 2  # lines that must rhyme get more candidates: a rhyme is rarer than a length
 REPEATED_TAGS = frozenset({"chorus", "hook"})  # sung again as first written
 SEED_STRIDE = 7919
 
@@ -62,6 +64,11 @@ class Candidate:
 
 def _norm(line: str) -> str:
     return " ".join(w.lower() for w in words(line))
+
+
+def _bigrams(line: str) -> set[tuple[str, str]]:
+    found = [w.lower() for w in words(line)]
+    return set(zip(found, found[1:]))
 
 
 class LineComposer:
@@ -127,7 +134,7 @@ class LineComposer:
         rejected: list[str] = []
         for round_ in range(ROUNDS):
             best: Candidate | None = None
-            for k in range(self.candidates):
+            for k in range(self.candidates * (RHYME_CANDIDATE_FACTOR if partner_key else 1)):
                 seed = (self.seed + SEED_STRIDE * (section * 64 + number + 1) + 101 * (round_ * self.candidates + k)) % 2**31
                 text = self._sample(self._text, line_grammar(target), seed=seed, max_tokens=48).strip()
                 if not words(text) or self.copy_check.is_copy(text):
@@ -156,7 +163,13 @@ class LineComposer:
                 score += SAME_WORD_PENALTY
         if _norm(text) in used:
             score += REPEAT_PENALTY
+        pairs = _bigrams(text)
+        if pairs:
+            score += OVERLAP_PENALTY * len(pairs & self._song_bigrams()) / len(pairs)
         return Candidate(text=text, syllables=syllables, score=score)
+
+    def _song_bigrams(self) -> set[tuple[str, str]]:
+        return {pair for line in self._text.splitlines() for pair in _bigrams(line)}
 
     def _last_key(self, line: str) -> str | None:
         return line_rhyme_key(line, self.language)

@@ -71,8 +71,15 @@ def distinct_2(lines: Sequence[str]) -> float | None:
     return len(set(bigrams)) / len(bigrams) if bigrams else None
 
 
+def _last_word(line: str) -> str:
+    found = _norm_words(line)
+    return found[-1] if found else ""
+
+
 def rhyme_hits(lines: Sequence[str], letters: str, language: str) -> tuple[int, int]:
-    """(pairs that rhyme, pairs asked to rhyme) for consecutive lines sharing a scheme letter."""
+    """(pairs that rhyme, pairs asked to rhyme): each line with a scheme letter seen before
+    against the first line of that letter. The same word twice ("light" / "light") is not a
+    rhyme."""
     keys = [line.rhyme_key for line in analyse_lines("", lines, language).lines]
     hit = asked = 0
     seen: dict[str, int] = {}
@@ -82,7 +89,8 @@ def rhyme_hits(lines: Sequence[str], letters: str, language: str) -> tuple[int, 
         if letter in seen:
             asked += 1
             first = keys[seen[letter]]
-            hit += int(first is not None and keys[i] == first)
+            hit += int(first is not None and keys[i] == first
+                       and _last_word(lines[i]) != _last_word(lines[seen[letter]]))
         else:
             seen[letter] = i
     return hit, asked

@@ -25,6 +25,9 @@ class SamplingParams:
     temperature: float = 0.7
     top_p: float = 0.9
     seed: int | None = None
+    # llama.cpp's penalty on tokens of the last 64 (1.0: none). Small models loop without it
+    # ("a lil' melody of light" in every line of the starter's drafts).
+    repeat_penalty: float = 1.15
 
 
 class Backend(abc.ABC):

@@ -79,6 +79,7 @@ class LlamaCppBackend(Backend):
             vocab = llama_cpp.llama_model_get_vocab(llm.model)
             decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
             tokens = llm.generate(prompt, temp=params.temperature, top_p=params.top_p, grammar=grammar,
+                                  repeat_penalty=params.repeat_penalty,
                                   reset=True)
             self.last_completion_tokens = 0
             try:
