@@ -87,7 +87,22 @@ def serve(state: State, port: int | None, device: str | None, no_worker: bool, d
 
         resolve_device(device or state.settings.device)  # a device this machine lacks: say so now
     extra_env = _demo_env(state.settings) if demo else {}
-    sys.exit(serve_studio(state.settings, port=port, device=device, worker=not no_worker, extra_env=extra_env))
+    sys.exit(serve_studio(state.settings, port=port, device=device, worker=not no_worker, extra_env=extra_env,
+                          notes=start_notes(state.settings, extra_env)))
+
+
+def start_notes(settings: Settings, demo_env: dict[str, str]) -> list[str]:
+    """What a person should know when the studio starts: demo models, and who writes lyrics."""
+    from studio.lyrics_model import choose
+
+    notes = []
+    if demo_env:
+        settings = settings.model_copy(update={
+            "engine_options": json.loads(demo_env["SONGSTUDIO_ENGINE_OPTIONS"]),
+            "lyrics_options": json.loads(demo_env["SONGSTUDIO_LYRICS_OPTIONS"])})
+        notes.append("Demo mode: the music models are tiny with random weights, so every take is noise.")
+    notes.append(f"Lyrics: {choose(settings).describe()}")
+    return notes
 
 
 def _demo_env(settings: Settings) -> dict[str, str]:
@@ -471,14 +486,13 @@ def models_demo(state: State) -> None:
 @pass_state
 def doctor(state: State, as_json: bool) -> None:
     """Report device, versions, weights present, and whether the DB and queue work."""
-    from studio.doctor import run_checks
+    from studio.doctor import render, run_checks
 
     report = run_checks(state.settings)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
-        for check in report.checks:
-            click.echo(f"[{check.level:4}] {check.name:16} {check.detail}")
+        click.echo("\n".join(render(report)))
     if report.failed:
         sys.exit(4)
 
