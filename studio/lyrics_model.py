@@ -57,6 +57,8 @@ def choose(settings: Settings, backend: str | None = None, overrides: dict[str, 
     if name == "openai":
         return LyricsModel(name, options, str(options.get("model") or "?"), "server",
                            f"served at {options.get('base_url') or 'an unset URL'}")
+    if name not in ("llama-cpp", "transformers", "vllm"):
+        return LyricsModel(name, options, f"the {name} backend's model", "custom")
     if name != "llama-cpp":
         model = str(options.get("model") or f"{SONG_STREAM} (hub cache)")
         if is_demo_model(Path(model).parent) or is_demo_model(Path(model)):
