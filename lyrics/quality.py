@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 from lyrics.budget import SongPlan, line_fits
 from lyrics.format import Lyrics
 from lyrics.prosody import analyse_lines, count_syllables
-from lyrics.tags import V1_TAGS
+from lyrics.tags import V1_TAGS, parse_header
 
 _EXACT_HEADER = re.compile(r"^\[(" + "|".join(re.escape(t) for t in V1_TAGS) + r")\]$")
 _ANY_HEADER = re.compile(r"^\s*\[[^\]]*\]\s*$")
@@ -36,15 +36,22 @@ def _norm_words(text: str) -> list[str]:
     return [w.lower() for w in _WORDS.findall(text)]
 
 
+def _is_header(line: str) -> bool:
+    """A section name written as a lyric line ("Chorus:", "(Verse 2)"): format, not lyrics."""
+    inner = line.strip().strip("[]()*#_ ").rstrip(":").strip()
+    return bool(inner) and parse_header(inner, loose=False) is not None
+
+
 class PromptCopyCheck:
-    """Recognises lyric lines that repeat the request: metadata lines ("Mood: wistful") and
-    lines of 4+ words found word for word in a prompt text (the request or the example)."""
+    """Recognises lyric lines that repeat the request: metadata lines ("Mood: wistful"),
+    section names written as lines ("Chorus:") and lines of 4+ words found word for word in a
+    prompt text (the request or the example)."""
 
     def __init__(self, prompt_texts: Iterable[str]) -> None:
         self._texts = [" " + " ".join(_norm_words(t)) + " " for t in prompt_texts if t]
 
     def is_copy(self, line: str) -> bool:
-        if _METADATA.search(line):
+        if _METADATA.search(line) or _is_header(line):
             return True
         words = _norm_words(line)
         if len(words) < COPY_MIN_WORDS:

@@ -41,13 +41,13 @@ from lyrics.budget import plan_song
 from lyrics.composer import SEED_STRIDE, LineComposer
 from lyrics.constraints import Constraint, Shape
 from lyrics.errors import Cancelled, LyricsRequestError, UnrepairableOutput
-from lyrics.format import Lyrics, ValidationReport, clean_title
+from lyrics.format import Lyrics, Section, ValidationReport, clean_title
 from lyrics.languages import language_code
 from lyrics.quality import PromptCopyCheck, assess
 from lyrics.tags import GENERATABLE_TAGS, SUNG_TAGS, parse_header
 
 T = TypeVar("T")
-DEFAULT_CANDIDATES = 3  # per line (llama.cpp) or per draft (other backends); 1 = one pass
+DEFAULT_CANDIDATES = 2  # per line (llama.cpp) or per draft (other backends); 1 = one pass
 MAX_CANDIDATES = 8
 RETRIES = 2  # more tries with other seeds when a reply copies the prompt or has no lines
 Constrain = Literal["auto", "gbnf", "json_schema", "none"]
@@ -487,10 +487,31 @@ class LyricsWriter:
             except ValueError as exc:
                 raise UnrepairableOutput(f"the model's JSON could not be read ({exc}); "
                                          "the raw text is kept", raw=raw) from None
-        lyrics = Lyrics.parse(raw)
+        lyrics = _parse_tagged(raw) if _EXACT_LAYOUT.match(raw) else Lyrics.parse(raw)
         if not any(s.lines for s in lyrics.sections):
             raise UnrepairableOutput("the model's reply has no lyric lines", raw=raw)
         return lyrics
+
+
+_EXACT_LAYOUT = re.compile(r"^(Title: [^\n]*\n\n)?\[(" + "|".join(GENERATABLE_TAGS) + r")\]\n")
+_EXACT_TAG = re.compile(r"^\[(" + "|".join(GENERATABLE_TAGS) + r")\]$")
+
+
+def _parse_tagged(raw: str) -> Lyrics:
+    """Text in the grammar's layout (`Title: ...`, then `[tag]` lines): only those exact lines
+    are headers, so a lyric line such as "Chorus:" cannot split a section."""
+    title, body = "", raw
+    if raw.startswith("Title: "):
+        first, _, body = raw.partition("\n")
+        title = clean_title(first)
+    sections: list[Section] = []
+    for line in body.splitlines():
+        match = _EXACT_TAG.match(line.strip())
+        if match:
+            sections.append(Section(tag=match.group(1)))
+        elif line.strip() and sections:
+            sections[-1] = replace(sections[-1], lines=sections[-1].lines + (line.strip(),))
+    return Lyrics(title=title, sections=tuple(sections))
 
 
 def _token_budget(shape: Shape, sections: int, *, with_title: bool) -> int:

@@ -55,6 +55,16 @@ def test_prompt_copy_check_finds_metadata_and_copied_sentences():
     assert check.is_copy("leaving a small town at dawn")  # the request, word for word
     assert not check.is_copy("the dawn light on the station road")
     assert not check.is_copy("at dawn")  # too short to call a copy
+    assert check.is_copy("Chorus:") and check.is_copy("(Verse 2)")  # the format written as a lyric line
+    assert not check.is_copy("the chorus of the birds")
+
+
+def test_a_header_like_line_in_a_grammar_reply_does_not_split_the_section():
+    from lyrics.writer import _parse_tagged
+
+    lyrics = _parse_tagged("Title: T\n\n[verse]\nrain\nChorus:\nfalls\n\n[chorus]\nla la\n")
+    assert lyrics.title == "T" and [s.tag for s in lyrics.sections] == ["verse", "chorus"]
+    assert lyrics.sections[0].lines == ("rain", "Chorus:", "falls")
 
 
 def test_tag_exact_rhyme_hits_and_distinct_2():
