@@ -89,6 +89,9 @@ def run(backend, label: str, items: list[dict], *, candidates: int | None, rhyme
                         tokens=getattr(stream, "tokens", None) or backend.last_completion_tokens, seconds=seconds)
         reports.append(report)
         drafts.append(stream.raw)
+        print(f"  case {len(reports) + len(failures)}/{len(items)}: fit {report.syllable_fit or 0:.2f} "
+              f"rhyme {report.rhyme_pairs[0]}/{report.rhyme_pairs[1]} copy {len(report.prompt_copy_lines)} "
+              f"exact {report.tag_exact:d} structure {report.structure_ok:d} {seconds:.0f} s", flush=True)
     n = len(items)
 
     def rate(values) -> float:
