@@ -237,7 +237,9 @@ class LyricsWriter:
         plan = plan_song(tags, bpm=bpm, duration_s=duration, chorus_shorter=chorus_shorter, rhyme_scheme=rhyme)
         verse_syllables = max((p.syllables for p in plan.sections if p.tag == "verse"),
                               default=max((p.syllables for p in plan.sections), default=0))
-        shape = Shape(structure=tags, min_lines=2, max_lines=max(preset.lines * 2, 4))
+        # the planned line count per section: the grammar holds the model to it
+        shape = Shape(structure=tags, min_lines=2, max_lines=max(preset.lines * 2, 4),
+                      lines=tuple(p.lines for p in plan.sections))
         kind = self._kind()
         mode = "json" if kind == "json_schema" else "text"
         messages = prompts.draft(theme=theme or "", genre=genre or "", mood=mood or "", language=lang,

@@ -44,7 +44,7 @@ def test_draft_uses_grammar_with_the_structure_and_parses():
     call = backend.calls[0]
     assert call["constraint"].kind == "gbnf"
     assert 'root ::= "Title: " title "\\n\\n" s0 s1' in call["constraint"].spec
-    assert 's0 ::= "[" "verse" "]\\n" line{2,8} "\\n"' in call["constraint"].spec
+    assert 's0 ::= "[" "verse" "]\\n" line{4} "\\n"' in call["constraint"].spec  # the planned lines
     assert call["params"].seed == 11
     user = call["messages"][-1]["content"]
     assert user.startswith("Write a warm folk song about childhood.") and "verse, chorus" in user
