@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lyrics.registry import backends
+from music.engine import RequestError
+from music.registry import engines
 from studio import lyrics_jobs, lyrics_model
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem
 from studio.jobs import FINISHED, JobStore
 from studio.library import Library
-from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
 from studio.settings import Settings
 from studio.specs import JobSpec, LyricsJobSpec, MusicJobSpec, check_lyrics_spec, check_music_spec, parse_spec
@@ -49,14 +51,23 @@ class Studio:
         return cls(settings, db, JobQueue(settings))
 
     def engine_names(self) -> list[str]:
-        from music.registry import engines
+        engines.register_plugins(self.settings.extra_engines)
+        return engines.names()
 
-        return sorted(set(engines.names()) | set(self.settings.extra_engines))
+    def engine_presets(self, engine: str | None = None) -> dict[str, dict[str, Any]]:
+        """Named option groups the engine offers (e.g. ace-step-v1's edit strengths)."""
+        engines.register_plugins(self.settings.extra_engines)
+        try:
+            return engines.presets(engine or self.settings.engine)
+        except RequestError as exc:
+            raise BadInput(str(exc)) from None
 
     def submit(self, data: dict[str, Any] | JobSpec) -> Job:
+        """Check the spec once (the engine's model-free check; nothing over a limit is queued)
+        and queue it as checked."""
         spec = parse_spec(data) if isinstance(data, dict) else data
         if isinstance(spec, MusicJobSpec):
-            self._check_music(spec)
+            spec = self._check_music(spec)
         elif isinstance(spec, LyricsJobSpec):
             self._check_lyrics(spec)
         job = self.jobs.insert(spec)
@@ -110,19 +121,16 @@ class Studio:
     def output_paths(self, job: Job) -> list[Path]:
         return [self.settings.library_dir / take.master_file for take in self.library.takes_of_job(job.id)]
 
-    def _check_music(self, spec: MusicJobSpec) -> None:
-        from studio.worker import register_extra_engines
-
-        register_extra_engines(self.settings)
-        check_music_spec(spec, engine_names=self.engine_names())
-        resolve_model_dir(self.settings, engine=spec.engine, model=spec.model)
+    def _check_music(self, spec: MusicJobSpec) -> MusicJobSpec:
+        engines.register_plugins(self.settings.extra_engines)
+        checked = check_music_spec(spec, settings=self.settings)
         if spec.parent_take_id is not None:
             self.library.get(spec.parent_take_id)
+        return checked
 
     def _check_lyrics(self, spec: LyricsJobSpec) -> None:
-        from lyrics.registry import backends
-
         if spec.backend not in backends.names():
             raise BadInput(f"unknown lyrics backend {spec.backend!r}; known: {', '.join(backends.names())}")
-        check_lyrics_spec(spec)
-        lyrics_model.require(lyrics_jobs.model_for(self.settings, spec))  # no lyrics model: say so now
+        model = lyrics_jobs.model_for(self.settings, spec)  # Song-Stream, else the starter model
+        lyrics_model.require(model)  # no lyrics model: say so now
+        check_lyrics_spec(spec, backend_options=model.options)

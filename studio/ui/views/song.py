@@ -84,7 +84,7 @@ with extend_tab:
 with edit_tab:
     new_prompt = st.text_area("Prompt", value=take.prompt, key="edit-prompt")
     new_lyrics = st.text_area("Lyrics", value=take.lyrics, key="edit-lyrics", height=160)
-    mode = st.radio("Edit type", list(edits.EDIT_PRESETS), horizontal=True, key="edit-mode",
+    mode = st.radio("Edit type", list(edits.edit_presets(source.engine)), horizontal=True, key="edit-mode",
                     format_func={"only_lyrics": "Only lyrics", "remix": "Remix"}.get)
     if st.button("Edit", key="edit-go", type="primary"):
         submit(lambda: edits.edit(source, prompt=new_prompt, lyrics=new_lyrics, mode=mode))
