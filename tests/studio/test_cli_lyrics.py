@@ -80,7 +80,7 @@ def test_rewrite_and_titles_from_a_file(cli, worker_thread, lyrics_backend, tmp_
     out = cli("lyrics", "rewrite", str(song), "--section", "chorus", "--instruction", "hopeful",
               "--backend", "scripted").stdout
     assert "[chorus]\nthe sun comes out\nwe let it shine" in out and "rain on the window" in out
-    lyrics_backend.backend = ScriptedBackend(["- Glass Rain\n- Waiting\n"])
+    lyrics_backend.backend.chunks = ["- Glass Rain\n- Waiting\n"]  # the worker keeps its backend warm
     assert cli("lyrics", "titles", str(song), "--count", "2", "--backend", "scripted").stdout == "Glass Rain\nWaiting\n"
 
 
