@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Iterator, Sequence
 
 from lyrics.backends.base import Backend, Message, SamplingParams
@@ -31,6 +32,8 @@ RHYME_PENALTY = 2.5  # a missed rhyme weighs like 2.5 syllables off target
 REPEAT_PENALTY = 4.0  # a line already in the song
 SAME_WORD_PENALTY = 3.0  # "night" / "night" is no rhyme
 OVERLAP_PENALTY = 4.0  # times the share of the line's word pairs already in the song
+ENDINGS = 24  # rhyme words a forced-rhyme candidate may end with
+COMMON_TOKEN_RANK = 20000  # BPE ids below this are frequent merges: common words
 RHYME_CANDIDATE_FACTOR = 2  # lines that must rhyme get more candidates: a rhyme is rarer than a length
 REPEATED_TAGS = frozenset({"chorus", "hook"})  # sung again as first written
 SEED_STRIDE = 7919
@@ -48,6 +51,28 @@ def line_grammar(syllables: int) -> Constraint:
     return Constraint("gbnf", "root ::= lstart lchar{%d,%d} \"\\n\"\n"
                               "lstart ::= [^\\x00-\\x20\\x7F\\[\\]#*(]\n"
                               "lchar ::= [^\\x00-\\x1F\\x7F\\[\\]]\n" % (low - 1, high - 1))
+
+
+def rhyme_grammar(syllables: int, endings: Sequence[str]) -> Constraint:
+    """A line of about `syllables` syllables that must end with one of `endings`."""
+    low, high = char_range(syllables)
+    words_rule = " | ".join(f'"{w}"' for w in endings)
+    return Constraint("gbnf", "root ::= lstart lchar{%d,%d} \" \" end [,.!?]? \"\\n\"\n"
+                              "end ::= %s\n"
+                              "lstart ::= [^\\x00-\\x20\\x7F\\[\\]#*(]\n"
+                              "lchar ::= [^\\x00-\\x1F\\x7F\\[\\]]\n"
+                      % (max(0, low - 8), max(1, high - 8), words_rule))
+
+
+@lru_cache(maxsize=256)
+def rhyme_words(word: str, limit: int = 40) -> tuple[str, ...]:
+    """Short English words that rhyme with `word` (CMU dictionary), shortest first: short
+    rhymes are mostly common words."""
+    import pronouncing
+
+    found = {w for w in pronouncing.rhymes(word.lower())
+             if w.isalpha() and 3 <= len(w) <= 7 and w != word.lower() and any(v in w for v in "aeiouy")}
+    return tuple(sorted(found, key=lambda w: (len(w), w))[:limit])
 
 
 TITLE_GRAMMAR = Constraint("gbnf", "root ::= lstart lchar{0,%d} \"\\n\"\n"
@@ -131,12 +156,16 @@ class LineComposer:
                      used: set[str]) -> str:
         partner_key = self._last_key(partner) if partner else None
         partner_word = words(partner)[-1].lower() if partner and words(partner) else None
+        # Where a rhyme is due (English), half the candidates must end with a rhyming word: a
+        # grammar cannot count syllables, but it can hold the line's last word to a rhyme list.
+        endings = self._endings(partner_word) if partner_key and partner_word and self.language == "en" else ()
         rejected: list[str] = []
         for round_ in range(ROUNDS):
             best: Candidate | None = None
             for k in range(self.candidates * (RHYME_CANDIDATE_FACTOR if partner_key else 1)):
                 seed = (self.seed + SEED_STRIDE * (section * 64 + number + 1) + 101 * (round_ * self.candidates + k)) % 2**31
-                text = self._sample(self._text, line_grammar(target), seed=seed, max_tokens=48).strip()
+                grammar = rhyme_grammar(target, endings) if endings and k % 2 == 1 else line_grammar(target)
+                text = self._sample(self._text, grammar, seed=seed, max_tokens=48).strip()
                 if not words(text) or self.copy_check.is_copy(text):
                     rejected.append(text)
                     continue
@@ -167,6 +196,15 @@ class LineComposer:
         if pairs:
             score += OVERLAP_PENALTY * len(pairs & self._song_bigrams()) / len(pairs)
         return Candidate(text=text, syllables=syllables, score=score)
+
+    def _endings(self, word: str) -> tuple[str, ...]:
+        """Rhymes for `word` that the model knows as whole words (one token of its vocabulary:
+        common words); none when the backend cannot tell."""
+        known = getattr(self.backend, "word_token", None)
+        if known is None:
+            return ()
+        ranked = [(token, w) for w in rhyme_words(word, limit=400) if (token := known(w)) is not None]
+        return tuple(w for token, w in sorted(ranked)[:ENDINGS] if token < COMMON_TOKEN_RANK)
 
     def _song_bigrams(self) -> set[tuple[str, str]]:
         return {pair for line in self._text.splitlines() for pair in _bigrams(line)}

@@ -100,6 +100,14 @@ class LlamaCppBackend(Backend):
             if tail:
                 yield tail
 
+    def word_token(self, word: str) -> int | None:
+        """The token id of " word" when the model's vocabulary has it as one token, else None.
+        BPE vocabularies give common words their own tokens (low ids: early merges), so this
+        tells a usable rhyme word from an obscure one."""
+        with self._lock:
+            tokens = self._llm.tokenize((" " + word).encode("utf-8"), add_bos=False, special=False)
+        return tokens[0] if len(tokens) == 1 else None
+
     def _prompt_tokens(self, messages: Sequence[Message], prefix: str = "") -> list[int]:
         """The chat template embedded in the GGUF, rendered the way llama-cpp-python does, then
         the start of the reply (`prefix`). llama.cpp reuses the cached state of a shared token

@@ -99,3 +99,17 @@ def test_line_candidates_give_up_when_every_try_copies():
     with pytest.raises(UnrepairableOutput, match="repeating the request") as info:
         LyricsWriter(backend, candidates=2).draft(theme="calm", structure="verse", seed=1)
     assert "Mood: calm" in info.value.raw
+
+
+def test_forced_rhyme_endings_are_common_rhyming_words():
+    from lyrics.composer import LineComposer, rhyme_grammar, rhyme_words
+
+    assert {"again", "train", "plain"} <= set(rhyme_words("rain")) and "rain" not in rhyme_words("rain")
+    backend = Lines([])
+    vocab = {"again": 1163, "train": 4445, "pane": 43903}  # ids as a BPE vocabulary ranks them
+    backend.word_token = vocab.get
+    composer = LineComposer(backend, [], None, candidates=2, sampling=None, seed=1, language="en",
+                            copy_check=None, cancel=None)
+    assert composer._endings("rain") == ("again", "train")  # "pane": a rare token; others: not whole words
+    spec = rhyme_grammar(8, ("again", "train")).spec
+    assert 'end ::= "again" | "train"' in spec and '" " end [,.!?]? "\\n"' in spec
