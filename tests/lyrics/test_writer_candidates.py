@@ -104,7 +104,7 @@ def test_line_candidates_give_up_when_every_try_copies():
 def test_forced_rhyme_endings_are_common_rhyming_words():
     from lyrics.composer import LineComposer, rhyme_grammar, rhyme_words
 
-    assert {"again", "train", "plain"} <= set(rhyme_words("rain")) and "rain" not in rhyme_words("rain")
+    assert {"again", "train", "plain"} <= set(rhyme_words("rain", 400)) and "rain" not in rhyme_words("rain", 400)
     backend = Lines([])
     vocab = {"again": 1163, "train": 4445, "pane": 43903}  # ids as a BPE vocabulary ranks them
     backend.word_token = vocab.get
