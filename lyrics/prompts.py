@@ -64,7 +64,8 @@ little boats of yesterday
 def _song_phrase(genre: str, mood: str, theme: str) -> str:
     kind = " ".join(part for part in (mood.strip(), genre.strip()) if part)
     about = f" about {theme.strip()}" if theme.strip() else ""
-    return f"Write {'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind + ' ' if kind else ''}song{about}."
+    article = "an" if kind and kind[0].lower() in "aeiou" else "a"
+    return f"Write {article} {kind + ' ' if kind else ''}song{about}."
 
 
 def draft(*, theme: str, genre: str, mood: str, language: str, structure: Sequence[str],
