@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 JOB_KINDS = ("music", "lyrics")
-MINT_STATUSES = ("pending", "minted", "failed")
+MINT_STATUSES = ("pending", "minted", "failed", "superseded")
 
 
 def now_utc() -> datetime:
@@ -67,6 +67,9 @@ class Take(SQLModel, table=True):
     params_file: str
     audio_sha256: str
     parent_take_id: Optional[int] = Field(default=None, foreign_key="take.id", index=True)
+    # how the take was made, canonical JSON (studio.recipe), and 0x + its sha256 (migration 0006_recipe)
+    recipe: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    recipe_sha256: Optional[str] = None
     favourite: bool = Field(default=False, index=True)
     rating: int = 0  # 0 = unrated, 1..5
     trashed_at: Optional[datetime] = Field(default=None, sa_column=_ts())
@@ -111,6 +114,7 @@ class Mint(SQLModel, table=True):
     contract: str
     uri: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     audio_hash: Optional[str] = None
+    recipe_hash: Optional[str] = None
     signer: Optional[str] = None
     digest: Optional[str] = None
     tx_hash: Optional[str] = None

@@ -18,9 +18,12 @@ from typing import Any
 from music.engine import MusicRequest
 from studio.errors import BadInput, NotFound
 from studio.jobs import ACTIVE
+from studio.mint_state import mint_state
 from studio.service import Studio as Service
 from studio.settings import Settings
 from studio.tables import Take, utc
+from studio.ui.c2pa_state import c2pa_state
+from studio.ui.provenance_view import provenance_facts
 from studio.ui.waveform import Envelope
 
 __all__ = ["ACTIVE", "SORTS", "JobView", "LibraryQuery", "Studio", "TakeView"]
@@ -284,6 +287,6 @@ class Studio:
     # -- provenance ------------------------------------------------------------------------
 
     def provenance(self, take: TakeView) -> dict[str, str]:
-        from studio.ui.provenance_view import provenance_facts
-
-        return provenance_facts(self, take)
+        row = self.library.get(take.id)
+        return provenance_facts(audio_sha256=take.audio_sha256, mint=mint_state(self.db, take.id),
+                                c2pa=c2pa_state(self.file_path(take, "master")), recipe_sha256=row.recipe_sha256)

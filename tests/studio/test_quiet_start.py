@@ -26,6 +26,9 @@ def checkout(tmp_path) -> Path:
     (root / "scripts").mkdir(parents=True)
     for name in ("scripts/setup", "scripts/studio", "scripts/starter-model.txt", "pyproject.toml"):
         shutil.copy2(REPO / name, root / name)
+    (root / "package-lock.json").write_text("{}")
+    (root / "node_modules").mkdir()  # newer than the lock file: npm has nothing to do
+    os.utime(root / "package-lock.json", (0, 0))
     bin_dir = root / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     for tool, line in (("python", 'echo "python $*" >> "$(dirname "$0")/../calls.log"'),
