@@ -165,7 +165,9 @@ class LineComposer:
             for k in range(self.candidates * (RHYME_CANDIDATE_FACTOR if partner_key else 1)):
                 seed = (self.seed + SEED_STRIDE * (section * 64 + number + 1) + 101 * (round_ * self.candidates + k)) % 2**31
                 grammar = rhyme_grammar(target, endings) if endings and k % 2 == 1 else line_grammar(target)
-                text = self._sample(self._text, grammar, seed=seed, max_tokens=48).strip()
+                # a round thrown away whole: sample the next one hotter, away from the copied line
+                text = self._sample(self._text, grammar, seed=seed, max_tokens=48,
+                                    temperature=self.sampling.temperature + 0.2 * round_).strip()
                 if not words(text) or self.copy_check.is_copy(text):
                     rejected.append(text)
                     continue
@@ -212,10 +214,12 @@ class LineComposer:
     def _last_key(self, line: str) -> str | None:
         return line_rhyme_key(line, self.language)
 
-    def _sample(self, prefix: str, constraint: Constraint, *, seed: int, max_tokens: int) -> str:
+    def _sample(self, prefix: str, constraint: Constraint, *, seed: int, max_tokens: int,
+                temperature: float | None = None) -> str:
         if self.cancel.is_set():
             raise Cancelled("generation cancelled")
-        params = replace(self.sampling, seed=seed, max_tokens=max_tokens)
+        params = replace(self.sampling, seed=seed, max_tokens=max_tokens,
+                         temperature=self.sampling.temperature if temperature is None else temperature)
         text = "".join(self.backend.stream(self.messages, params=params, constraint=constraint,
                                            cancel=self.cancel, prefix=prefix))
         self.calls += 1

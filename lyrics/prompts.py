@@ -56,8 +56,8 @@ the gutter river took our shoes
 and summer rushed around our feet
 
 [chorus]
-Sail away, sail away
-little boats of yesterday
+the paper sinks, the paper floats
+we never wanted bigger boats
 """
 
 
