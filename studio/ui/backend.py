@@ -238,6 +238,11 @@ class Studio:
         path = self.file_path(take, "waveform")
         return read_envelope(path, duration=take.duration) if path.is_file() else None
 
+    def manifest_path(self, take: TakeView) -> Path | None:
+        """The master's C2PA sidecar manifest, when it has one (FLAC masters sealed by this studio)."""
+        sidecar = self.file_path(take, "master").with_suffix(".c2pa")
+        return sidecar if sidecar.is_file() else None
+
     def download_stem(self, take: TakeView) -> str:
         """A file name people recognise: the title (or 'take') plus the id."""
         slug = re.sub(r"[^A-Za-z0-9]+", "-", take.title).strip("-").lower()[:40]
@@ -253,7 +258,7 @@ class Studio:
         return buffer.getvalue()
 
     def export_zip(self, take_ids: list[int]) -> bytes:
-        """Master, MP3 and parameters of each take, in one zip made in memory."""
+        """Master (with its C2PA sidecar manifest), MP3 and parameters of each take, in one zip made in memory."""
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
             for take_id in take_ids:
@@ -265,6 +270,9 @@ class Studio:
                     path = self.file_path(take, kind)
                     if path.is_file():
                         archive.write(path, f"{stem}/{stem}.{ext}")
+                manifest = self.manifest_path(take)
+                if manifest is not None:  # same name as the FLAC: where C2PA readers look for it
+                    archive.write(manifest, f"{stem}/{stem}.c2pa")
         return buffer.getvalue()
 
     def store_upload(self, name: str, data: bytes) -> Path:
