@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterator, Sequence
 
+import pronouncing
+
 from lyrics.backends.base import Backend, Message, SamplingParams
 from lyrics.budget import SongPlan
 from lyrics.constraints import MAX_LINE_CHARS, MAX_TITLE_CHARS, Constraint
@@ -68,8 +70,6 @@ def rhyme_grammar(syllables: int, endings: Sequence[str]) -> Constraint:
 def rhyme_words(word: str, limit: int = 40) -> tuple[str, ...]:
     """Short English words that rhyme with `word` (CMU dictionary), shortest first: short
     rhymes are mostly common words."""
-    import pronouncing
-
     found = {w for w in pronouncing.rhymes(word.lower())
              if w.isalpha() and 3 <= len(w) <= 7 and w != word.lower() and any(v in w for v in "aeiouy")}
     return tuple(sorted(found, key=lambda w: (len(w), w))[:limit])

@@ -8,9 +8,17 @@ import sys
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 
+from lyrics.registry import backends
+from music.registry import engines
 from studio import lyrics_model
+from studio.db import Database
+from studio.demo_models import is_demo_model
 from studio.errors import StudioError
+from studio.jobs import JobStore
+from studio.model_store import list_models
+from studio.queue import JobQueue
 from studio.settings import Settings
+from studio.worker import resolve_device
 
 PACKAGES = ("torch", "transformers", "diffusers", "streamlit", "sqlmodel", "alembic", "huey", "soundfile",
             "lameenc", "mutagen", "llama_cpp_python", "web3", "eth-account")
@@ -58,9 +66,6 @@ def run_checks(settings: Settings) -> Report:
 
 
 def _check_registries(report: Report, settings: Settings) -> None:
-    from lyrics.registry import backends
-    from music.registry import engines
-
     names = sorted(set(engines.names()) | set(settings.extra_engines))
     level = "ok" if settings.engine in names else "fail"
     report.add("engines", level, f"default {settings.engine}; known: {', '.join(names)}")
@@ -78,8 +83,6 @@ def _check_device(report: Report, settings: Settings) -> None:
     except ImportError:
         report.add("device", "warn", "torch is not installed: no music generation on this machine")
         return
-    from studio.errors import StudioError
-    from studio.worker import resolve_device
 
     try:
         resolve_device(settings.device)
@@ -112,9 +115,6 @@ def _check_home(report: Report, settings: Settings) -> None:
 
 
 def _check_database(report: Report, settings: Settings) -> None:
-    from studio.db import Database
-    from studio.jobs import JobStore
-
     try:
         db = Database.open(settings)
         jobs = JobStore(db)
@@ -126,8 +126,6 @@ def _check_database(report: Report, settings: Settings) -> None:
 
 
 def _check_queue(report: Report, settings: Settings) -> None:
-    from studio.queue import JobQueue
-
     try:
         queue = JobQueue(settings)
         queue.ping()
@@ -140,8 +138,6 @@ def _check_queue(report: Report, settings: Settings) -> None:
 
 
 def _check_models(report: Report, settings: Settings) -> None:
-    from studio.model_store import list_models
-
     demo_engines = demo_engines_in_use(settings)
     for status in list_models(settings):
         name = f"model {status.info.name}"
@@ -161,8 +157,6 @@ def _check_models(report: Report, settings: Settings) -> None:
 
 def demo_engines_in_use(settings: Settings) -> set[str]:
     """Engines whose options point at a demo model (random weights)."""
-    from studio.demo_models import is_demo_model
-
     found = set()
     for engine, options in settings.engine_options.items():
         folder = options.get("model_dir") or options.get("model_id_or_dir")

@@ -6,14 +6,19 @@ run a model: submitting only inserts a job row and wakes a worker.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import soundfile as sf
 
 from music.engine import MusicRequest
 from studio.errors import BadInput, NotFound
@@ -23,6 +28,7 @@ from studio.service import Studio as Service
 from studio.settings import Settings
 from studio.tables import Take, utc
 from studio.ui.c2pa_state import c2pa_state
+from studio.ui.models_info import real_weights_present
 from studio.ui.provenance_view import provenance_facts
 from studio.ui.waveform import Envelope
 
@@ -127,8 +133,6 @@ class Studio:
         return self.settings.engine
 
     def real_weights_present(self) -> bool:
-        from studio.ui.models_info import real_weights_present
-
         return real_weights_present(self.settings)
 
     # -- jobs ------------------------------------------------------------------------------
@@ -233,7 +237,7 @@ class Studio:
         return dict(self.parameters(take).get("request") or {})
 
     def envelope(self, take: TakeView) -> Envelope | None:
-        from studio.ui.envelope_file import read_envelope
+        from studio.ui.envelope_file import read_envelope  # noqa: PLC0415  (heavy: imports altair)
 
         path = self.file_path(take, "waveform")
         return read_envelope(path, duration=take.duration) if path.is_file() else None
@@ -250,7 +254,6 @@ class Studio:
 
     def wav_bytes(self, take: TakeView) -> bytes:
         """24-bit WAV made from the master on request (WAV is not stored: it is the FLAC, uncompressed)."""
-        import soundfile as sf
 
         audio, rate = sf.read(self.file_path(take, "master"), dtype="float32", always_2d=True)
         buffer = io.BytesIO()
@@ -277,9 +280,6 @@ class Studio:
 
     def store_upload(self, name: str, data: bytes) -> Path:
         """Keep an uploaded reference file under the data home (written atomically), return its path."""
-        import hashlib
-        import os
-        import tempfile
 
         folder = self.settings.home / "uploads"
         folder.mkdir(parents=True, exist_ok=True)

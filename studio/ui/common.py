@@ -11,6 +11,7 @@ from music.engine import RequestError
 from studio.errors import StudioError
 from studio.settings import load_settings
 from studio.ui.backend import Studio
+from studio.ui.models_info import demo_models_in_use
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,7 +41,6 @@ def shown_errors() -> Iterator[None]:
 
 def demo_notice(s: Studio) -> None:
     """Say plainly when no real weights are present, and what can still be tried."""
-    from studio.ui.models_info import demo_models_in_use
 
     if demo_models_in_use(s.settings):
         st.warning("This studio runs on the tiny demo models: their weights are random, so every take is "
