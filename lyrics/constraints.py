@@ -41,6 +41,7 @@ class Shape:
     min_lines: int = 2
     max_lines: int = 8
     with_title: bool = True
+    lines: tuple[int, ...] | None = None  # with `structure`: exact line counts per section (GBNF)
 
 
 # ---- GBNF -------------------------------------------------------------------------------------
@@ -69,6 +70,8 @@ def sections_gbnf(shape: Shape) -> tuple[str, str]:
         names = []
         for i, tag in enumerate(shape.structure):
             lines = "" if tag in INSTRUMENTAL_TAGS else sung_lines
+            if shape.lines and shape.lines[i] and tag not in INSTRUMENTAL_TAGS:
+                lines = f"line{{{shape.lines[i]}}}"
             names.append(f"s{i}")
             rules.append(_section_rule(f"s{i}", f'"{tag}"', lines))
         body = " ".join(names)

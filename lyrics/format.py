@@ -39,6 +39,7 @@ _TITLE = re.compile(r"^(?:song\s+)?title\s*[:\-]\s*(.+)$", re.I)
 _PREAMBLE = re.compile(
     r"^(here('s| is| are)|sure\b|okay\b|ok\b|certainly|of course|absolutely|below is|i've written|i have written)",
     re.I)
+_CJK_BRACKETS = str.maketrans({"\u3010": "[", "\u3011": "]", "\u3014": "[", "\u3015": "]"})
 _QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
 
 
@@ -319,9 +320,11 @@ class _Parser:
         return "content"
 
     def _header(self, line: str):
-        """(TagName, rest-of-line) when the line is a section header, else None."""
+        """(TagName, rest-of-line) when the line is a section header, else None. Full-width
+        forms ("副歌：", "［Coro］") and CJK brackets ("【サビ】") read like their ASCII ones."""
         body = _MD_PREFIX.sub("", line) if line.startswith(("#", ">")) else line
         body, wrapped = _unwrap(body)
+        body = unicodedata.normalize("NFKC", body).translate(_CJK_BRACKETS)
         match = _BRACKET.match(body)
         if match:
             inner, rest = match.groups()
@@ -332,11 +335,11 @@ class _Parser:
                 return name, rest
         match = _PAREN.match(body)
         if match:
-            name = parse_header(match.group(1), loose=False)
+            name = parse_header(match.group(1), loose=False, colon_or_paren=True)
             return (name, "") if name else None
         match = _COLON.match(body)
         if match:
-            name = parse_header(match.group(1), loose=False)
+            name = parse_header(match.group(1), loose=False, colon_or_paren=not match.group(2).strip())
             if name is not None:
                 return name, match.group(2).strip()
         name = parse_header(body.rstrip(":"), loose=False)

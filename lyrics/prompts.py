@@ -43,16 +43,50 @@ def system(mode: OutputMode, *, language: str, with_title: bool = True) -> Messa
             "content": f"{_SYSTEM} {_format_rules(mode, with_title=with_title)}{_language_rule(language)}"}
 
 
+# One short song in the wanted shape, shown as an earlier turn: small models copy the *shape* of
+# an example far more reliably than they follow a description of it. Its lines are checked for
+# copying like the request's (PromptCopyCheck gets them through `prompt_texts`).
+EXAMPLE_REQUEST = "Write a short, happy pop song about paper boats."
+EXAMPLE_SONG = """Title: Paper Boats
+
+[verse]
+We folded boats from yesterday's news
+and set them sailing down the street
+the gutter river took our shoes
+and summer rushed around our feet
+
+[chorus]
+the paper sinks, the paper floats
+we never wanted bigger boats
+"""
+
+
+def _song_phrase(genre: str, mood: str, theme: str) -> str:
+    kind = " ".join(part for part in (mood.strip(), genre.strip()) if part)
+    about = f" about {theme.strip()}" if theme.strip() else ""
+    article = "an" if kind and kind[0].lower() in "aeiou" else "a"
+    return f"Write {article} {kind + ' ' if kind else ''}song{about}."
+
+
 def draft(*, theme: str, genre: str, mood: str, language: str, structure: Sequence[str],
-          lines_per_section: int, mode: OutputMode) -> list[Message]:
-    parts = [f"Write a {genre.strip() + ' ' if genre.strip() else ''}song."]
-    parts.append(f"Theme: {theme.strip()}" if theme.strip() else
-                 "Theme: your choice, something that fits the genre and mood.")
-    if mood.strip():
-        parts.append(f"Mood: {mood.strip()}")
-    parts.append("Sections, in this order: " + " ".join(f"[{t}]" for t in structure))
-    parts.append(f"About {lines_per_section} lines in each sung section.")
-    return [system(mode, language=language), {"role": "user", "content": "\n".join(parts)}]
+          lines_per_section: int, mode: OutputMode, syllables: int | None = None) -> list[Message]:
+    """No "Key: value" lines a model could copy into the lyrics: one plain request, and in text
+    mode an example exchange showing the shape."""
+    ask = _song_phrase(genre, mood, theme)
+    if not theme.strip():
+        ask += " Choose what it is about."
+    ask += f" Its sections, in order: {', '.join(structure)}."
+    ask += f" Each sung section has about {lines_per_section} lines"
+    ask += f" of about {syllables} syllables." if syllables else "."
+    messages = [system(mode, language=language)]
+    if mode == "text":
+        messages += [{"role": "user", "content": EXAMPLE_REQUEST}, {"role": "assistant", "content": EXAMPLE_SONG}]
+    return messages + [{"role": "user", "content": ask}]
+
+
+def draft_prompt_texts(messages: Sequence[Message]) -> list[str]:
+    """The texts a draft must not repeat: the request and the example."""
+    return [m["content"] for m in messages if m["role"] != "system"]
 
 
 def rewrite(*, lyrics_text: str, section_header: str, section_number: int, instruction: str,

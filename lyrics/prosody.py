@@ -149,6 +149,11 @@ def _line_key(line: str, language: str) -> str | None:
     return rhyme_key(last, language)
 
 
+def line_rhyme_key(line: str, language: str = "en") -> str | None:
+    """The rhyme key of a line's last word (None for backing vocals and lines without words)."""
+    return _line_key(line, language)
+
+
 def analyse_lines(tag: str, lines: Sequence[str], language: str = "en") -> SectionProsody:
     keys = [_line_key(line, language) for line in lines]
     letters: dict[str, str] = {}

@@ -8,7 +8,10 @@ ACE-Step v1's lyric tokenizer has exactly twelve structure tokens; `[Verse 1]` o
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+
+from lyrics import header_names
 
 # Order of ACE-Step v1's own vocabulary listing does not matter; this order reads naturally.
 V1_TAGS: tuple[str, ...] = (
@@ -35,8 +38,12 @@ _ALIASES = {
     "break": "break", "breakdown": "break", "drop": "break",
     "start": "start", "end": "end",
 }
+# The names in the other lyric languages (English ones win where both spell a name alike).
+_ALIASES = {**header_names.all_names(), **_ALIASES}
 # Names that are common words: headers only inside [brackets], never as a bare line.
 _BRACKET_ONLY = frozenset({"start", "end", "build", "lift", "drop", "opening", "ending", "coda"})
+# ...and those of other languages, which may also stand alone with a colon or in parentheses.
+_COMMON_WORDS = header_names.BRACKET_ONLY
 # Words that may precede a tag name in a bold or bare header ("Final Chorus").
 _PREFIX_WORDS = frozenset({"final", "last", "first", "second", "third", "double", "extended",
                            "half", "short", "repeat", "instrumental", "guitar", "piano", "sax"})
@@ -44,7 +51,7 @@ _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "i": 1, "ii": 2, "iii": 3, "iv": 4}
 _REPEAT = re.compile(r"\(?\s*(?:x\s*\d+|\d+\s*x)\s*\)?\s*$")
 _DESC_SPLIT = re.compile(r"\s+-\s+|\s*[:(|,]\s*|\s+-(?=\S)|(?<=\S)-\s+")
-_TRAILING_NUMBER = re.compile(r"\s+(\d+|" + "|".join(_NUMBER_WORDS) + r")$")
+_TRAILING_NUMBER = re.compile(r"(?:\s+(\d+|" + "|".join(_NUMBER_WORDS) + r")|(?<=[^\W\d])(\d+))$")
 
 TITLE_NAMES = {"pre-chorus": "Pre-Chorus", "inst": "Instrumental"}
 
@@ -60,7 +67,7 @@ class TagName:
 
 
 def _normalise(text: str) -> str:
-    text = text.strip().lower().replace("\u2013", "-").replace("\u2014", "-").replace("_", " ")
+    text = unicodedata.normalize("NFKC", text).strip().lower().replace("\u2013", "-").replace("\u2014", "-").replace("_", " ")
     text = re.sub(r"\s+", " ", text)
     return re.sub(r"\bpre\s*-?\s*(chorus|hook)\b", r"pre-\1", re.sub(r"\bpost\s*-?\s*chorus\b", "post-chorus", text))
 
@@ -70,13 +77,15 @@ def canonical(name: str) -> str | None:
     return _ALIASES.get(_normalise(name))
 
 
-def parse_header(text: str, *, loose: bool) -> TagName | None:
+def parse_header(text: str, *, loose: bool, colon_or_paren: bool = False) -> TagName | None:
     """Read a section header's inside ("Verse 2 - softer", "Chorus x2", "guitar solo").
 
     `loose` (used for `[...]` lines, which ACE-Step always treats as structure) also finds a tag
     word anywhere in the name and returns unknown names instead of None. Strict mode (bare,
     bold or parenthesised lines, which could be lyrics) accepts only a known name with an
-    optional number, a few prefix words, a repeat mark and a separated descriptor.
+    optional number, a few prefix words, a repeat mark and a separated descriptor;
+    `colon_or_paren` (a line that is just "Name:" or "(Name)") also accepts the names that are
+    common words in another language ("Coro:", "(Final)").
     """
     norm = _normalise(text)
     if not norm:
@@ -93,10 +102,10 @@ def parse_header(text: str, *, loose: bool) -> TagName | None:
     number = None
     match = None if name in _ALIASES else _TRAILING_NUMBER.search(name)
     if match:
-        token = match.group(1)
+        token = match.group(1) or match.group(2)
         number = int(token) if token.isdigit() else _NUMBER_WORDS[token]
         name = name[: match.start()].strip()
-    if not loose and name in _BRACKET_ONLY:
+    if not loose and (name in _BRACKET_ONLY or (name in _COMMON_WORDS and not colon_or_paren)):
         return None
     tag = _ALIASES.get(name)
     if tag is None:

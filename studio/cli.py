@@ -16,8 +16,9 @@ from typing import Any
 
 import click
 
+from studio import cli_lyrics, lyrics_model
 from studio.demo_models import demo_settings_env
-from studio.doctor import run_checks
+from studio.doctor import render, run_checks
 from studio.durations import clock
 from studio.errors import BadInput, JobFailed, StudioError, disk_problem
 from studio.mint_state import mint_state
@@ -113,7 +114,20 @@ def serve(state: State, port: int | None, device: str | None, no_worker: bool, d
     if not no_worker:
         resolve_device(device or state.settings.device)  # a device this machine lacks: say so now
     extra_env = _demo_env(state.settings) if demo else {}
-    sys.exit(serve_studio(state.settings, port=port, device=device, worker=not no_worker, extra_env=extra_env))
+    sys.exit(serve_studio(state.settings, port=port, device=device, worker=not no_worker, extra_env=extra_env,
+                          notes=start_notes(state.settings, extra_env)))
+
+
+def start_notes(settings: Settings, demo_env: dict[str, str]) -> list[str]:
+    """What a person should know when the studio starts: demo models, and who writes lyrics."""
+    notes = []
+    if demo_env:
+        settings = settings.model_copy(update={
+            "engine_options": json.loads(demo_env["SONGSTUDIO_ENGINE_OPTIONS"]),
+            "lyrics_options": json.loads(demo_env["SONGSTUDIO_LYRICS_OPTIONS"])})
+        notes.append("Demo mode: the music models are tiny with random weights, so every take is noise.")
+    notes.append(f"Lyrics: {lyrics_model.choose(settings).describe()}")
+    return notes
 
 
 def _demo_env(settings: Settings) -> dict[str, str]:
@@ -496,8 +510,7 @@ def doctor(state: State, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
-        for check in report.checks:
-            click.echo(f"[{check.level:4}] {check.name:16} {check.detail}")
+        click.echo("\n".join(render(report)))
     if report.failed:
         sys.exit(4)
 
@@ -506,6 +519,7 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
+cli_lyrics.register(main, pass_state, _exit_unless_done)  # `songstudio lyrics ...`
 
 if __name__ == "__main__":
     main()

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from lyrics.starter import starter_gguf
 from lyrics.tiny import GGUF_FILE, GGUF_SUBFOLDER, HF_SUBFOLDER, build_tiny_lyrics_models
 from studio.errors import BadInput, EnvironmentProblem
 
@@ -140,6 +141,10 @@ def demo_settings_env(cache_dir: str | os.PathLike, *, engine_options: dict | No
     engines = dict(engine_options or {})
     engines.update({name: entry["options"] for name, entry in installed["music"].items()})
     backends = dict(lyrics_options or {})
-    backends.update({name: entry["options"] for name, entry in installed["lyrics"].items()})
+    # llama.cpp drafts with real words where it can: Song-Stream when present, else the starter
+    # model (studio.lyrics_model chooses); the random demo GGUF only when neither is installed.
+    starter_present = starter_gguf() is not None
+    backends.update({name: entry["options"] for name, entry in installed["lyrics"].items()
+                     if not (name == "llama-cpp" and starter_present)})
     return {"SONGSTUDIO_ENGINE_OPTIONS": json.dumps(engines, sort_keys=True),
             "SONGSTUDIO_LYRICS_OPTIONS": json.dumps(backends, sort_keys=True)}

@@ -10,7 +10,9 @@ from importlib import metadata
 
 from lyrics.registry import backends
 from music.registry import engines
+from studio import lyrics_model
 from studio.db import Database
+from studio.demo_models import is_demo_model
 from studio.errors import StudioError
 from studio.jobs import JobStore
 from studio.model_store import list_models
@@ -25,7 +27,7 @@ PACKAGES = ("torch", "transformers", "diffusers", "streamlit", "sqlmodel", "alem
 @dataclass
 class Check:
     name: str
-    level: str  # ok, warn, fail
+    level: str  # ok, note (works, worth knowing), warn, fail
     detail: str
 
 
@@ -52,7 +54,7 @@ def run_checks(settings: Settings) -> Report:
         try:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
-            versions.append(f"{name} -")
+            versions.append(f"{name} not installed")
     report.add("packages", "ok", ", ".join(versions))
     _check_registries(report, settings)
     _check_device(report, settings)
@@ -68,6 +70,11 @@ def _check_registries(report: Report, settings: Settings) -> None:
     level = "ok" if settings.engine in names else "fail"
     report.add("engines", level, f"default {settings.engine}; known: {', '.join(names)}")
     report.add("lyrics", "ok", f"default backend {settings.lyrics_backend}; known: {', '.join(backends.names())}")
+    model = lyrics_model.choose(settings)
+    if model.kind == "missing":
+        report.add("lyrics model", "warn", f"{model.label} {model.note}")
+    else:
+        report.add("lyrics model", "ok", f"lyrics are written by {model.describe()}")
 
 
 def _check_device(report: Report, settings: Settings) -> None:
@@ -111,8 +118,8 @@ def _check_database(report: Report, settings: Settings) -> None:
     try:
         db = Database.open(settings)
         jobs = JobStore(db)
-        counts = {status: jobs.count(status) for status in ("queued", "running", "failed")}
-        report.add("database", "ok", f"{db.display_url} at revision {db.current_revision()}; jobs {counts}")
+        counts = ", ".join(f"{jobs.count(status)} {status}" for status in ("queued", "running", "failed"))
+        report.add("database", "ok", f"{db.display_url} at revision {db.current_revision()}; jobs: {counts}")
         db.dispose()
     except Exception as exc:
         report.add("database", "fail", f"{type(exc).__name__}: {exc}")
@@ -131,13 +138,42 @@ def _check_queue(report: Report, settings: Settings) -> None:
 
 
 def _check_models(report: Report, settings: Settings) -> None:
+    demo_engines = demo_engines_in_use(settings)
     for status in list_models(settings):
+        name = f"model {status.info.name}"
+        missing = (f"not in {status.folder} (missing {', '.join(status.missing[:3])}"
+                   f"{'...' if len(status.missing) > 3 else ''}); `songstudio models download {status.info.name}` "
+                   "or `models import`")
         if status.present:
-            report.add(f"model {status.info.name}", "ok", str(status.folder))
+            report.add(name, "ok", str(status.folder))
+        elif status.info.engine in demo_engines:
+            report.add(name, "note", f"the demo model is in use instead (tiny, random weights: takes are noise); "
+                       f"the real one is {missing}")
+        elif status.info.kind == "lyrics" and settings.lyrics_backend != status.info.engine:
+            report.add(name, "note", f"only the {status.info.engine} backend loads this folder; it is {missing}")
         else:
-            report.add(
-                f"model {status.info.name}",
-                "warn",
-                f"not in {status.folder} (missing {', '.join(status.missing[:3])}{'...' if len(status.missing) > 3 else ''}); "
-                f"`songstudio models download {status.info.name}` or `models import`",
-            )
+            report.add(name, "warn", missing)
+
+
+def demo_engines_in_use(settings: Settings) -> set[str]:
+    """Engines whose options point at a demo model (random weights)."""
+    found = set()
+    for engine, options in settings.engine_options.items():
+        folder = options.get("model_dir") or options.get("model_id_or_dir")
+        if folder and is_demo_model(folder):
+            found.add(engine)
+    return found
+
+
+def render(report: Report) -> list[str]:
+    """The report as lines of words, ending with a summary."""
+    lines = [f"[{check.level:4}] {check.name:16} {check.detail}" for check in report.checks]
+    problems = [c.name for c in report.checks if c.level == "fail"]
+    warnings = [c.name for c in report.checks if c.level == "warn"]
+    if problems:
+        lines.append(f"{len(problems)} problem(s) to fix: {', '.join(problems)}")
+    elif warnings:
+        lines.append(f"Everything needed works; {len(warnings)} warning(s): {', '.join(warnings)}")
+    else:
+        lines.append("Everything works.")
+    return lines

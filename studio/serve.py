@@ -28,6 +28,7 @@ def streamlit_command(app: Path, *, host: str, port: int) -> list[str]:
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",  # also avoids the torch.classes clash in the watcher
         "--client.toolbarMode", "viewer",
+        "--logger.level", "error",
         # Streamlit runs a full gc.collect() after every script and fragment run, holding the GIL:
         # ~170 ms with this UI's imports on a 2-core machine, i.e. most of a click's latency
         # (issue #8). Python's own generational GC still runs; refcounting frees the rest.
@@ -36,7 +37,8 @@ def streamlit_command(app: Path, *, host: str, port: int) -> list[str]:
 
 
 def serve_studio(settings: Settings, *, port: int | None, device: str | None, worker: bool,
-                 extra_env: dict[str, str] | None = None) -> int:
+                 extra_env: dict[str, str] | None = None, notes: list[str] | None = None) -> int:
+    """`notes`: lines printed under the address (demo mode, the lyrics model)."""
     if not UI_APP.is_file():
         raise EnvironmentProblem(
             f"the UI is missing: {UI_APP} does not exist in this installation; reinstall the package "
@@ -48,8 +50,14 @@ def serve_studio(settings: Settings, *, port: int | None, device: str | None, wo
         command = [sys.executable, "-m", "studio.cli", "worker"] + (["--device", device] if device else [])
         children.append(subprocess.Popen(command, env=env))
     ui_port = port or settings.ui_port
-    children.append(subprocess.Popen(streamlit_command(UI_APP, host=settings.ui_host, port=ui_port), env=env))
-    print(f"Song Studio on http://{settings.ui_host}:{ui_port}  (data in {settings.home})", flush=True)
+    # Streamlit's own banner repeats the address: our lines say it once (its errors still show).
+    children.append(subprocess.Popen(streamlit_command(UI_APP, host=settings.ui_host, port=ui_port), env=env,
+                                     stdout=subprocess.DEVNULL))
+    print(f"Song Studio on http://{settings.ui_host}:{ui_port}", flush=True)
+    print(f"Data folder: {settings.home}", flush=True)
+    for note in notes or []:
+        print(note, flush=True)
+    print("Stop with Ctrl-C.", flush=True)
 
     stopping = {"signal": None}
 

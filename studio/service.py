@@ -14,6 +14,7 @@ from typing import Any
 from lyrics.registry import backends
 from music.engine import RequestError
 from music.registry import engines
+from studio import lyrics_jobs, lyrics_model
 from studio.adapter_store import AdapterStore, with_adapter
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem
@@ -136,4 +137,6 @@ class Studio:
     def _check_lyrics(self, spec: LyricsJobSpec) -> None:
         if spec.backend not in backends.names():
             raise BadInput(f"unknown lyrics backend {spec.backend!r}; known: {', '.join(backends.names())}")
-        check_lyrics_spec(spec, backend_options=self.settings.lyrics_options.get(spec.backend, {}))
+        model = lyrics_jobs.model_for(self.settings, spec)  # Song-Stream, else the starter model
+        lyrics_model.require(model)  # no lyrics model: say so now
+        check_lyrics_spec(spec, backend_options=model.options)

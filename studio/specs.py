@@ -18,6 +18,7 @@ from music.engine import CheckedRequest, MusicRequest, RequestError, none_text_a
 from music.registry import engines
 from studio.audio_files import check_readable_audio
 from studio.errors import BadInput, EnvironmentProblem
+from studio.lyrics_jobs import check_draft_request
 from studio.lyrics_limits import check_lyrics_context
 from studio.model_store import resolve_model_dir
 from studio.settings import Settings
@@ -78,6 +79,9 @@ class LyricsJobSpec(BaseModel):
     sections: int | list[str] | str = 1  # continue: how many, or which tags
     count: int = 5  # titles
     seed: int | None = None  # for backends that take one (the writer says which do not)
+    bpm: float | None = None  # draft: with a length in seconds, sets the syllables per line
+    rhyme: str = "AABB"  # draft: AABB, ABAB, ABCB or none
+    candidates: int | None = None  # draft: per line (llama.cpp) or per draft; None: the writer's default
 
     def existing_lyrics(self):
         """The `lyrics` field as `lyrics.format.Lyrics`; BadInput when absent or empty."""
@@ -100,6 +104,7 @@ def check_lyrics_spec(spec: LyricsJobSpec, *, backend_options: dict[str, Any] | 
     if spec.action == "draft":
         if not spec.theme.strip():
             raise BadInput("give a theme for the lyrics")
+        check_draft_request(spec)
         check_lyrics_context({"theme": spec.theme, "genre": spec.genre, "mood": spec.mood},
                              backend=spec.backend, options=options)
         return

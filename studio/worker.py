@@ -19,6 +19,7 @@ from lyrics.errors import LyricsRequestError, UnrepairableOutput
 from lyrics.writer import LyricsWriter
 from music.engine import Cancelled, RequestError
 from music.registry import engines
+from studio import lyrics_jobs
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, StudioError
 from studio.job_timeline import Timeline
@@ -217,7 +218,8 @@ class Worker:
     def _run_lyrics(self, job: Job, spec: LyricsJobSpec) -> None:
         progress = self._progress(job)
         progress("lyrics", 0, 1)
-        options = self.models.lyrics_options(spec.backend, spec.backend_options)
+        model = lyrics_jobs.model_for(self.settings, spec)  # Song-Stream, else the starter model
+        options = model.options
         backend = self.models.lyrics_backend(spec.backend, options)  # warm: kept for the next job
         try:
             stream = _lyrics_stream(LyricsWriter(backend), spec)
@@ -236,7 +238,8 @@ class Worker:
             raise
         progress("lyrics", 1, 1)
         with self.db.write() as session:
-            if not self.jobs.finish(session, job.id, worker=self.id, result=_lyrics_result(spec, value)):
+            result = _lyrics_result(spec, value) | lyrics_jobs.result_extras(stream, model)
+            if not self.jobs.finish(session, job.id, worker=self.id, result=result):
                 raise LostClaim(job.id)
 
     def _stream_text(self, job: Job, stream) -> None:
@@ -256,7 +259,8 @@ class Worker:
 def _lyrics_stream(writer, spec: LyricsJobSpec):
     if spec.action == "draft":
         return writer.draft_stream(theme=spec.theme, genre=spec.genre, mood=spec.mood, language=spec.language,
-                                   structure=spec.structure, length=spec.length, seed=spec.seed)
+                                   structure=spec.structure, length=spec.length, seed=spec.seed,
+                                   **lyrics_jobs.draft_options(spec))
     lyrics = spec.existing_lyrics()
     if spec.action == "rewrite":
         return writer.rewrite_stream(lyrics, spec.section, spec.instruction, language=spec.language,

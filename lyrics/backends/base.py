@@ -25,12 +25,18 @@ class SamplingParams:
     temperature: float = 0.7
     top_p: float = 0.9
     seed: int | None = None
+    # llama.cpp's penalty on tokens of the last 64 (1.0: none). Small models loop without it
+    # ("a lil' melody of light" in every line of the starter's drafts).
+    repeat_penalty: float = 1.15
 
 
 class Backend(abc.ABC):
     name: str = "backend"
     constraint_kinds: tuple[str, ...] = ()
     supports_seed: bool = False
+    # True when `stream` accepts a `prefix`: the start of the assistant's reply, which the model
+    # continues (the writer then picks among candidates line by line).
+    supports_prefix: bool = False
     # Tokens the last finished stream generated (None when the backend cannot tell): for the
     # take's record and the benchmarks.
     last_completion_tokens: int | None = None
@@ -38,8 +44,9 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def stream(self, messages: Sequence[Message], *, params: SamplingParams,
                constraint: Constraint | None = None,
-               cancel: threading.Event | None = None) -> Iterator[str]:
-        """Yield text chunks as the model produces them."""
+               cancel: threading.Event | None = None, prefix: str = "") -> Iterator[str]:
+        """Yield text chunks as the model produces them. A non-empty `prefix` (only where
+        `supports_prefix`) is the start of the reply: the chunks continue it."""
 
     def complete(self, messages: Sequence[Message], *, params: SamplingParams,
                  constraint: Constraint | None = None, cancel: threading.Event | None = None) -> str:

@@ -32,6 +32,7 @@ class LlamaCppBackend(Backend):
     name = "llama-cpp"
     constraint_kinds = ("gbnf", "json_schema")
     supports_seed = True
+    supports_prefix = True
 
     def __init__(self, llm: Any, *, model_path: Path) -> None:
         self._llm = llm
@@ -58,7 +59,7 @@ class LlamaCppBackend(Backend):
 
     def stream(self, messages: Sequence[Message], *, params: SamplingParams,
                constraint: Constraint | None = None,
-               cancel: threading.Event | None = None) -> Iterator[str]:
+               cancel: threading.Event | None = None, prefix: str = "") -> Iterator[str]:
         # Our own token loop instead of create_chat_completion(stream=True): its streaming path
         # re-decodes every pending token whenever the text is not yet valid UTF-8, which grows
         # cubically on byte-level output (measured: stalls for minutes); an incremental decoder
@@ -69,7 +70,7 @@ class LlamaCppBackend(Backend):
         grammar = self._grammar(constraint)
         with self._lock:
             llm = self._llm
-            prompt = self._prompt_tokens(messages)
+            prompt = self._prompt_tokens(messages, prefix)
             budget = min(params.max_tokens, llm.n_ctx() - len(prompt))
             if budget <= 0:
                 raise ValueError(f"the prompt has {len(prompt)} tokens and fills the {llm.n_ctx()}-token "
@@ -78,6 +79,7 @@ class LlamaCppBackend(Backend):
             vocab = llama_cpp.llama_model_get_vocab(llm.model)
             decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
             tokens = llm.generate(prompt, temp=params.temperature, top_p=params.top_p, grammar=grammar,
+                                  repeat_penalty=params.repeat_penalty,
                                   reset=True)
             self.last_completion_tokens = 0
             try:
@@ -98,8 +100,18 @@ class LlamaCppBackend(Backend):
             if tail:
                 yield tail
 
-    def _prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
-        """The chat template embedded in the GGUF, rendered the way llama-cpp-python does."""
+    def word_token(self, word: str) -> int | None:
+        """The token id of " word" when the model's vocabulary has it as one token, else None.
+        BPE vocabularies give common words their own tokens (low ids: early merges), so this
+        tells a usable rhyme word from an obscure one."""
+        with self._lock:
+            tokens = self._llm.tokenize((" " + word).encode("utf-8"), add_bos=False, special=False)
+        return tokens[0] if len(tokens) == 1 else None
+
+    def _prompt_tokens(self, messages: Sequence[Message], prefix: str = "") -> list[int]:
+        """The chat template embedded in the GGUF, rendered the way llama-cpp-python does, then
+        the start of the reply (`prefix`). llama.cpp reuses the cached state of a shared token
+        prefix, so candidates for the next line only pay for their own tokens."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         llm = self._llm
@@ -109,7 +121,7 @@ class LlamaCppBackend(Backend):
         special = lambda token_id: llm.detokenize([token_id], special=True).decode("utf-8", "replace")  # noqa: E731
         formatter = Jinja2ChatFormatter(template=template, eos_token=special(llm.token_eos()),
                                         bos_token=special(llm.token_bos()))
-        prompt = formatter(messages=list(messages)).prompt
+        prompt = formatter(messages=list(messages)).prompt + prefix
         return llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
 
     @staticmethod

@@ -144,11 +144,12 @@ class Studio:
         return job.id
 
     def submit_lyrics(self, *, theme: str, genre: str, mood: str, language: str, structure: list[str],
-                      length: str = "medium") -> str:
+                      length: str | int = "medium", **draft_options: Any) -> str:
+        """`draft_options`: bpm, rhyme, candidates (see LyricsJobSpec)."""
         if not theme.strip():
             raise BadInput("write a theme first: what is the song about?")
         return self.service.submit_lyrics(theme=theme.strip(), genre=genre, mood=mood, language=language,
-                                          structure=structure, length=length).id
+                                          structure=structure, length=length, **draft_options).id
 
     def submit_rewrite(self, *, lyrics, section: int, instruction: str, language: str) -> str:
         """Queue a rewrite of one section (0-based index) of `lyrics` following `instruction`."""

@@ -3,6 +3,7 @@ folder and the same weights as an f32 GGUF written by lyrics.gguf_export."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -49,18 +50,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def llama_server(tiny_gguf, llama_cpp_installed, tmp_path_factory):
-    """`python -m llama_cpp.server` on 127.0.0.1: the OpenAI-compatible stand-in for vLLM."""
+@contextlib.contextmanager
+def serve_gguf(gguf: Path, alias: str, log_dir: Path):
+    """`python -m llama_cpp.server` with `gguf` on 127.0.0.1; yields its /v1 URL."""
     _require("llama_cpp.server.app", "pip install 'songstudio[server]'")
     import httpx2
 
     port = _free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = log_dir / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_gguf), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "2048", "--n_threads", "1", "--model_alias", "song-stream-tiny"],
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+             "--port", str(port), "--n_ctx", "2048", "--n_threads", "1", "--model_alias", alias],
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -84,3 +85,33 @@ def llama_server(tiny_gguf, llama_cpp_installed, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tiny_gguf, llama_cpp_installed, tmp_path_factory):
+    """`python -m llama_cpp.server` on 127.0.0.1: the OpenAI-compatible stand-in for vLLM."""
+    with serve_gguf(tiny_gguf, "song-stream-tiny", tmp_path_factory.mktemp("llama-server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def starter_gguf_path(llama_cpp_installed) -> Path:
+    """The real starter model (SmolLM2-135M-Instruct Q4_1) that scripts/setup installs."""
+    from lyrics.starter import INSTALL_HINT, starter_gguf
+
+    path = starter_gguf()
+    if path is None:
+        message = f"the starter lyrics model is not installed; {INSTALL_HINT}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def starter_backend(starter_gguf_path):
+    from lyrics import backends
+
+    # one thread: llama.cpp's threads spin-wait, which stalls on a busy shared machine
+    with backends.create("llama-cpp", model_path=str(starter_gguf_path), n_threads=1, n_ctx=2048) as backend:
+        yield backend

@@ -17,7 +17,7 @@ from lyrics.errors import BackendUnavailable
 from lyrics.writer import LyricsWriter
 
 SCHEMA = lyrics_schema(Shape(structure=("verse", "chorus")))
-GBNF = lyrics_gbnf(Shape(structure=("verse", "chorus")))
+GBNF = lyrics_gbnf(Shape(structure=("verse", "chorus"), lines=(4, 4)))  # the planned lines per section
 SONG = {"title": "Rain", "sections": [{"tag": "verse", "lines": ["drops\tfall", "on me"]},
                                       {"tag": "chorus", "lines": ["oh rain"]}]}
 
@@ -69,7 +69,7 @@ def test_vllm_json_schema_shape_and_strict_false_parse():
     assert body["response_format"] == {"type": "json_schema", "json_schema": {"name": "lyrics", "schema": SCHEMA}}
     assert "structured_outputs" not in body and "guided_json" not in body and "grammar" not in body
     assert body["model"] == "song-stream" and body["seed"] == 3 and body["stream"] is True
-    assert body["messages"][0]["role"] == "system" and "[verse] [chorus]" in body["messages"][1]["content"]
+    assert body["messages"][0]["role"] == "system" and "in order: verse, chorus" in body["messages"][-1]["content"]
     assert recorder.headers[0]["authorization"] == "Bearer sk-secret-123"
     assert lyrics.title == "Rain"
     assert [(s.tag, s.lines) for s in lyrics.sections] == [("verse", ("drops fall", "on me")), ("chorus", ("oh rain",))]

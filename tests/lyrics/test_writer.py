@@ -44,10 +44,13 @@ def test_draft_uses_grammar_with_the_structure_and_parses():
     call = backend.calls[0]
     assert call["constraint"].kind == "gbnf"
     assert 'root ::= "Title: " title "\\n\\n" s0 s1' in call["constraint"].spec
-    assert 's0 ::= "[" "verse" "]\\n" line{2,8} "\\n"' in call["constraint"].spec
+    assert 's0 ::= "[" "verse" "]\\n" line{4} "\\n"' in call["constraint"].spec  # the planned lines
     assert call["params"].seed == 11
-    user = call["messages"][1]["content"]
-    assert "folk" in user and "childhood" in user and "warm" in user and "[verse] [chorus]" in user
+    user = call["messages"][-1]["content"]
+    assert user.startswith("Write a warm folk song about childhood.") and "verse, chorus" in user
+    assert not any(line.split(":")[0].strip() in ("Theme", "Mood", "Sections") for line in user.splitlines())
+    example = call["messages"][-2]
+    assert example["role"] == "assistant" and "[verse]" in example["content"]  # the shape, shown once
     assert lyrics.title == "Paper Boats"
     assert lyrics.render() == "[verse]\nwe fold the paper\nwe set it free\n\n[chorus]\nsail away\nsail away"
 

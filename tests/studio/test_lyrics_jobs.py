@@ -41,7 +41,11 @@ def test_draft_streams_partial_text_into_the_job_row_before_it_is_done(studio, l
         runner.join(10)
     done = studio.jobs.get(job.id)
     assert done.status == "done", done.error
-    assert json.loads(done.result) == {"title": "Rain", "lyrics": "[verse]\nrain on the window\ngrey on the glass\n\n"
+    result = json.loads(done.result)
+    assert result["model"] == {"label": "the scripted backend's model", "kind": "custom", "note": "", "small": False}
+    assert result["quality"]["tag_exact"] and result["quality"]["structure_ok"]
+    assert result["quality"]["targets"] == [[8, 8], [6, 6]]  # syllable targets per line, for Write
+    assert {k: result[k] for k in ("title", "lyrics")} == {"title": "Rain", "lyrics": "[verse]\nrain on the window\ngrey on the glass\n\n"
                                                                   "[chorus]\nwe wait it out\nwe let it pass"}
     assert not lyrics_backend.backend.closed  # kept warm for the next lyrics job (issue #14 part 5)
     worker.models.close()
@@ -98,7 +102,7 @@ def test_continue_and_titles(studio, lyrics_backend):
     lyrics_backend.backend = ScriptedBackend(["1. Waiting Out the Rain\n2. Grey Glass\n"])
     studio.submit_lyrics(backend="scripted", action="titles", lyrics=SONG, count=2)
     done = make_worker(studio).run_next()
-    assert json.loads(done.result) == {"titles": ["Waiting Out the Rain", "Grey Glass"]}
+    assert json.loads(done.result)["titles"] == ["Waiting Out the Rain", "Grey Glass"]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+from studio.doctor import demo_engines_in_use
 from studio.errors import BadInput
+from studio.lyrics_model import choose as choose_lyrics_model
 from studio.minting import chain_config, keystore_state
 from studio.ui.common import demo_notice, studio
 from studio.ui.doctor import doctor_report
@@ -17,11 +19,18 @@ demo_notice(s)
 st.subheader("Engines")
 st.write(f"Default engine: **{cfg.engine}** · available: {', '.join(s.engine_names())}")
 st.write(f"Lyrics backend: **{cfg.lyrics_backend}**")
+lyrics_model = choose_lyrics_model(cfg)
+(st.warning if lyrics_model.kind == "missing" else st.text)(f"Lyrics model: {lyrics_model.describe()}")
 
 st.subheader("Models")
 st.write(f"Model folder: `{cfg.model_cache}`")
+demo_engines = demo_engines_in_use(cfg)
 for status in music_models(cfg):
-    if status.present:
+    if status.info.engine in demo_engines and not status.present:
+        st.info(f"{status.info.name}: the demo model is in use (tiny, random weights: takes are noise). "
+                f"For real songs, `songstudio models download {status.info.name}` ({status.info.size_hint}).",
+                icon="🧪")
+    elif status.present:
         st.success(f"{status.info.name}: present in `{status.folder}`", icon="✅")
     else:
         st.warning(f"{status.info.name} ({status.info.size_hint}): not present. Download with "

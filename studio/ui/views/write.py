@@ -6,7 +6,7 @@ URL: ?lyrics_job=<id> while a draft or a section rewrite is being written.
 
 import streamlit as st
 
-from studio.ui import paths, presets
+from studio.ui import paths, presets, write_assist
 from studio.ui.common import demo_notice, shown_errors, studio
 from studio.ui.create_form import CreateForm
 from studio.ui.lyrics_editor import (
@@ -19,7 +19,6 @@ from studio.ui.lyrics_editor import (
     move_section,
     remove_section,
     request_rewrite,
-    section_hints,
 )
 from studio.ui.progress import job_status_panel
 
@@ -35,12 +34,13 @@ with st.form("write"):
     language = c3.selectbox("Language", presets.LANGUAGES)
     structure = c4.selectbox("Structure", list(presets.STRUCTURES))
     length = c5.selectbox("Length", ("short", "medium", "long"), index=1)
+    draft_options = {"length": length, **write_assist.form_fields()}
     write = st.form_submit_button("Write lyrics", type="primary", icon="✍️")
 
 if write:
     with shown_errors():
         st.query_params["lyrics_job"] = s.submit_lyrics(theme=theme, genre=genre, mood=mood, language=presets.LANGUAGE_CODES[language],
-                                                         structure=list(presets.STRUCTURES[structure]), length=length)
+                                                         structure=list(presets.STRUCTURES[structure]), **draft_options)
         st.session_state.pop("write_loaded_job", None)
 
 job_id = st.query_params.get("lyrics_job")
@@ -52,9 +52,11 @@ if job_id:
                 apply_rewrite(job_id, job.result)
             else:
                 load_into_editor(lyrics_from_job(job.result))
+                write_assist.remember_draft(job.result, [sec.uid for sec in st.session_state[EDITOR_KEY]])
             st.session_state["write_loaded_job"] = job_id
 
 st.subheader("Lyrics")
+write_assist.show_model_and_hints()
 if EDITOR_KEY not in st.session_state:
     load_into_editor(None)
 sections = st.session_state[EDITOR_KEY]
@@ -82,8 +84,9 @@ for index, section in enumerate(sections):
                         st.query_params["lyrics_job"] = rewrite_job
                         st.rerun()
         with right:
-            st.caption("syllables · rhyme")
-            st.code(section_hints(st.session_state[f"write-lines-{section.uid}"], lang_code) or " ", language=None)
+            st.caption("syllables / target · rhyme")
+            st.code(write_assist.line_hints(section.uid, st.session_state[f"write-lines-{section.uid}"], lang_code)
+                    or " ", language=None)
 st.button("Add section", icon="➕", on_click=add_section)
 
 lyrics = editor_lyrics()
