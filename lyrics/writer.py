@@ -15,7 +15,7 @@ Public API (used by `studio`):
         show(chunk)                                   # (JSON text when the backend is constrained by schema)
     lyrics = stream.result()                          # parsed, validated, repaired Lyrics
     stream.report, stream.changes, stream.raw         # validation report, repairs made, model text
-    stream.cancel()  /  writer.cancel()               # from another thread; result() raises Cancelled
+    stream.cancel()  /  writer.cancel()               # from another thread; result() raises LyricsCancelled
 
     writer.rewrite(lyrics, "chorus", "more hopeful")  # section: index, tag or "Verse 2"
     writer.continue_(lyrics, sections=["bridge", "chorus"])
@@ -37,7 +37,7 @@ from typing import Any, Callable, Generic, Iterator, Literal, Sequence, TypeVar
 from lyrics import constraints, prompts
 from lyrics.backends.base import Backend, Message, SamplingParams
 from lyrics.constraints import Constraint, Shape
-from lyrics.errors import Cancelled, LyricsRequestError, UnrepairableOutput
+from lyrics.errors import LyricsCancelled, LyricsRequestError, UnrepairableOutput
 from lyrics.format import Lyrics, ValidationReport, clean_title
 from lyrics.languages import language_code
 from lyrics.tags import GENERATABLE_TAGS, SUNG_TAGS, parse_header
@@ -131,7 +131,7 @@ class GenerationStream(Iterator[str], Generic[T]):
         except StopIteration:
             self._end()
             raise
-        except Cancelled:
+        except LyricsCancelled:
             self._cancelled = True
             self._end()
             raise StopIteration from None
@@ -157,7 +157,7 @@ class GenerationStream(Iterator[str], Generic[T]):
         for _ in self:
             pass
         if self.cancelled:
-            raise Cancelled("generation cancelled; the partial text is in .raw")
+            raise LyricsCancelled("generation cancelled; the partial text is in .raw")
         if self._value is None:
             self._value, self.changes, self.report = self._finish(self.raw)
         return self._value

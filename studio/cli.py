@@ -130,9 +130,8 @@ def _option_pairs(pairs: tuple[str, ...]) -> dict[str, Any]:
     return options
 
 
-def _print_progress(view) -> None:
-    job = view.job
-    where = f" #{view.queue_position} in queue" if view.queue_position else ""
+def _print_progress(job) -> None:
+    where = f" #{job.position} in queue" if job.position else ""
     steps = f" {job.step}/{job.total}" if job.total else ""
     click.echo(f"job {job.id}: {job.status} {job.stage}{steps}{where}", err=True)
 
@@ -223,7 +222,7 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
         return
     job = studio.wait(job.id, timeout=timeout, on_change=_print_progress)
     _exit_unless_done(job)
-    for path in studio.output_paths(job):
+    for path in studio.output_paths(job.id):
         click.echo(str(path))
 
 
@@ -257,12 +256,12 @@ def jobs_list(state: State, status: str | None, limit: int) -> None:
 @click.argument("job_id")
 @pass_state
 def jobs_show(state: State, job_id: str) -> None:
-    view = state.studio().view(job_id)
-    job = view.job
+    studio = state.studio()
+    job = studio.jobs.get(job_id)
     data = job.model_dump(mode="json")
     data["spec"] = json.loads(job.spec)
     data["result"] = json.loads(job.result) if job.result else None
-    data["queue_position"] = view.queue_position
+    data["queue_position"] = studio.jobs.queue_position(job)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -288,7 +287,7 @@ def jobs_retry(state: State, job_id: str, wait: bool) -> None:
     if wait:
         job = studio.wait(job.id, on_change=_print_progress)
         _exit_unless_done(job)
-        for path in studio.output_paths(job):
+        for path in studio.output_paths(job.id):
             click.echo(str(path))
 
 

@@ -1,37 +1,29 @@
-"""The studio as the CLI and the UI see it: open the library, submit jobs, follow them.
+"""The studio service: the one door the CLI and the pages use to the library, the job queue,
+the songs and the take files. Pages keep only view code; every query happens here or below.
 
 Submitting checks the spec, stores the job row, then sends a wake-up. If the broker is down
 the row is already saved, so the job runs once a worker starts (it re-sends wake-ups).
+Pages never run a model: submitting only inserts a job row and wakes a worker.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from music.engine import MusicRequest
+from studio import downloads
 from studio.db import Database
-from studio.errors import BadInput, EnvironmentProblem
+from studio.errors import BadInput, EnvironmentProblem, NotFound
 from studio.jobs import FINISHED, JobStore
 from studio.library import Library
 from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
+from studio.records import FILE_KINDS, JobView, LibraryQuery, TakeView
 from studio.settings import Settings
 from studio.specs import JobSpec, LyricsJobSpec, MusicJobSpec, check_lyrics_spec, check_music_spec, parse_spec
 from studio.tables import Job
-
-
-@dataclass
-class JobView:
-    """A job plus what the UI shows with it."""
-
-    job: Job
-    queue_position: int | None
-
-    @property
-    def progress(self) -> float:
-        return self.job.step / self.job.total if self.job.total else 0.0
 
 
 class Studio:
@@ -52,6 +44,9 @@ class Studio:
 
         return sorted(set(engines.names()) | set(self.settings.extra_engines))
 
+    def default_engine(self) -> str:
+        return self.settings.engine
+
     def submit(self, data: dict[str, Any] | JobSpec) -> Job:
         spec = parse_spec(data) if isinstance(data, dict) else data
         if isinstance(spec, MusicJobSpec):
@@ -62,17 +57,28 @@ class Studio:
         self.queue.notify()
         return job
 
-    def submit_music(self, *, engine: str | None = None, model: str | None = None, title: str = "",
-                     tags: list[str] | None = None, parent_take_id: int | None = None, **request: Any) -> Job:
+    def submit_music(self, request: MusicRequest | None = None, *, engine: str | None = None,
+                     model: str | None = None, title: str = "", tags: list[str] | None = None,
+                     parent_take_id: int | None = None, **fields: Any) -> Job:
+        """A music job from a `MusicRequest` (the pages) or its fields as keywords (the CLI)."""
+        if request is not None:
+            if fields:
+                raise TypeError("give a MusicRequest or request fields, not both")
+            fields = request.to_dict()
         return self.submit(
-            MusicJobSpec(engine=engine or self.settings.engine, model=model, request=request, title=title,
+            MusicJobSpec(engine=engine or self.settings.engine, model=model, request=fields, title=title,
                          tags=tags or [], parent_take_id=parent_take_id)
         )
 
     def submit_lyrics(self, *, theme: str = "", backend: str | None = None, **fields: Any) -> Job:
         """A lyrics job: `action` "draft" (default), "rewrite", "continue" or "titles" (see LyricsJobSpec)."""
         return self.submit(parse_spec({"kind": "lyrics", "backend": backend or self.settings.lyrics_backend,
-                                       "theme": theme, **fields}))
+                                       "theme": theme.strip(), **fields}))
+
+    def submit_rewrite(self, *, lyrics, section: int, instruction: str, language: str) -> Job:
+        """Queue a rewrite of one section (0-based index) of `lyrics` (a `lyrics.format.Lyrics`)."""
+        return self.submit_lyrics(action="rewrite", lyrics=lyrics.to_dict(), section=section,
+                                  instruction=instruction.strip(), language=language)
 
     def retry(self, job_id: str) -> Job:
         """Queue a failed or cancelled job again, with its stored spec."""
@@ -80,34 +86,101 @@ class Studio:
         self.queue.notify()
         return job
 
-    def cancel(self, job_id: str) -> Job:
-        return self.jobs.cancel(job_id)
+    def cancel(self, job_id: str) -> JobView:
+        """Queued: cancelled at once; running: stops at its next step. A job that already ended
+        is a BadInput naming its state."""
+        return self._view_of(self.jobs.cancel(job_id))
 
     def view(self, job_id: str) -> JobView:
-        job = self.jobs.get(job_id)
-        return JobView(job=job, queue_position=self.jobs.queue_position(job))
+        """The job (an id or a unique id prefix); NotFound when there is none."""
+        return self._view_of(self.jobs.get(job_id))
 
-    def wait(self, job_id: str, *, timeout: float | None = None, poll_s: float = 0.25, on_change=None) -> Job:
+    def job(self, job_id: str) -> JobView | None:
+        """The job, or None when this library has no such job (a stale link)."""
+        try:
+            return self.view(job_id)
+        except (NotFound, BadInput):
+            return None
+
+    def _view_of(self, job: Job) -> JobView:
+        return JobView.of(job, self.jobs.queue_position(job))
+
+    def wait(self, job_id: str, *, timeout: float | None = None, poll_s: float = 0.25,
+             on_change: Callable[[JobView], None] | None = None) -> JobView:
         """Block until the job is done, failed or cancelled."""
         deadline = None if timeout is None else time.monotonic() + timeout
         seen = None
         while True:
             view = self.view(job_id)
-            state = (view.job.status, view.job.stage, view.job.step, view.queue_position)
+            state = (view.status, view.stage, view.step, view.position)
             if on_change is not None and state != seen:
                 on_change(view)
             seen = state
-            if view.job.status in FINISHED:
-                return view.job
+            if view.status in FINISHED:
+                return view
             if deadline is not None and time.monotonic() > deadline:
                 raise EnvironmentProblem(
-                    f"job {job_id} is still {view.job.status} after {timeout:g} s; is a worker running? "
+                    f"job {job_id} is still {view.status} after {timeout:g} s; is a worker running? "
                     "(`songstudio worker`); the job stays queued"
                 )
             time.sleep(poll_s)
 
-    def output_paths(self, job: Job) -> list[Path]:
-        return [self.settings.library_dir / take.master_file for take in self.library.takes_of_job(job.id)]
+    def output_paths(self, job_id: str) -> list[Path]:
+        return [self.settings.library_dir / take.master_file for take in self.library.takes_of_job(job_id)]
+
+    # -- takes -----------------------------------------------------------------------------
+
+    def take(self, take_id: int) -> TakeView | None:
+        """The take, or None when there is no such take (a stale link)."""
+        try:
+            return TakeView.of(self.library.get(take_id))
+        except NotFound:
+            return None
+
+    def takes_of_job(self, job_id: str) -> list[TakeView]:
+        return [TakeView.of(t) for t in self.library.takes_of_job(job_id)]
+
+    def children(self, take_id: int) -> list[TakeView]:
+        return [TakeView.of(t) for t in self.library.children(take_id)]
+
+    def search_takes(self, query: LibraryQuery, *, offset: int = 0,
+                     limit: int = 20) -> tuple[list[TakeView], int, bool, int | None]:
+        """One page of matching takes, the number of all matches, whether that number is exact
+        (the library stops counting at its cap: counting every row of a huge library is a full scan),
+        and the rank window when best match ranked only the newest that many matches."""
+        sort = "newest" if query.sort == "relevance" and not query.text else query.sort
+        page = self.library.search(
+            query.text or None, engine=query.engine, favourite=True if query.favourites_only else None,
+            created_from=query.created_from, created_to=query.created_to, min_duration=query.min_duration,
+            max_duration=query.max_duration, trash="only" if query.trashed else "exclude", sort=sort,
+            limit=limit, offset=offset)
+        return [TakeView.of(t) for t in page.items], page.total, page.total_exact, page.rank_window
+
+    # -- files -----------------------------------------------------------------------------
+
+    def file_path(self, take: TakeView, kind: str) -> Path:
+        if kind not in FILE_KINDS:
+            raise ValueError(f"unknown file kind {kind!r}")
+        return self.settings.library_dir / take.files[kind]
+
+    def download_stem(self, take: TakeView) -> str:
+        return downloads.download_stem(take.title, take.id)
+
+    def wav_bytes(self, take: TakeView) -> bytes:
+        return downloads.wav_bytes(self.file_path(take, "master"))
+
+    def export_zip(self, take_ids: list[int]) -> bytes:
+        """Master, MP3 and parameters of each take, in one zip made in memory."""
+        entries = []
+        for take in filter(None, map(self.take, take_ids)):
+            stem = self.download_stem(take)
+            entries += [(self.file_path(take, kind), f"{stem}/{stem}.{ext}")
+                        for kind, ext in (("master", "flac"), ("mp3", "mp3"), ("params", "json"))]
+        return downloads.zip_files(entries)
+
+    def store_upload(self, name: str, data: bytes) -> Path:
+        """Keep an uploaded reference file under the data home; returns its path."""
+        return downloads.store_upload(self.settings.home / "uploads", name, data)
 
     def _check_music(self, spec: MusicJobSpec) -> None:
         from studio.worker import register_extra_engines

@@ -225,8 +225,7 @@ class Worker:
         return self._engine
 
     def _run_lyrics(self, job: Job, spec: LyricsJobSpec) -> None:
-        from lyrics.errors import Cancelled as LyricsCancelled
-        from lyrics.errors import LyricsRequestError, UnrepairableOutput
+        from lyrics.errors import LyricsCancelled, LyricsRequestError, UnrepairableOutput
         from lyrics.registry import backends
         from lyrics.writer import LyricsWriter  # built by the lyrics stage; imported only when needed
 

@@ -18,7 +18,15 @@ from music.acestep15.loading import SAMPLE_RATE, CheckpointLocation, load_pipeli
 from music.acestep15.lora import LoraSlot, lora_file
 from music.acestep15.request_mapping import MAX_DURATION, MIN_DURATION, PlannedCall, plan_call
 from music.acestep15.variants import DEFAULT_MODEL_ID, Variant, resolve_variant
-from music.engine import MusicEngine, MusicRequest, MusicResult, ProgressCallback, RequestError, Take, no_progress
+from music.engine import (
+    MusicEngine,
+    MusicRequest,
+    MusicResult,
+    ProgressCallback,
+    RenderedTake,
+    RequestError,
+    no_progress,
+)
 
 
 class ACEStep15Engine(MusicEngine):
@@ -152,7 +160,7 @@ class ACEStep15Engine(MusicEngine):
                 f"the pipeline returned {audio.shape[-1]} samples ({'finite' if np.isfinite(audio).all() else 'NaN/inf'}) "
                 f"where {target_samples} finite samples were expected"
             )
-        takes = [Take(audio=np.ascontiguousarray(take, dtype=np.float32), seed=seed) for take, seed in zip(audio, plan.seeds)]
+        takes = [RenderedTake(audio=np.ascontiguousarray(take, dtype=np.float32), seed=seed) for take, seed in zip(audio, plan.seeds)]
         last_step = marks[-1] if marks else finished
         return MusicResult(
             takes=takes,

@@ -9,8 +9,9 @@ import streamlit as st
 
 from music.engine import RequestError
 from studio.errors import StudioError
+from studio.service import Studio
 from studio.settings import load_settings
-from studio.ui.backend import Studio
+from studio.ui.models_info import demo_models_in_use, real_weights_present
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,13 +41,11 @@ def shown_errors() -> Iterator[None]:
 
 def demo_notice(s: Studio) -> None:
     """Say plainly when no real weights are present, and what can still be tried."""
-    from studio.ui.models_info import demo_models_in_use
-
     if demo_models_in_use(s.settings):
         st.warning("This studio runs on the tiny demo models: their weights are random, so every take is "
                    "noise. They show how each step works, not how a song sounds.", icon="🧪")
         return
-    if s.real_weights_present():
+    if real_weights_present(s.settings):
         return
     st.info(f"No real model weights were found in {s.settings.model_cache}, so real songs cannot be made on "
             "this machine yet; Settings lists what is missing and how to get it. To try every step anyway, "

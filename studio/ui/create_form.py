@@ -65,7 +65,7 @@ def engine_family(engine: str) -> str:
     return "other"
 
 
-def parse_seeds(text: str, takes: int) -> list[int]:
+def parse_seed_text(text: str, takes: int) -> list[int]:
     """'12, 34' -> [12, 34]; one seed is used for every take (as upstream does). Errors say what to fix."""
     pieces = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
     if not pieces:
@@ -96,7 +96,7 @@ def build_request(form: CreateForm) -> MusicRequest:
     lyrics = INSTRUMENTAL_LYRICS if form.instrumental else form.lyrics.strip()
     if not form.prompt.strip() and not lyrics:
         raise RequestError("write a prompt (style tags) or lyrics, or both")
-    seeds = parse_seeds(form.seeds_text, form.takes) if form.lock_seeds else random_seeds(form.takes)
+    seeds = parse_seed_text(form.seeds_text, form.takes) if form.lock_seeds else random_seeds(form.takes)
     options: dict[str, Any] = {}
     family = engine_family(form.engine)
     if family == "v1":

@@ -6,9 +6,14 @@ asks for one full-page rerun, so the result is drawn outside the fragment and po
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
-from studio.ui.backend import ACTIVE, JobView, Studio
+from studio.errors import BadInput
+from studio.jobs import ACTIVE
+from studio.records import JobView
+from studio.service import Studio
 
 POLL_SECONDS = 0.5
 
@@ -66,7 +71,8 @@ def _poll(s: Studio, job_id: str, key: str) -> None:
         if job.partial:
             st.text(job.partial)  # what the lyrics model has written so far, as the worker streams it
         if st.button("Cancel", key=f"{key}-cancel", icon="⏹️"):
-            s.cancel(job_id)
+            with contextlib.suppress(BadInput):  # it ended meanwhile: the panel shows how
+                s.cancel(job_id)
             st.rerun(scope="app")
 
     poll()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.records import TakeView
+from studio.service import Studio
 from studio.ui import paths
-from studio.ui.backend import Studio, TakeView
+from studio.ui.envelope_file import take_envelope
 from studio.ui.waveform import waveform_chart
 
 SONG_PAGE = paths.SONG
@@ -17,7 +19,7 @@ def take_label(take: TakeView) -> str:
 
 def player(s: Studio, take: TakeView, *, region: tuple[float, float] | None = None) -> None:
     """Waveform from the stored envelope plus the browser player on the small MP3 preview."""
-    envelope = s.envelope(take)
+    envelope = take_envelope(s, take)
     if envelope is not None:
         st.altair_chart(waveform_chart(envelope, region=region), width="stretch")
     else:
@@ -32,7 +34,7 @@ def player(s: Studio, take: TakeView, *, region: tuple[float, float] | None = No
 def favourite_button(s: Studio, take: TakeView, *, key: str) -> None:
     label = "★ Favourite" if take.favourite else "☆ Favourite"
     if st.button(label, key=key, help="Mark or unmark as favourite"):
-        s.set_favourite(take.id, not take.favourite)
+        s.library.update(take.id, favourite=not take.favourite)
         st.rerun()
 
 

@@ -78,7 +78,7 @@ def generate() -> None:
     st.session_state.pop("create-outcome", None)
     form = form_from_state()
     try:
-        job_id = s.submit_music(build_request(form), engine=form.engine)
+        job_id = s.submit_music(build_request(form), engine=form.engine).id
     except USER_ERRORS as exc:
         st.session_state["create-outcome"] = ("error", str(exc))
     else:

@@ -7,11 +7,20 @@ import datetime as dt
 
 import streamlit as st
 
-from studio.ui.backend import SORTS, LibraryQuery
+from studio.records import LibraryQuery
 from studio.ui.common import shown_errors, studio
 from studio.ui.takes import SONG_PAGE, favourite_button, take_label
 
 PAGE_SIZE = 20
+# Page labels -> the library's sort names ("relevance" only applies to a text search).
+SORTS = {
+    "Newest first": "newest",
+    "Oldest first": "oldest",
+    "Best match": "relevance",
+    "Best rated": "rating",
+    "Longest": "duration",
+    "Title A-Z": "title",
+}
 
 s = studio()
 st.title("Library")
@@ -39,7 +48,7 @@ query = LibraryQuery(
     created_to=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, dt.timezone.utc) if date_to else None,
     min_duration=float(durations[0]) if durations[0] > 0 else None,
     max_duration=float(durations[1]) if durations[1] < 600 else None,
-    sort=sort,
+    sort=SORTS[sort],
 )
 
 with shown_errors():
@@ -57,7 +66,7 @@ with shown_errors():
         c2.number_input("Page", 1, pages, key="lib-page")
 
     selected: list[int] = []
-    made_from = s.children_counts([t.id for t in rows])
+    made_from = s.library.children_counts([t.id for t in rows])
     for take in rows:
         with st.container(border=True):
             c1, c2, c3, c4, c5 = st.columns([4, 2, 2, 2, 1], vertical_alignment="center")
@@ -74,14 +83,14 @@ with shown_errors():
             with c3:
                 stars = st.feedback("stars", key=f"lib-rate-{take.id}", default=take.rating - 1 if take.rating else None)
                 if stars is not None and stars + 1 != take.rating:
-                    s.set_rating(take.id, stars + 1)
+                    s.library.update(take.id, rating=stars + 1)
             with c4:
                 if take.trashed:
                     if st.button("Restore", key=f"lib-restore-{take.id}", icon="♻️"):
-                        s.restore(take.id)
+                        s.library.restore(take.id)
                         st.rerun()
                 elif st.button("Trash", key=f"lib-trash-{take.id}", icon="🗑️"):
-                    s.trash(take.id)
+                    s.library.trash(take.id)
                     st.rerun()
             with c5:
                 if st.checkbox("Pick", key=f"lib-pick-{take.id}", label_visibility="collapsed",

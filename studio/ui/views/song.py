@@ -11,6 +11,7 @@ from studio.ui import edits, paths
 from studio.ui.common import query_int, shown_errors, studio
 from studio.ui.create_form import form_from_request
 from studio.ui.progress import job_status_panel
+from studio.ui.provenance_view import provenance_facts
 from studio.ui.takes import SONG_PAGE, favourite_button, player, take_label
 
 s = studio()
@@ -36,7 +37,7 @@ with c1:
     favourite_button(s, take, key="song-fav")
 with c2:
     if st.button("Use these settings", icon="🎛️", help="Open Create with this take's prompt, lyrics and seed"):
-        st.session_state["create_prefill"] = form_from_request(s.request_of(take), engine=take.engine,
+        st.session_state["create_prefill"] = form_from_request(take.request, engine=take.engine,
                                                                         seed=take.seed)
         st.switch_page(paths.CREATE)
 
@@ -53,13 +54,13 @@ if parent or children:
                          query_params={"take": str(child.id)})
 
 source = edits.Source(engine=take.engine, prompt=take.prompt, lyrics=take.lyrics, duration=take.duration,
-                      seed=take.seed, master_path=str(s.file_path(take, "master")), request=s.request_of(take))
+                      seed=take.seed, master_path=str(s.file_path(take, "master")), request=take.request)
 
 
 def submit(build) -> None:
     with shown_errors():
-        job_id = s.submit_music(build(), engine=take.engine, parent_take_id=take.id, title=take.title)
-        st.query_params["job"] = job_id
+        job = s.submit_music(build(), engine=take.engine, parent_take_id=take.id, title=take.title)
+        st.query_params["job"] = job.id
 
 
 st.subheader("Make a new take from this one")
@@ -120,15 +121,15 @@ c2.download_button("WAV", data=lambda: s.wav_bytes(take), file_name=f"{stem}.wav
                    on_click="ignore", icon="⬇️")
 c3.download_button("MP3 320", data=lambda: s.file_path(take, "mp3").read_bytes(), file_name=f"{stem}.mp3",
                    mime="audio/mpeg", on_click="ignore", icon="⬇️")
-c4.download_button("Parameters JSON", data=lambda: json.dumps(s.parameters(take), indent=2, sort_keys=True),
+c4.download_button("Parameters JSON", data=lambda: json.dumps(take.parameters, indent=2, sort_keys=True),
                    file_name=f"{stem}.json", mime="application/json", on_click="ignore", icon="⬇️")
 
 st.subheader("Provenance")
 with st.container(border=True):
-    facts = s.provenance(take)
+    facts = provenance_facts(s, take)
     for label, value in facts.items():
         st.markdown(f"**{label}:** {value}")
     st.page_link(paths.MINT, label="Sign and mint this take", icon="🪙", query_params={"take": str(take.id)})
 
 with st.expander("Parameters"):
-    st.json(s.parameters(take))
+    st.json(take.parameters)

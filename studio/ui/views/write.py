@@ -40,7 +40,7 @@ with st.form("write"):
 if write:
     with shown_errors():
         st.query_params["lyrics_job"] = s.submit_lyrics(theme=theme, genre=genre, mood=mood, language=presets.LANGUAGE_CODES[language],
-                                                         structure=list(presets.STRUCTURES[structure]), length=length)
+                                                         structure=list(presets.STRUCTURES[structure]), length=length).id
         st.session_state.pop("write_loaded_job", None)
 
 job_id = st.query_params.get("lyrics_job")
@@ -77,7 +77,7 @@ for index, section in enumerate(sections):
                 if st.button("Rewrite this section", key=f"write-rewrite-{section.uid}"):
                     with shown_errors():
                         rewrite_job = s.submit_rewrite(lyrics=editor_lyrics(), section=index, instruction=instruction,
-                                                       language=lang_code)
+                                                       language=lang_code).id
                         request_rewrite(rewrite_job, index)
                         st.query_params["lyrics_job"] = rewrite_job
                         st.rerun()

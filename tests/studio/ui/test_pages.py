@@ -252,7 +252,7 @@ def test_library_says_when_best_match_ranked_only_the_newest_matches(app, make_t
 
 
 def test_export_zip_holds_master_mp3_and_parameters(settings, make_takes):
-    from studio.ui.backend import Studio
+    from studio.service import Studio
 
     takes = make_takes(2, prompt="zip me")
     ui = Studio.open(settings)
@@ -270,10 +270,8 @@ def test_rating_is_stored(app, service, make_takes):
     app.run()
     no_errors(app)
     assert service.library.get(take.id).rating == 4
-    from studio.ui.backend import Studio
-
     with pytest.raises(Exception, match="rating"):
-        Studio(service).set_rating(take.id, 9)
+        service.library.update(take.id, rating=9)
 
 
 def test_library_filters_by_duration_engine_and_date_and_shows_lineage(app, make_takes):
@@ -339,7 +337,7 @@ def test_song_page_repaint_region_makes_a_child_take(app, service, run_jobs, mak
 def test_song_page_wav_download_and_provenance_panel(app, settings, make_takes):
     import soundfile as sf
 
-    from studio.ui.backend import Studio
+    from studio.service import Studio
 
     (take,) = make_takes(1, prompt="wav me", duration=2.0)
     ui = Studio.open(settings)
