@@ -69,6 +69,8 @@ class TakeView:
     trashed: bool
     created_at: datetime
     parameters_json: str
+    song_id: int | None = None
+    made_by: str = ""  # what made it ("take 3", "repaint 0:12–0:20"); empty for takes older than songs
 
     @classmethod
     def of(cls, row: Take) -> "TakeView":
@@ -79,6 +81,7 @@ class TakeView:
             files={kind: getattr(row, f"{kind}_file") for kind in FILE_KINDS}, audio_sha256=row.audio_sha256,
             parent_take_id=row.parent_take_id, favourite=row.favourite, rating=row.rating,
             trashed=row.trashed_at is not None, created_at=utc(row.created_at), parameters_json=row.parameters,
+            song_id=row.song_id, made_by=row.made_by,
         )
 
     @property
@@ -106,3 +109,48 @@ class LibraryQuery:
     min_duration: float | None = None
     max_duration: float | None = None
     sort: str = "newest"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftSection:
+    tag: str
+    text: str  # the lines exactly as typed
+
+
+@dataclass(frozen=True, kw_only=True)
+class Draft:
+    """A song's lyric draft as the Write page edits it: sections in order, each with its text as typed."""
+
+    sections: tuple[DraftSection, ...] = ()
+
+    @classmethod
+    def from_json(cls, text: str) -> "Draft":
+        data = json.loads(text or "{}")
+        return cls(sections=tuple(DraftSection(tag=str(s.get("tag") or "verse"), text=str(s.get("text") or ""))
+                                  for s in data.get("sections") or ()))
+
+    def to_json(self, title: str) -> str:
+        return json.dumps({"title": title, "sections": [{"tag": s.tag, "text": s.text} for s in self.sections]},
+                          ensure_ascii=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SongView:
+    id: int
+    title: str
+    notes: str
+    draft: Draft
+    lyrics: str  # the draft rendered as lyrics text (what Create sends)
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SongVersionView:
+    number: int
+    title: str
+    notes: str
+    draft: Draft
+    lyrics: str
+    created_at: datetime

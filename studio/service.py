@@ -22,6 +22,7 @@ from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
 from studio.records import FILE_KINDS, JobView, LibraryQuery, TakeView
 from studio.settings import Settings
+from studio.songs import SongBook, draft_from_lyrics
 from studio.specs import JobSpec, LyricsJobSpec, MusicJobSpec, check_lyrics_spec, check_music_spec, parse_spec
 from studio.tables import Job
 
@@ -33,6 +34,7 @@ class Studio:
         self.queue = queue
         self.jobs = JobStore(db)
         self.library = Library(db, settings.library_dir, rank_window=settings.search_rank_window or None)
+        self.songs = SongBook(db)
 
     @classmethod
     def open(cls, settings: Settings) -> "Studio":
@@ -53,22 +55,37 @@ class Studio:
             self._check_music(spec)
         elif isinstance(spec, LyricsJobSpec):
             self._check_lyrics(spec)
+        return self._queue(spec)
+
+    def _queue(self, spec: JobSpec) -> Job:
+        """Store a checked spec as a queued job and wake a worker."""
         job = self.jobs.insert(spec)
         self.queue.notify()
         return job
 
     def submit_music(self, request: MusicRequest | None = None, *, engine: str | None = None,
                      model: str | None = None, title: str = "", tags: list[str] | None = None,
-                     parent_take_id: int | None = None, **fields: Any) -> Job:
-        """A music job from a `MusicRequest` (the pages) or its fields as keywords (the CLI)."""
+                     parent_take_id: int | None = None, song_id: int | None = None, **fields: Any) -> Job:
+        """A music job from a `MusicRequest` (the pages) or its fields as keywords (the CLI).
+
+        Its takes go into `song_id`; without one, into the parent take's song, else into a new song
+        titled `title` (or after the prompt) whose draft is the request's lyrics."""
         if request is not None:
             if fields:
                 raise TypeError("give a MusicRequest or request fields, not both")
             fields = request.to_dict()
-        return self.submit(
-            MusicJobSpec(engine=engine or self.settings.engine, model=model, request=fields, title=title,
-                         tags=tags or [], parent_take_id=parent_take_id)
-        )
+        spec = MusicJobSpec(engine=engine or self.settings.engine, model=model, request=fields, title=title,
+                            tags=tags or [], parent_take_id=parent_take_id, song_id=song_id)
+        if spec.song_id is None and spec.parent_take_id is not None:
+            spec.song_id = self.library.get(spec.parent_take_id).song_id
+        if spec.song_id is None:
+            self._check_music(spec)  # a request that cannot be queued leaves no empty song behind
+            lyrics = str(fields.get("lyrics") or "")
+            named = title.strip() or str(fields.get("prompt") or "").strip()[:60] or "Untitled"
+            spec.song_id = self.songs.create(title=named, draft=draft_from_lyrics(lyrics)).id
+            return self._queue(spec)
+        self.songs.get(spec.song_id)  # a song that is gone is named before anything is checked
+        return self.submit(spec)
 
     def submit_lyrics(self, *, theme: str = "", backend: str | None = None, **fields: Any) -> Job:
         """A lyrics job: `action` "draft" (default), "rewrite", "continue" or "titles" (see LyricsJobSpec)."""

@@ -26,6 +26,7 @@ class MusicJobSpec(BaseModel):
     title: str = ""
     tags: list[str] = Field(default_factory=list)
     parent_take_id: int | None = None
+    song_id: int | None = None  # the song the takes belong to (named "<song> · <what made it>")
 
     @field_validator("request")
     @classmethod

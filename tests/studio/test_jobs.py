@@ -50,7 +50,7 @@ def test_submit_returns_at_once_and_the_worker_stores_every_take(studio):
     assert done.id == first.id and done.status == "done" and done.attempts == 1
     assert studio.view(second.id).position == 1
     takes = studio.library.takes_of_job(first.id)
-    assert [(t.take_index, t.seed, t.title) for t in takes] == [(0, 7, "Dream (1)"), (1, 8, "Dream (2)")]
+    assert [(t.take_index, t.seed, t.title) for t in takes] == [(0, 7, "Dream · take 1"), (1, 8, "Dream · take 2")]
     assert json.loads(done.result) == {"take_ids": [t.id for t in takes]}
     take = takes[0]
     assert (take.engine, take.model_id, take.revision, take.sample_rate, take.channels) == ("fake", "fake-sine", "1",
