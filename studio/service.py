@@ -8,6 +8,7 @@ Pages never run a model: submitting only inserts a job row and wakes a worker.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -141,6 +142,10 @@ class Studio:
                     "(`songstudio worker`); the job stays queued"
                 )
             time.sleep(poll_s)
+
+    def song_of_job(self, job_id: str) -> int | None:
+        """The song a music job's takes go into."""
+        return json.loads(self.jobs.get(job_id).spec).get("song_id")
 
     def output_paths(self, job_id: str) -> list[Path]:
         return [self.settings.library_dir / take.master_file for take in self.library.takes_of_job(job_id)]

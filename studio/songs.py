@@ -50,7 +50,7 @@ def _view(row: Song) -> SongView:
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join(title.split())
+    """The title as typed (a reload shows exactly that), within the length limit."""
     if len(title) > MAX_TITLE:
         raise BadInput(f"a song title is at most {MAX_TITLE} characters; this one has {len(title)}")
     return title

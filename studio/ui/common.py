@@ -12,6 +12,7 @@ from studio.errors import StudioError
 from studio.service import Studio
 from studio.settings import load_settings
 from studio.ui.models_info import demo_models_in_use, real_weights_present
+from studio.ui.plain import md_escape
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,7 +37,7 @@ def shown_errors() -> Iterator[None]:
     try:
         yield
     except USER_ERRORS as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(md_escape(str(exc)), icon="⚠️")  # it may quote user text: escaped, never Markdown
 
 
 def demo_notice(s: Studio) -> None:

@@ -8,6 +8,7 @@ from studio.records import TakeView
 from studio.service import Studio
 from studio.ui import paths
 from studio.ui.envelope_file import take_envelope
+from studio.ui.plain import md_escape
 from studio.ui.waveform import waveform_chart
 
 SONG_PAGE = paths.SONG
@@ -41,7 +42,7 @@ def favourite_button(s: Studio, take: TakeView, *, key: str) -> None:
 def take_card(s: Studio, take: TakeView, *, key: str) -> None:
     """Compact card used side by side on the Create page."""
     with st.container(border=True):
-        st.markdown(f"**{take_label(take)}**")
+        st.markdown(f"**{md_escape(take_label(take))}**")  # user text: escaped, never Markdown
         st.caption(f"seed {take.seed} · {take.duration:.1f} s · {take.engine}")
         player(s, take)
         left, right = st.columns(2)

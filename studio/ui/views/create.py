@@ -14,11 +14,20 @@ from studio.ui import presets
 from studio.ui.common import USER_ERRORS, demo_notice, studio
 from studio.ui.create_form import MAX_TAKES, Advanced15, AdvancedV1, CreateForm, build_request, engine_family
 from studio.ui.progress import job_status_panel
+from studio.ui.song_session import CURRENT_SONG, current_song
 from studio.ui.takes import take_card
 
 s = studio()
 st.title("Create")
 demo_notice(s)
+song = current_song(s, open_latest=False)  # takes go into this song; none yet: Generate starts one
+if song is not None:
+    c1, c2 = st.columns([5, 1], vertical_alignment="center")
+    c1.text(f"Song: {song.title or 'untitled'} (takes are named after it)")
+    if c2.button("New song", key="create-new-song", help="The next Generate starts a new song"):
+        st.session_state.pop(CURRENT_SONG, None)
+        del st.query_params["song"]
+        st.rerun()
 
 # Widgets are keyed and read their values from session state. Values handed over by other pages
 # ("send to Create", "use these settings") are written into that state once. (Passing them as
@@ -78,11 +87,14 @@ def generate() -> None:
     st.session_state.pop("create-outcome", None)
     form = form_from_state()
     try:
-        job_id = s.submit_music(build_request(form), engine=form.engine).id
+        job = s.submit_music(build_request(form), engine=form.engine, song_id=song.id if song else None)
+        job_id = job.id
     except USER_ERRORS as exc:
         st.session_state["create-outcome"] = ("error", str(exc))
     else:
         st.query_params["job"] = job_id
+        if song is None:  # the job started a song: the next Generate adds to it
+            st.session_state[CURRENT_SONG] = s.song_of_job(job_id)
         if engine_family(form.engine) == "other" and (form.v1 != AdvancedV1() or form.v15 != Advanced15()):
             st.session_state["create-outcome"] = (
                 "note", f"The {form.engine} engine takes no ACE-Step sampler options; they were not sent.")

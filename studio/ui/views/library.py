@@ -1,6 +1,8 @@
-"""Library: search, filter, sort and page through the takes; favourite, rate, trash, restore, export.
+"""Library: the songs with their takes (search over song titles, drafts and notes); or every take:
+search, filter, sort and page through them; favourite, rate, trash, restore, export.
 
 Only one page of rows is read from the database per run, so the page stays fast at any size.
+Titles are user text: shown escaped, never as Markdown.
 """
 
 import datetime as dt
@@ -8,7 +10,9 @@ import datetime as dt
 import streamlit as st
 
 from studio.records import LibraryQuery
+from studio.ui import paths
 from studio.ui.common import shown_errors, studio
+from studio.ui.plain import md_escape
 from studio.ui.takes import SONG_PAGE, favourite_button, take_label
 
 PAGE_SIZE = 20
@@ -24,6 +28,37 @@ SORTS = {
 
 s = studio()
 st.title("Library")
+show = st.segmented_control("Show", ["Songs", "All takes"], default="Songs", key="lib-show")
+
+
+def songs_view() -> None:
+    text = st.text_input("Search songs", placeholder="title, lyrics or notes", key="lib-song-search")
+    page = int(st.session_state.get("lib-song-page", 1))
+    songs, total = s.songs.search(text.strip(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    c1, c2 = st.columns([4, 1])
+    c1.caption(f"{total} song{'s' if total != 1 else ''}")
+    if pages > 1:
+        c2.number_input("Page", 1, pages, key="lib-song-page")
+    takes = s.songs.takes([song.id for song in songs])
+    for song in songs:
+        with st.container(border=True):
+            c1, c2 = st.columns([5, 1], vertical_alignment="center")
+            c1.markdown(f"**{md_escape(song.title or 'Untitled')}**")
+            c2.page_link(paths.WRITE, label="Write", icon="✍️", query_params={"song": str(song.id)})
+            count = len(takes[song.id])
+            st.caption(f"{count} take{'s' if count != 1 else ''} · version {song.version} · "
+                       f"edited {song.updated_at:%Y-%m-%d %H:%M}")
+            for take in takes[song.id]:
+                st.page_link(SONG_PAGE, label=md_escape(take_label(take)), icon="🎧",
+                             query_params={"take": str(take.id)})
+    if not total:
+        st.info("No songs match." if text.strip() else "No songs yet. Start one on the Write or Create page.")
+
+
+if show != "All takes":
+    songs_view()
+    st.stop()
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([3, 2, 2])
@@ -71,7 +106,8 @@ with shown_errors():
         with st.container(border=True):
             c1, c2, c3, c4, c5 = st.columns([4, 2, 2, 2, 1], vertical_alignment="center")
             with c1:
-                st.page_link(SONG_PAGE, label=take_label(take), icon="🎧", query_params={"take": str(take.id)})
+                st.page_link(SONG_PAGE, label=md_escape(take_label(take)), icon="🎧",
+                             query_params={"take": str(take.id)})
                 lineage = f" · from take {take.parent_take_id}" if take.parent_take_id else ""
                 if made_from.get(take.id):
                     count = made_from[take.id]

@@ -8,6 +8,7 @@ import streamlit as st
 from provenance.errors import ProvenanceError
 from studio.ui import minting
 from studio.ui.common import query_int, shown_errors, studio
+from studio.ui.plain import md_escape
 from studio.ui.provenance_view import latest_mint, mint_state
 from studio.ui.takes import take_label
 
@@ -23,7 +24,7 @@ if take is None:
     st.info(f"There is no take {int(chosen)}. Open one from the Library and choose “Sign and mint”.", icon="🪙")
     st.stop()
 
-st.markdown(f"**{take_label(take)}** · {take.engine} · seed {take.seed}")
+st.markdown(f"**{md_escape(take_label(take))}** · {md_escape(take.engine)} · seed {take.seed}")  # user text escaped
 st.caption(f"Audio hash `{take.audio_sha256}`")
 
 with shown_errors():

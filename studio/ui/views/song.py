@@ -1,4 +1,6 @@
-"""Song: one take with its player and region, edit actions as jobs, downloads, lineage, provenance.
+"""Song: one take of a song with its player and region, edit actions as jobs (their takes join the
+same song), downloads, lineage, provenance. User text (titles, prompts) is escaped or shown as
+plain text, never rendered as Markdown.
 
 URL: ?take=<id>[&job=<id of an action started here>].
 """
@@ -10,6 +12,7 @@ import streamlit as st
 from studio.ui import edits, paths
 from studio.ui.common import query_int, shown_errors, studio
 from studio.ui.create_form import form_from_request
+from studio.ui.plain import md_escape
 from studio.ui.progress import job_status_panel
 from studio.ui.provenance_view import provenance_facts
 from studio.ui.takes import SONG_PAGE, favourite_button, player, take_label
@@ -23,10 +26,17 @@ if take is None:
     st.page_link(paths.LIBRARY, label="Go to the Library", icon="📚")
     st.stop()
 
-st.title(take_label(take))
-st.caption(f"{take.task} · {take.engine} ({take.model_id or 'default model'}) · seed {take.seed} · "
-           f"{take.duration:.1f} s · {take.sample_rate} Hz · created {take.created_at:%Y-%m-%d %H:%M}"
-           + (" · in the trash" if take.trashed else ""))
+st.title(md_escape(take_label(take)))
+song = s.songs.find(take.song_id)
+if song is not None:
+    c1, c2 = st.columns([5, 1], vertical_alignment="center")
+    count = len(s.songs.takes([song.id])[song.id])
+    c1.text(f"Song: {song.title or 'untitled'} · {count} take{'s' if count != 1 else ''}")
+    c2.page_link(paths.WRITE, label="Write", icon="✍️", query_params={"song": str(song.id)})
+    st.session_state["current-song"] = song.id  # Create adds to the song being listened to
+st.caption(md_escape(f"{take.task} · {take.engine} ({take.model_id or 'default model'}) · seed {take.seed} · "
+                     f"{take.duration:.1f} s · {take.sample_rate} Hz · created {take.created_at:%Y-%m-%d %H:%M}"
+                     + (" · in the trash" if take.trashed else "")))
 
 region = st.slider("Region (seconds)", 0.0, float(take.duration), (0.0, float(take.duration)),
                    step=0.1, key="song-region", help="Used by Repaint; the shaded part of the waveform")
@@ -48,9 +58,10 @@ if parent or children:
     with st.container(border=True):
         st.markdown("**Lineage**")
         if parent:
-            st.page_link(SONG_PAGE, label=f"from: {take_label(parent)}", icon="⬆️", query_params={"take": str(parent.id)})
+            st.page_link(SONG_PAGE, label=f"from: {md_escape(take_label(parent))}", icon="⬆️",
+                         query_params={"take": str(parent.id)})
         for child in children:
-            st.page_link(SONG_PAGE, label=f"{child.task}: {take_label(child)}", icon="↘️",
+            st.page_link(SONG_PAGE, label=f"{child.task}: {md_escape(take_label(child))}", icon="↘️",
                          query_params={"take": str(child.id)})
 
 source = edits.Source(engine=take.engine, prompt=take.prompt, lyrics=take.lyrics, duration=take.duration,
@@ -59,7 +70,7 @@ source = edits.Source(engine=take.engine, prompt=take.prompt, lyrics=take.lyrics
 
 def submit(build) -> None:
     with shown_errors():
-        job = s.submit_music(build(), engine=take.engine, parent_take_id=take.id, title=take.title)
+        job = s.submit_music(build(), engine=take.engine, parent_take_id=take.id)
         st.query_params["job"] = job.id
 
 
@@ -110,7 +121,8 @@ if job_id:
     job = job_status_panel(s, job_id, key="song-job")
     if job is not None and job.status == "done":
         for new in s.takes_of_job(job_id):
-            st.page_link(SONG_PAGE, label=f"New take: {take_label(new)}", icon="✨", query_params={"take": str(new.id)})
+            st.page_link(SONG_PAGE, label=f"New take: {md_escape(take_label(new))}", icon="✨",
+                         query_params={"take": str(new.id)})
 
 st.subheader("Download")
 stem = s.download_stem(take)
