@@ -47,8 +47,8 @@ def build_random_dit(*, layers: int, dtype):
     import torch
     from torch import nn
 
-    from music.acestep_v1.transformer import ACEStepDiT, DiTConfig
-    from music.acestep_v1.weights import build_on_meta
+    from music.acestep_v1.loading.weights import build_on_meta
+    from music.acestep_v1.models.transformer import ACEStepDiT, DiTConfig
 
     config = DiTConfig(num_layers=layers)
     model = build_on_meta(lambda: ACEStepDiT(config)).to(dtype)
@@ -83,10 +83,10 @@ def timed_interleaved(fns: dict, repeats: int) -> dict[str, tuple[float, float]]
 def run_one(*, dtype_name: str, seconds: float, layers: int, repeats: int, text_tokens: int, lyric_tokens: int) -> dict:
     import torch
 
-    from music.acestep_v1.dcae import frames_for_duration
-    from music.acestep_v1.guidance import GuidancePlan, Guider
+    from music.acestep_v1.common import frames_for_duration
     from music.acestep_v1.pipeline import ACEStepV1Pipeline
-    from music.acestep_v1.schedulers import make_schedule
+    from music.acestep_v1.sampling.guidance import GuidancePlan, Guider
+    from music.acestep_v1.sampling.schedulers import make_schedule
 
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
     model = build_random_dit(layers=layers, dtype=dtype)

@@ -89,11 +89,11 @@ def build_models(*, dtype, layers: int):
     from diffusers import AutoencoderDC
     from transformers import UMT5Config, UMT5EncoderModel
 
-    from music.acestep_v1.dcae import MusicDCAE
-    from music.acestep_v1.mel import slaney_mel_filterbank
-    from music.acestep_v1.transformer import ACEStepDiT, DiTConfig
-    from music.acestep_v1.vocoder import HiFiGANVocoder, VocoderConfig
-    from music.acestep_v1.weights import build_on_meta
+    from music.acestep_v1.loading.weights import build_on_meta
+    from music.acestep_v1.models.dcae import MusicDCAE
+    from music.acestep_v1.models.mel import slaney_mel_filterbank
+    from music.acestep_v1.models.transformer import ACEStepDiT, DiTConfig
+    from music.acestep_v1.models.vocoder import HiFiGANVocoder, VocoderConfig
 
     g = torch.Generator().manual_seed(0)
     dit = _randomise(build_on_meta(lambda: ACEStepDiT(DiTConfig(num_layers=layers))).to(dtype), g)
@@ -115,8 +115,8 @@ def _bytes(*modules) -> int:
 def measure(*, dtype_name: str, seconds: float, windowed: bool, layers: int, threads: int) -> dict:
     import torch
 
-    from music.acestep_v1.dcae import frames_for_duration
-    from music.acestep_v1.long_decode import decode_windowed
+    from music.acestep_v1.audio.long_decode import decode_windowed
+    from music.acestep_v1.common import frames_for_duration
 
     torch.set_num_threads(threads)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]

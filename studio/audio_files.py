@@ -11,7 +11,6 @@ file is never modified again.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import io
 import json
@@ -23,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from studio.errors import BadInput, EnvironmentProblem
+from studio.errors import BadInput, EnvironmentProblem, disk_problem
 
 MP3_BITRATE = 320
 PREVIEW_BITRATE = 96
@@ -41,7 +40,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise _disk_error(exc, path) from None
+        raise (disk_problem(exc, path) or exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -54,14 +53,6 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def write_json_atomic(path: Path, data: Any, *, indent: int | None = 2) -> None:
     write_bytes_atomic(path, json.dumps(data, indent=indent, ensure_ascii=False, sort_keys=True).encode())
-
-
-def _disk_error(exc: OSError, path: Path) -> Exception:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return EnvironmentProblem(f"disk full while writing {path}; free space on that disk, then retry the job or command")
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return EnvironmentProblem(f"cannot write {path}: {exc.strerror}; fix the folder's permissions")
-    return exc
 
 
 # -- encoders ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from studio.errors import BadInput, JobFailed, StudioError
+from studio.errors import BadInput, JobFailed, StudioError, disk_problem
 from studio.settings import Settings, load_settings
 
 
@@ -26,6 +26,14 @@ class StudioGroup(click.Group):
         except StudioError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:
+            # a full or read-only disk under any command: the documented one line and exit 4,
+            # wherever the write was (database, queue file, settings, keystore, export)
+            problem = disk_problem(exc)
+            if problem is None:
+                raise
+            click.echo(f"error: {problem}", err=True)
+            ctx.exit(problem.exit_code)
 
 
 class State:
@@ -196,7 +204,7 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
         "options": _option_pairs(options),
     }
     if edit_preset is not None:
-        from music.acestep_v1.mode_args import EDIT_PRESETS
+        from music.acestep_v1.modes.arguments import EDIT_PRESETS
 
         if {"edit_n_min", "edit_n_max"} & set(request["options"]):
             raise BadInput("give --edit-preset or -o edit_n_min/edit_n_max, not both")

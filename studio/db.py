@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from studio.errors import EnvironmentProblem
+from studio.errors import EnvironmentProblem, disk_problem
 from studio.settings import Settings
 
 _MIGRATION_LOCK_ID = 0x50_4E_47_53  # any constant; serialises concurrent migrations on PostgreSQL
@@ -87,7 +87,10 @@ class Database:
                     f"{self.busy_timeout_s:g} s; another program holds a write lock on it (close it), or raise "
                     "SONGSTUDIO_SQLITE_BUSY_TIMEOUT_S"
                 ) from None
-            if "unable to open" in text or "readonly" in text or "connection" in text.lower():
+            disk = disk_problem(exc, f"the library database {self.display_url}")
+            if disk is not None:
+                raise disk from None
+            if "unable to open" in text or "connection" in text.lower():
                 raise EnvironmentProblem(
                     f"cannot use the library database {self.display_url}: {text.strip()}; check "
                     "SONGSTUDIO_DATABASE_URL, that the server is up and the file's folder is writable"

@@ -37,7 +37,7 @@ def is_demo_model(folder: str | os.PathLike) -> bool:
 
 
 def _build_v1(staging: Path) -> None:
-    from music.acestep_v1.tiny import build_tiny_checkpoint
+    from music.acestep_v1.loading.tiny import build_tiny_checkpoint
 
     build_tiny_checkpoint(staging, seed=SEED)
 
@@ -87,7 +87,7 @@ def demo_options(cache_dir: str | os.PathLike) -> dict:
     """Where the demo models live and the options that load them (nothing is checked or built).
     Everything runs on the CPU: the models are tiny."""
     from lyrics.tiny import GGUF_FILE, GGUF_SUBFOLDER, HF_SUBFOLDER
-    from music.acestep_v1.tiny import LYRIC_VOCAB_FILE
+    from music.acestep_v1.loading.tiny import LYRIC_VOCAB_FILE
 
     cache = Path(cache_dir).expanduser().resolve()
     v1, v15, llama = (cache / name for name in DEMO_FOLDERS)

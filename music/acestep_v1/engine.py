@@ -23,8 +23,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from music.acestep_v1 import checkpoint as ckpt
-from music.acestep_v1.mode_request import MAPPED_MODE_ARGUMENTS, mode_kwargs
+from music.acestep_v1.common import MODE_ARGUMENTS, MODE_DEFAULTS, InvalidArguments, parse_seeds, unknown_structure_tags
+from music.acestep_v1.loading import checkpoint as ckpt
+from music.acestep_v1.loading.lora import check_lora_source
+from music.acestep_v1.modes.prepare import prepare_mode
+from music.acestep_v1.modes.request import MAPPED_MODE_ARGUMENTS, mode_kwargs
+from music.acestep_v1.pipeline import ACEStepV1Pipeline
+from music.acestep_v1.sampling.schedulers import make_schedule
 from music.engine import (
     TASKS_V1,
     MusicEngine,
@@ -107,8 +112,6 @@ class ACEStepV1Engine(MusicEngine):
     @property
     def pipeline(self):
         if self._pipeline is None:
-            from music.acestep_v1.pipeline import ACEStepV1Pipeline
-
             self._pipeline = ACEStepV1Pipeline.from_pretrained(
                 self.source, device=self.device, dtype=self.dtype, lyric_vocab=self.lyric_vocab, cache_dir=self.cache_dir,
                 offload=self.offload,
@@ -136,8 +139,6 @@ class ACEStepV1Engine(MusicEngine):
 
     def generate(self, request: MusicRequest, progress: ProgressCallback = no_progress) -> MusicResult:
         self.validate(request)
-        from music.acestep_v1.pipeline import InvalidArguments, unknown_structure_tags
-
         started = time.perf_counter()
         pipe = self.pipeline
         load_seconds = time.perf_counter() - started
@@ -191,11 +192,6 @@ def check_arguments(request: MusicRequest, mode: dict[str, Any]) -> None:
     """What `prepare_text2music` would refuse, checked without a model, so that a bad request fails
     when it is submitted (and in the worker before the weights load): option names, steps, seeds,
     the sampler, and the mode arguments with the audio files they name (read: file work only)."""
-    from music.acestep_v1.lora import check_lora_source
-    from music.acestep_v1.mode_runner import MODE_DEFAULTS, prepare_mode
-    from music.acestep_v1.pipeline import MODE_ARGUMENTS, ACEStepV1Pipeline, parse_seeds
-    from music.acestep_v1.schedulers import make_schedule
-
     internal = {"self", "lyric_token_ids", "mode_kwargs", "_tokenize_seconds", *_MAPPED}
     known = ((set(inspect.signature(ACEStepV1Pipeline.prepare_text2music).parameters) | set(MODE_ARGUMENTS))
              - internal - set(MAPPED_MODE_ARGUMENTS))  # the mapped ones are request fields

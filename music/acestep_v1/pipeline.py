@@ -17,137 +17,64 @@ How a call flows (each piece is a method a mode can reuse on its own):
    masked Euler update). Progress is reported per step; the callback may raise `Cancelled`.
    Non-finite latents stop the run with `NonFiniteError` naming the step.
 5. `decode(latents, sample_rate=...)`: DCAE + vocoder (both channels in one batch), optional
-   windowed DCAE decode for long songs, optional 48 kHz resampling.
+   windowed decode for long songs (`audio.long_decode`), optional 48 kHz resampling.
 
-`generate(**upstream_kwargs)` wires these for text2music and returns latents, audio, seeds.
+`generate(**upstream_kwargs)` wires these for every task and returns latents, audio, seeds:
+`prepare_text2music` checks the arguments (the mode's through `modes.prepare`), and
+`run_text2music` encodes the conditions, lets `modes.sampler.sample_latents` (the one place that
+runs a task's sampling loop) produce the latents, and decodes them.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
-import re
-import secrets
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 
-from music.acestep_v1 import checkpoint as ckpt
-from music.acestep_v1.dcae import NATIVE_SAMPLE_RATE, MusicDCAE, frames_for_duration
-from music.acestep_v1.guidance import GuidancePlan, Guider
-from music.acestep_v1.lora import LoraSlot
-from music.acestep_v1.offload import ModelOffload
-from music.acestep_v1.resample import resample
-from music.acestep_v1.schedulers import Schedule, make_schedule, parse_oss_steps
-from music.acestep_v1.text_encoder import UMT5TextEncoder
-from music.acestep_v1.transformer import ACEStepDiT, Conditions
+from music.acestep_v1.audio.long_decode import DCAE_WINDOW, decode_windowed
+from music.acestep_v1.audio.resample import resample
+from music.acestep_v1.calls import ConditionSet, GenerationOutput, Text2MusicCall
+from music.acestep_v1.common import (
+    MAX_LYRIC_TOKENS,
+    MODE_ARGUMENTS,
+    NATIVE_SAMPLE_RATE,
+    NULL_LYRIC_ID,
+    SAMPLE_RATES,
+    STRUCTURE_TAGS,
+    InvalidArguments,
+    NonFiniteError,
+    check_duration,
+    frames_for_duration,
+    parse_seeds,
+    unknown_structure_tags,
+)
+from music.acestep_v1.loading import checkpoint as ckpt
+from music.acestep_v1.loading.lora import LoraSlot
+from music.acestep_v1.loading.offload import ModelOffload
+from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
+from music.acestep_v1.models.dcae import MusicDCAE
+from music.acestep_v1.models.text_encoder import UMT5TextEncoder
+from music.acestep_v1.models.transformer import ACEStepDiT, Conditions
+from music.acestep_v1.modes.prepare import prepare_mode
+from music.acestep_v1.modes.sampler import sample_latents
+from music.acestep_v1.sampling.guidance import GuidancePlan, Guider
+from music.acestep_v1.sampling.schedulers import Schedule, make_schedule, parse_oss_steps
 from music.engine import ProgressCallback, no_progress
 
 log = logging.getLogger(__name__)
 
-MAX_DURATION_S = 240.0
-MAX_LYRIC_TOKENS = 4096
-SAMPLE_RATES = (44100, 48000)
 LONG_DECODE_WINDOW = 512  # latent frames (~47.6 s) per DCAE window with overlapped_decode
 ERG_TAU = 0.01
-NULL_LYRIC_ID = 0  # upstream's "no lyrics" id ([STOP]); instrumental is ids [[0]] with mask [[0]]
-STRUCTURE_TAGS = ("start", "intro", "verse", "chorus", "bridge", "outro", "end", "inst", "solo", "hook", "pre-chorus", "break")
-_TAG_LINE = re.compile(r"^\s*\[([^\]]*)\]")
 
-# upstream keyword arguments that belong to the editing modes / LoRA (a later issue)
-MODE_ARGUMENTS = (
-    "audio2audio_enable", "ref_audio_strength", "ref_audio_input", "lora_name_or_path", "lora_weight",
-    "retake_seeds", "retake_variance", "repaint_start", "repaint_end", "src_audio_path",
-    "edit_target_prompt", "edit_target_lyrics", "edit_n_min", "edit_n_max", "edit_n_avg",
-)
-
-
-class NonFiniteError(RuntimeError):
-    """NaN or inf appeared in the latents; the message names the step."""
-
-
-@dataclass
-class ConditionSet:
-    """The cross-attention contexts of one call, already expanded to the batch."""
-
-    cond: Conditions
-    null: Conditions | None  # unconditional (None when guidance is off)
-    text_only: Conditions | None  # double-condition guidance only
-    guided: Conditions | None = None  # [cond | text_only | null] rows, concatenated once per call
-    guided_q_scale: torch.Tensor | None = None  # ERG-diffusion factor per guided row
-
-
-class InvalidArguments(ValueError):
-    """An argument of `generate` that cannot be served; the message says what to change."""
-
-
-@dataclass(kw_only=True)
-class Text2MusicCall:
-    """A checked text2music request, ready to run (see `prepare_text2music`)."""
-
-    lyric_token_ids: list[int]
-    prompt: str
-    audio_duration: float
-    plan: GuidancePlan
-    schedule_args: dict[str, Any]
-    seeds: list[int]
-    batch_size: int
-    sample_rate: int
-    use_erg_tag: bool
-    use_erg_lyric: bool
-    use_erg_diffusion: bool
-    overlapped_decode: bool
-    parameters: dict[str, Any]
-    tokenize_seconds: float = 0.0
-    mode: Any = None  # mode_runner.PreparedMode: task, checked mode arguments, source audio
-
-
-@dataclass
-class GenerationOutput:
-    latents: torch.Tensor  # (B, 8, 16, W) final latents before decoding
-    audio: torch.Tensor  # float32 (B, 2, samples) at sample_rate
-    seeds: list[int]
-    sample_rate: int
-    timings: dict[str, float] = field(default_factory=dict)
-    parameters: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-
-def unknown_structure_tags(lyrics: str) -> list[str]:
-    """Bracketed line openers that are not one of the model's 12 structure tags ([Verse 1], ...)."""
-    unknown = []
-    for line in lyrics.split("\n"):
-        match = _TAG_LINE.match(line)
-        if match and match.group(1).strip().lower() not in STRUCTURE_TAGS:
-            unknown.append(f"[{match.group(1)}]")
-    return sorted(set(unknown))
-
-
-def parse_seeds(manual_seeds, batch_size: int) -> list[int]:
-    """Upstream's rules: an int, "1,2,3", or a list; missing entries repeat the last seed; None
-    draws random seeds. Anything else is an error (upstream silently drew random ones)."""
-    if manual_seeds is None or manual_seeds == [] or manual_seeds == "":
-        return [secrets.randbelow(2**32) for _ in range(batch_size)]
-    if isinstance(manual_seeds, bool):
-        raise ValueError("manual_seeds must be an int, a list of ints or a '1,2,3' string")
-    if isinstance(manual_seeds, int):
-        seeds = [manual_seeds]
-    elif isinstance(manual_seeds, str):
-        try:
-            seeds = [int(part) for part in manual_seeds.split(",")]
-        except ValueError:
-            raise ValueError(f"manual_seeds must be integers like '1,2,3', got {manual_seeds!r}") from None
-    elif isinstance(manual_seeds, (list, tuple)) and all(isinstance(s, int) and not isinstance(s, bool) for s in manual_seeds):
-        seeds = list(manual_seeds)
-    else:
-        raise ValueError(f"manual_seeds must be an int, a list of ints or a '1,2,3' string, got {manual_seeds!r}")
-    if any(not 0 <= s < 2**64 for s in seeds):
-        raise ValueError(f"seeds must be in [0, 2**64), got {seeds}")
-    return [seeds[i] if i < len(seeds) else seeds[-1] for i in range(batch_size)]
+__all__ = [  # the pipeline's names, and the shared ones callers have always imported from here
+    "ACEStepV1Pipeline", "ConditionSet", "GenerationOutput", "InvalidArguments", "MAX_LYRIC_TOKENS",
+    "MODE_ARGUMENTS", "NonFiniteError", "Text2MusicCall", "parse_seeds", "unknown_structure_tags",
+]
 
 
 class ACEStepV1Pipeline:
@@ -177,7 +104,7 @@ class ACEStepV1Pipeline:
         # cross-attention K/V once per call: 2·blocks·rows·L·width values (about 0.6 GB fp32 for
         # a guided call with 565 context tokens at full size); off recomputes them every step
         self.cache_cross_attention = True
-        # modes: sub-models on the device only while used (offload), the DiT's LoRA (mode_runner)
+        # modes: sub-models on the device only while used (offload), the DiT's LoRA (_apply_lora)
         self.offload = ModelOffload(device=self.device, enabled=offload)
         # a DiT-only pipeline (benchmarks of the guided step) has no DCAE or text encoder to park
         parked = [transformer]
@@ -228,9 +155,6 @@ class ACEStepV1Pipeline:
         if self._lyric_tokenizer is None:
             if self.lyric_vocab is None:
                 self.lyric_vocab = ckpt.resolve_lyric_vocab(None, cache_dir=self.cache_dir)
-            # imported lazily: the front-end pulls in language tools only when lyrics are used
-            from music.acestep_v1.lyric_tokenizer import LyricTokenizer
-
             self._lyric_tokenizer = LyricTokenizer.from_file(self.lyric_vocab)
         return list(self._lyric_tokenizer.encode(lyrics))
 
@@ -425,8 +349,6 @@ class ACEStepV1Pipeline:
         if window_frames is None:
             audio = self.dcae.decode(latents)
         else:  # DCAE and vocoder in windows, crossfaded (long_decode)
-            from music.acestep_v1.long_decode import DCAE_WINDOW, decode_windowed
-
             audio = decode_windowed(self.dcae, latents, dcae_plan=replace(DCAE_WINDOW, window=window_frames))
         if sample_rate != NATIVE_SAMPLE_RATE:
             audio = resample(audio, NATIVE_SAMPLE_RATE, sample_rate)
@@ -520,10 +442,8 @@ class ACEStepV1Pipeline:
             )
             make_schedule(**schedule_args)  # validates; each run builds its own (samplers are stateful)
             seeds = parse_seeds(manual_seeds, batch_size)
-            # editing modes and LoRA (mode_runner): mode arguments checked, audio files read
-            from music.acestep_v1 import mode_runner
-
-            mode = mode_runner.prepare_mode(task=task, batch_size=batch_size, **mode_kwargs)
+            # editing modes and LoRA: mode arguments checked, audio files read
+            mode = prepare_mode(task=task, batch_size=batch_size, **mode_kwargs)
         except InvalidArguments:
             raise
         except ValueError as exc:
@@ -550,10 +470,8 @@ class ACEStepV1Pipeline:
         )
 
     def run_text2music(self, call: Text2MusicCall, *, progress: ProgressCallback = no_progress) -> GenerationOutput:
-        from music.acestep_v1 import mode_runner
-
         parameters = dict(call.parameters)
-        parameters.update(mode_runner.apply_lora(self, call.mode))
+        parameters.update(self._apply_lora(call.mode.arguments))
         timings = {"tokenize": call.tokenize_seconds}
         clock = time.perf_counter()
         with self.offload.use(self.text_encoder.model, self.transformer):
@@ -566,14 +484,7 @@ class ACEStepV1Pipeline:
         clock = time.perf_counter()
         generators = self.make_generators(call.seeds)
         with self.offload.use(self.transformer):
-            if call.mode.task == "text2music":
-                latents = self.initial_noise(generators, frames_for_duration(call.audio_duration))
-                latents = self.denoise(
-                    latents=latents, schedule=make_schedule(**call.schedule_args), conditions=conditions,
-                    plan=call.plan, generator=generators[0], progress=progress,
-                )
-            else:  # retake / repaint / extend / edit / audio2audio
-                latents = mode_runner.sample_mode(self, call, conditions=conditions, generators=generators, progress=progress)
+            latents = sample_latents(self, call, conditions=conditions, generators=generators, progress=progress)
         timings["diffusion"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -589,9 +500,11 @@ class ACEStepV1Pipeline:
             parameters=parameters,
         )
 
+    def _apply_lora(self, mode_arguments: dict) -> dict:
+        """Load / re-weight / switch / unload the DiT's LoRA as the call asks (base never reloaded);
+        returns the parameters to record."""
+        self.lora.apply(mode_arguments["lora_name_or_path"], mode_arguments["lora_weight"])
+        if self.lora.active:
+            return {"lora_name_or_path": self.lora.source, "lora_weight": self.lora.weight}
+        return {}
 
-def check_duration(seconds: float) -> None:
-    if not isinstance(seconds, (int, float)) or math.isnan(seconds) or not 0 < seconds <= MAX_DURATION_S:
-        raise ValueError(f"audio_duration must be in (0, {MAX_DURATION_S:g}] seconds, got {seconds!r}")
-    if frames_for_duration(seconds) < 1:
-        raise ValueError(f"audio_duration {seconds:g} s is shorter than one latent frame (about 0.093 s)")

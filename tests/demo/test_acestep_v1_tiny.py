@@ -11,8 +11,8 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from music.acestep_v1 import checkpoint as ckpt
-from music.acestep_v1.tiny import LYRIC_VOCAB_SIZE, build_tiny_checkpoint, lyric_vocab_path
+from music.acestep_v1.loading import checkpoint as ckpt
+from music.acestep_v1.loading.tiny import LYRIC_VOCAB_SIZE, build_tiny_checkpoint, lyric_vocab_path
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,8 @@ def test_engine_generates_one_second_of_stereo_44k(demo):
 
 def test_loader_strict_check_sees_exactly_the_model_keys(v1_dir):
     """No missing or unexpected keys; the official-only DiT keys are in the file and skipped."""
-    from music.acestep_v1.transformer import ACEStepDiT, DiTConfig
-    from music.acestep_v1.weights import DIT_UNUSED_KEYS, build_on_meta
+    from music.acestep_v1.loading.weights import DIT_UNUSED_KEYS, build_on_meta
+    from music.acestep_v1.models.transformer import ACEStepDiT, DiTConfig
 
     folder = v1_dir / "ace_step_transformer"
     config = DiTConfig.from_dict(json.loads((folder / "config.json").read_text()))
@@ -70,7 +70,7 @@ def test_layout_matches_the_reference_checkpoint(v1_dir, v1_reference):
 
 
 def test_stand_in_lyric_vocab_fits_the_tokenizer_and_the_model(v1_dir):
-    from music.acestep_v1.lyric_tokenizer import (
+    from music.acestep_v1.lyric_frontend.tokenizer import (
         LANGUAGE_TOKEN_IDS,
         SPACE_ID,
         START_ID,

@@ -10,6 +10,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from music.acestep_v1 import ACEStepV1Pipeline
+
 
 @pytest.fixture(scope="session")
 def v1_cases(v1_reference: Path) -> dict[str, dict]:
@@ -31,8 +33,6 @@ def v1_tensors(v1_reference: Path):
 
 @pytest.fixture(scope="session")
 def v1_pipeline(v1_reference: Path):
-    from music.acestep_v1 import ACEStepV1Pipeline
-
     return ACEStepV1Pipeline.from_pretrained(
         v1_reference / "checkpoint", device="cpu", dtype=torch.float32, lyric_vocab=v1_reference / "lyrics_vocab.json"
     )

@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from music.acestep_v1.guidance import GuidancePlan
-from music.acestep_v1.transformer import cross_attention_mask
+from music.acestep_v1.models.transformer import cross_attention_mask
+from music.acestep_v1.sampling.guidance import GuidancePlan
 
 REPO = Path(__file__).resolve().parents[3]
 IDS = [261, 259, 6683, 2]
@@ -103,9 +103,9 @@ def flags():
 
 before = flags()
 import music.acestep_v1
-names = [m.name for m in pkgutil.iter_modules(music.acestep_v1.__path__)]
+names = [m.name for m in pkgutil.walk_packages(music.acestep_v1.__path__, "music.acestep_v1.")]
 for name in names:
-    importlib.import_module(f"music.acestep_v1.{name}")
+    importlib.import_module(name)
 import music.registry
 after = flags()
 print(json.dumps({"names": names, "before": before, "after": after,
@@ -117,7 +117,8 @@ def test_import_sets_no_global_flags_and_pulls_no_unwanted_packages():
     done = subprocess.run([sys.executable, "-c", _IMPORT_PROBE], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert {"pipeline", "lyric_tokenizer", "engine", "transformer"} <= set(report["names"])
+    v1 = "music.acestep_v1."
+    assert {v1 + "pipeline", v1 + "lyric_frontend.tokenizer", v1 + "engine", v1 + "models.transformer"} <= set(report["names"])
     assert report["after"] == report["before"]
     assert report["modules"] == []
 

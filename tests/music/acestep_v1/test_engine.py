@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from music.acestep_v1.checkpoint import MissingWeightsError
 from music.acestep_v1.engine import ACEStepV1Engine
+from music.acestep_v1.loading.checkpoint import MissingWeightsError
 from music.engine import Cancelled, MusicRequest, RequestError
 from music.registry import engines
 from tests.music.acestep_v1.reference_cases import TOLERANCE, stored_lyric_ids

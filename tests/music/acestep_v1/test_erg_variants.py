@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 import torch
 
-from music.acestep_v1.guidance import GuidancePlan
+from music.acestep_v1.sampling.guidance import GuidancePlan
 from tests.music.acestep_v1.reference_cases import max_abs
 
 PROMPT = "folk, acoustic guitar, male vocal, warm"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from music.acestep_v1.guidance import GuidancePlan, Guider, apg, cfg, cfg_zero_star, double_condition
+from music.acestep_v1.sampling.guidance import GuidancePlan, Guider, apg, cfg, cfg_zero_star, double_condition
 
 
 def _pair(seed=0):

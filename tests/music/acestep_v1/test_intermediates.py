@@ -10,10 +10,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from music.acestep_v1.guidance import GuidancePlan, Guider
-from music.acestep_v1.mel import slaney_mel_filterbank
-from music.acestep_v1.schedulers import make_schedule
-from music.acestep_v1.transformer import Conditions
+from music.acestep_v1.models.mel import slaney_mel_filterbank
+from music.acestep_v1.models.transformer import Conditions
+from music.acestep_v1.sampling.guidance import GuidancePlan, Guider
+from music.acestep_v1.sampling.schedulers import make_schedule
 from tests.music.acestep_v1.reference_cases import TOLERANCE, max_abs
 
 CASE = "t2m_euler_apg"

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import urllib.error
 from pathlib import Path
 
+import huggingface_hub.constants
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from music.acestep_v1 import checkpoint as ckpt
-from music.acestep_v1 import weights
-from music.acestep_v1.vocoder import fold_weight_norm
+from music.acestep_v1 import ACEStepV1Pipeline
+from music.acestep_v1.loading import checkpoint as ckpt
+from music.acestep_v1.loading import weights
+from music.acestep_v1.models.text_encoder import UMT5TextEncoder
+from music.acestep_v1.models.transformer import ACEStepDiT, DiTConfig
+from music.acestep_v1.models.vocoder import fold_weight_norm
 
 DIT_FILE = Path("ace_step_transformer") / "diffusion_pytorch_model.safetensors"
 
@@ -83,8 +89,6 @@ def test_incomplete_folder_lists_what_is_missing(v1_reference, tmp_path):
 
 
 def test_hub_id_offline_without_cache_is_a_clear_error(tmp_path, monkeypatch):
-    import huggingface_hub.constants
-
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ckpt.MissingWeightsError) as err:
         ckpt.resolve_checkpoint("ACE-Step/ACE-Step-v1-3.5B", cache_dir=tmp_path)
@@ -113,8 +117,6 @@ def test_weight_norm_folding_equals_torch_weight_norm():
 
 
 def test_bfloat16_load_and_short_run(v1_reference):
-    from music.acestep_v1 import ACEStepV1Pipeline
-
     pipe = ACEStepV1Pipeline.from_pretrained(v1_reference / "checkpoint", dtype=torch.bfloat16)
     assert next(pipe.transformer.parameters()).dtype == torch.bfloat16
     assert pipe.dcae.vocoder.mel_filterbank.dtype == torch.float32  # front-end buffers stay fp32
@@ -127,15 +129,13 @@ def test_bfloat16_load_and_short_run(v1_reference):
 
 
 def test_hub_id_downloads_into_the_cache_dir(v1_reference, tmp_path, monkeypatch):
-    import huggingface_hub
-
     calls = []
 
     def fake_snapshot_download(repo_id, cache_dir=None):
         calls.append((repo_id, cache_dir))
         return str(v1_reference / "checkpoint")
 
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    monkeypatch.setattr(ckpt, "snapshot_download", fake_snapshot_download)
     folder = ckpt.resolve_checkpoint("ACE-Step/ACE-Step-v1-3.5B", cache_dir=tmp_path)
     assert calls == [("ACE-Step/ACE-Step-v1-3.5B", str(tmp_path))]
     assert folder == v1_reference / "checkpoint"
@@ -156,8 +156,6 @@ def test_lyric_vocab_download_is_verified_and_written_atomically(v1_reference, t
 
 
 def test_lyric_vocab_offline_names_the_fix(tmp_path, monkeypatch):
-    import urllib.error
-
     def offline(url):
         raise urllib.error.URLError("no network")
 
@@ -177,8 +175,6 @@ OFFICIAL_DIT_CONFIG = {  # the hub's ace_step_transformer/config.json (no lyric_
 
 
 def _conformer_shapes(config):
-    from music.acestep_v1.transformer import ACEStepDiT
-
     model = weights.build_on_meta(lambda: ACEStepDiT(config))
     state = model.state_dict()
     return (
@@ -189,18 +185,12 @@ def _conformer_shapes(config):
 
 
 def test_lyric_encoder_sizes_default_to_upstream_code_without_lyric_encoder_config():
-    from music.acestep_v1.transformer import DiTConfig
-
     config = DiTConfig.from_dict(OFFICIAL_DIT_CONFIG)
     assert config.width == 2560 and config.text_embedding_dim == 768
     assert _conformer_shapes(config) == ((16, 64), (4096, 1024), 6)
 
 
 def test_lyric_encoder_config_entry_sets_the_sizes(v1_reference):
-    import json
-
-    from music.acestep_v1.transformer import DiTConfig
-
     raw = json.loads((v1_reference / "checkpoint" / "ace_step_transformer" / "config.json").read_text())
     assert _conformer_shapes(DiTConfig.from_dict(raw)) == ((2, 16), (64, 32), 6)
     partial = {**OFFICIAL_DIT_CONFIG, "lyric_encoder_config": {"attention_heads": 8, "num_blocks": 4}}
@@ -218,8 +208,6 @@ def test_relative_paths_resolve_against_the_current_directory(v1_reference, tmp_
 
 def test_umt5_missing_and_unexpected_keys_are_named(v1_reference, tmp_path):
     """transformers would only log these and initialise the missing weights at random."""
-    from music.acestep_v1.text_encoder import UMT5TextEncoder
-
     folder = _copy_checkpoint(v1_reference / "checkpoint", tmp_path / "ckpt") / "umt5-base"
     state = load_file(folder / "model.safetensors")
     dropped = "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"

@@ -6,8 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from music.acestep_v1.long_decode import WindowPlan, decode_windowed, windowed_apply
-from music.acestep_v1.offload import ModelOffload
+from music.acestep_v1.audio.long_decode import WindowPlan, decode_windowed, windowed_apply
+from music.acestep_v1.loading.checkpoint import load_autoencoder, load_vocoder
+from music.acestep_v1.loading.offload import ModelOffload
+from music.acestep_v1.models.dcae import MusicDCAE
 
 
 def upsampling_conv(ratio=4, kernel=9):
@@ -45,9 +47,6 @@ def test_window_plan_checks():
 
 @pytest.fixture(scope="module")
 def tiny_dcae(v1_reference):
-    from music.acestep_v1.checkpoint import load_autoencoder, load_vocoder
-    from music.acestep_v1.dcae import MusicDCAE
-
     ck = v1_reference / "checkpoint"
     return MusicDCAE(
         load_autoencoder(ck / "music_dcae_f8c8", device="cpu", dtype=torch.float32),

@@ -8,9 +8,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from music.acestep_v1.lora import LORA_FILE, METADATA_KEY, LoraError, LoraSlot
-from music.acestep_v1.lyric_encoder import LyricConformerConfig
-from music.acestep_v1.transformer import ACEStepDiT, DiTConfig
+from music.acestep_v1.loading.lora import LORA_FILE, METADATA_KEY, LoraError, LoraSlot
+from music.acestep_v1.models.lyric_encoder import LyricConformerConfig
+from music.acestep_v1.models.transformer import ACEStepDiT, DiTConfig
 from music.engine import RequestError
 
 TARGETS = ("attn.to_q", "attn.to_v", "cross_attn.to_k", "attn.to_out.0")
@@ -155,8 +155,6 @@ def test_bad_paths_and_weights(tmp_path, model_and_base):
 
 
 def test_hub_id_is_downloaded_into_the_cache(tmp_path, model_and_base, monkeypatch):
-    import huggingface_hub
-
     model, base, _ = model_and_base
     folder = write_lora(tmp_path / "hub", model)
     calls = []
@@ -165,7 +163,7 @@ def test_hub_id_is_downloaded_into_the_cache(tmp_path, model_and_base, monkeypat
         calls.append((repo_id, filename, cache_dir))
         return str(folder / filename)
 
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr("music.acestep_v1.loading.lora.hf_hub_download", fake_download)
     slot = LoraSlot(model, cache_dir=tmp_path / "cache")
     slot.apply("someone/tiny-lora", 1.0)
     assert calls == [("someone/tiny-lora", LORA_FILE, str(tmp_path / "cache"))] and slot.active
@@ -174,7 +172,7 @@ def test_hub_id_is_downloaded_into_the_cache(tmp_path, model_and_base, monkeypat
     def offline(*args, **kwargs):
         raise OSError("no network")
 
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
+    monkeypatch.setattr("music.acestep_v1.loading.lora.hf_hub_download", offline)
     with pytest.raises(LoraError, match="cannot fetch LoRA 'someone/other'.*pass the folder"):
         slot.apply("someone/other", 1.0)
     assert torch.equal(velocity(model), base)

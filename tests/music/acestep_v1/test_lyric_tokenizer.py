@@ -9,19 +9,21 @@ from __future__ import annotations
 import json
 
 import pytest
+from safetensors.numpy import load_file
+from tokenizers import Tokenizer, models
 
-from music.acestep_v1.lyric_cleaners import clean_text
-from music.acestep_v1.lyric_language import language_counts, line_language
-from music.acestep_v1.lyric_romanize import chinese_to_pinyin, japanese_to_romaji, korean_to_latin
-from music.acestep_v1.lyric_tokenizer import (
-    MAX_LYRIC_TOKENS,
+from music.acestep_v1.common import MAX_LYRIC_TOKENS
+from music.acestep_v1.lyric_frontend.cleaners import clean_text
+from music.acestep_v1.lyric_frontend.language import language_counts, line_language
+from music.acestep_v1.lyric_frontend.romanize import chinese_to_pinyin, japanese_to_romaji, korean_to_latin
+from music.acestep_v1.lyric_frontend.tokenizer import (
     SPACE_ID,
     START_ID,
     STRUCTURE_TAG_IDS,
     LyricsTooLongError,
     LyricTokenizer,
 )
-from music.acestep_v1.lyric_zh_numbers import normalize_chinese_numbers, spell_number
+from music.acestep_v1.lyric_frontend.zh_numbers import normalize_chinese_numbers, spell_number
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +61,6 @@ def test_shared_lyrics_dropped_lines_match(tokenizer, shared_lyrics):
 
 
 def test_case_lyric_ids_equal_stored_conditioning(tokenizer, v1_reference):
-    from safetensors.numpy import load_file
-
     listing = json.loads((v1_reference / "cases.json").read_text(encoding="utf-8"))
     cases = {case["name"]: case for case in listing["cases"]}
     for name in ("t2m_euler_apg", "t2m_instrumental", "t2m_batch2", "edit"):
@@ -137,8 +137,6 @@ def test_bad_vocab_files(tmp_path):
 
 
 def test_other_bpe_vocab_is_rejected(tmp_path):
-    from tokenizers import Tokenizer, models
-
     other = tmp_path / "other.json"
     Tokenizer(models.BPE(vocab={"a": 0, "b": 1}, merges=[])).save(str(other))
     with pytest.raises(ValueError, match="not the ACE-Step v1 lyric vocabulary"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from music.acestep_v1.lyric_tokenizer import LyricTokenizer
+from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
 
 UPSTREAM_CASES = [
     (

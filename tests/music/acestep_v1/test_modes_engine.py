@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from music.acestep_v1.engine import ACEStepV1Engine
-from music.acestep_v1.mode_request import mode_kwargs
+from music.acestep_v1.modes.request import mode_kwargs
 from music.engine import TASKS_V1, MusicRequest, RequestError
 
 TOL = 1e-3

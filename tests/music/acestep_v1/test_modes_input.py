@@ -9,9 +9,11 @@ import pytest
 import soundfile as sf
 import torch
 
-from music.acestep_v1.mode_args import FRAMES_PER_SECOND, check_lora_weight, resolve_mode
-from music.acestep_v1.source_audio import MAX_FRAMES, load_source_audio, resample, to_stereo
-from music.engine import RequestError
+from music.acestep_v1.audio.source_audio import load_source_audio, resample, to_stereo
+from music.acestep_v1.common import FRAMES_PER_SECOND, MAX_FRAMES
+from music.acestep_v1.modes.arguments import ModeSpec, check_lora_weight, resolve_mode
+from music.acestep_v1.modes.latents import extend_setup, repaint_setup, trigflow_mix
+from music.engine import MusicRequest, RequestError
 
 SR = 44100
 
@@ -190,8 +192,6 @@ def test_missing_inputs_and_wrong_combinations(source, tmp_path):
 # ---- model-free mode arithmetic ---------------------------------------------------------------
 
 def test_trigflow_mix_keeps_unit_variance_and_its_ends():
-    from music.acestep_v1.modes import trigflow_mix
-
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(1, 8, 16, 4000, generator=g), torch.randn(1, 8, 16, 4000, generator=g)
     assert torch.equal(trigflow_mix(a, b, 0.0), a)
@@ -200,9 +200,6 @@ def test_trigflow_mix_keeps_unit_variance_and_its_ends():
 
 
 def test_extend_and_repaint_layouts():
-    from music.acestep_v1.mode_args import ModeSpec
-    from music.acestep_v1.modes import extend_setup, repaint_setup
-
     src = torch.full((1, 8, 16, 6), 7.0)
     noise = torch.full((1, 8, 16, 6), 1.0)
     retake = torch.arange(11.0).view(1, 1, 1, 11).expand(1, 8, 16, 11)
@@ -221,8 +218,6 @@ def test_extend_and_repaint_layouts():
 
 
 def test_music_request_fields_are_type_checked_and_none_means_no_text():
-    from music.engine import MusicRequest
-
     assert MusicRequest.from_dict({"prompt": None, "lyrics": None}).lyrics == ""
     assert MusicRequest.from_dict({"batch_size": "2"}).batch_size == 2  # lax, as a form sends it
     for bad, field in [({"duration": "abc"}, "duration"), ({"seeds": [1.5]}, "seeds.0"), ({"options": []}, "options")]:

@@ -15,9 +15,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from safetensors.torch import save_file
 
-from music.acestep_v1.mode_args import FRAMES_PER_SECOND
-from music.acestep_v1.schedulers import make_schedule, training_sigma_range
+from music.acestep_v1 import ACEStepV1Pipeline
+from music.acestep_v1.audio.source_audio import load_source_audio
+from music.acestep_v1.common import FRAMES_PER_SECOND
+from music.acestep_v1.loading.lora import LORA_FILE
+from music.acestep_v1.modes.sampler import encode_audio
+from music.acestep_v1.sampling.schedulers import make_schedule, training_sigma_range
+from music.engine import Cancelled
 
 TOL = 1e-3
 MODE_CASES = ("retake", "repaint", "edit", "audio2audio")
@@ -81,9 +87,6 @@ def test_mode_matches_upstream(pipe, cases, stored, in_reference_dir, name):
 
 
 def test_noise_draws_and_source_latents_match_upstream(pipe, stored, v1_reference):
-    from music.acestep_v1.mode_runner import encode_audio
-    from music.acestep_v1.source_audio import load_source_audio
-
     retake = stored["retake"]
     frames = retake["noise"].shape[-1]
     assert torch.equal(pipe.initial_noise(pipe.make_generators([1234]), frames), retake["noise"])
@@ -193,10 +196,6 @@ def test_other_rates_and_mono_sources_work(pipe, cases, tmp_path):
 # ---- LoRA through generate ---------------------------------------------------------------------
 
 def test_lora_through_generate(pipe, cases, tmp_path):
-    from safetensors.torch import save_file
-
-    from music.acestep_v1.lora import LORA_FILE
-
     g = torch.Generator().manual_seed(0)
     modules = dict(pipe.transformer.named_modules())
     tensors = {}
@@ -221,8 +220,6 @@ def test_lora_through_generate(pipe, cases, tmp_path):
 
 @pytest.mark.slow  # bf16 on CPU: about 100 s
 def test_all_modes_in_bfloat16(v1_reference, lyric_table, cases, in_reference_dir):
-    from music.acestep_v1 import ACEStepV1Pipeline
-
     pipe = ACEStepV1Pipeline.from_pretrained(v1_reference / "checkpoint", device="cpu", dtype=torch.bfloat16,
                                              lyric_vocab=v1_reference / "lyrics_vocab.json")
     pipe.tokenize_lyrics = lambda text: lyric_table[text]
@@ -244,8 +241,6 @@ def test_edit_and_repaint_with_two_takes(pipe, cases, in_reference_dir):
 
 @pytest.mark.parametrize("name", ["edit", "repaint"])
 def test_progress_and_cancellation_in_modes(pipe, cases, in_reference_dir, name):
-    from music.engine import Cancelled
-
     seen = []
 
     def progress(stage, step, total):

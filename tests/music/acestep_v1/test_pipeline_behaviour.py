@@ -7,14 +7,17 @@ import math
 import pytest
 import torch
 
-from music.acestep_v1.pipeline import (
+from music.acestep_v1 import ACEStepV1Pipeline
+from music.acestep_v1.audio.resample import resample
+from music.acestep_v1.common import (
     MAX_LYRIC_TOKENS,
     InvalidArguments,
     NonFiniteError,
     parse_seeds,
     unknown_structure_tags,
 )
-from music.acestep_v1.resample import resample
+from music.acestep_v1.sampling.guidance import GuidancePlan
+from music.acestep_v1.sampling.schedulers import make_schedule
 from music.engine import Cancelled
 from tests.music.acestep_v1.reference_cases import max_abs, stored_lyric_ids
 
@@ -133,18 +136,6 @@ def test_resampler_keeps_a_tone_at_its_frequency():
     assert abs(out[0, 2000:-2000].abs().max().item() - 1.0) < 0.01
 
 
-def test_windowed_decode(v1_pipeline, v1_tensors):
-    latents = v1_tensors("t2m_euler_apg")["target_latents"]
-    one_shot = v1_pipeline.dcae.decode(latents)
-    covering = v1_pipeline.dcae.decode(latents, window_frames=latents.shape[-1])
-    assert torch.equal(one_shot, covering)
-    windowed = v1_pipeline.dcae.latents_to_mel(latents, window_frames=12, overlap=4)
-    assert windowed.shape == v1_pipeline.dcae.latents_to_mel(latents).shape
-    assert torch.isfinite(windowed).all()
-    with pytest.raises(ValueError, match="overlap"):
-        v1_pipeline.dcae.latents_to_mel(latents, window_frames=8, overlap=4)
-
-
 def test_cached_cross_attention_equals_per_step_recompute(v1_pipeline, v1_cases, v1_tensors):
     name = "t2m_euler_apg"
     kwargs = {k: v for k, v in v1_cases[name]["kwargs"].items() if k != "lyrics"}
@@ -161,9 +152,6 @@ def test_cached_cross_attention_equals_per_step_recompute(v1_pipeline, v1_cases,
 def test_denoise_hooks_for_the_editing_modes(v1_pipeline):
     """first_step skips loop steps, before_step may replace the latents, update replaces the
     sampler step (what repaint needs); guidance indices stay those of the full loop."""
-    from music.acestep_v1.guidance import GuidancePlan
-    from music.acestep_v1.schedulers import make_schedule
-
     plan = GuidancePlan(guidance_scale=1.0)
     conditions = v1_pipeline.encode_conditions(
         prompt="pop", lyric_ids=IDS, batch_size=1, plan=plan, use_erg_tag=True, use_erg_lyric=True, use_erg_diffusion=True
@@ -191,8 +179,6 @@ def test_denoise_hooks_for_the_editing_modes(v1_pipeline):
 
 def test_a_dit_only_pipeline_can_be_built_for_step_benchmarks(v1_pipeline):
     """bench/bench_v1_full_size.py times guided steps with the DiT alone (no DCAE, no UMT5)."""
-    from music.acestep_v1 import ACEStepV1Pipeline
-
     for offload in (False, True):
         pipe = ACEStepV1Pipeline(transformer=v1_pipeline.transformer, dcae=None, text_encoder=None,
                                  lyric_vocab=None, device="cpu", dtype=torch.float32, offload=offload)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from music.acestep_v1.schedulers import (
+from music.acestep_v1.sampling.schedulers import (
     EulerSampler,
     HeunSampler,
     make_schedule,

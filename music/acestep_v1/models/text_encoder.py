@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from music.acestep_v1.rows import scale_rows
-from music.acestep_v1.weights import CheckpointError, format_keys
+from music.acestep_v1.loading.weights import CheckpointError, format_keys
+from music.acestep_v1.models.rows import scale_rows
 
 TEXT_MAX_TOKENS = 256
 ERG_TAG_BLOCKS = range(8, 10)
@@ -46,7 +46,7 @@ class UMT5TextEncoder:
 
     @classmethod
     def from_folder(cls, folder: Path, *, device, dtype) -> "UMT5TextEncoder":
-        from transformers import AutoTokenizer, UMT5EncoderModel
+        from transformers import AutoTokenizer, UMT5EncoderModel  # noqa: PLC0415  (heavy: ~2 s, only when loading)
 
         model, info = UMT5EncoderModel.from_pretrained(str(folder), dtype=dtype, output_loading_info=True)
         # transformers only logs missing (randomly initialised) and unexpected keys: make them errors

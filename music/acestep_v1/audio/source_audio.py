@@ -20,13 +20,9 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from music.acestep_v1.resample import resample as resample_tensor
+from music.acestep_v1.audio.resample import resample as resample_tensor
+from music.acestep_v1.common import MAX_DURATION_S, NATIVE_SAMPLE_RATE, SAMPLES_PER_FRAME
 from music.engine import RequestError
-
-MODEL_SAMPLE_RATE = 44100
-SAMPLES_PER_FRAME = 4096  # 512 (mel hop) x 8 (DCAE time factor): one latent frame
-MAX_SECONDS = 240.0
-MAX_FRAMES = int(MAX_SECONDS * MODEL_SAMPLE_RATE / SAMPLES_PER_FRAME)  # 2583, upstream's cap
 
 # torchaudio.transforms.Resample defaults ("sinc_interp_hann")
 
@@ -42,7 +38,7 @@ class SourceAudio:
 
     @property
     def seconds(self) -> float:
-        return self.waveform.shape[-1] / MODEL_SAMPLE_RATE
+        return self.waveform.shape[-1] / NATIVE_SAMPLE_RATE
 
     @property
     def frames(self) -> int:
@@ -62,10 +58,10 @@ def load_source_audio(path: str | Path, *, role: str = "source audio") -> Source
         raise RequestError(f"{role} is not a file: {path}")
     try:
         info = sf.info(str(path))  # header only: reject an over-long file before decoding it
-        if info.samplerate > 0 and info.frames / info.samplerate > MAX_SECONDS:
+        if info.samplerate > 0 and info.frames / info.samplerate > MAX_DURATION_S:
             raise RequestError(
                 f"{role} {path} is {info.frames / info.samplerate:.1f} s long; the model handles at most "
-                f"{MAX_SECONDS:g} s, trim it first"
+                f"{MAX_DURATION_S:g} s, trim it first"
             )
         data, sample_rate = sf.read(str(path), dtype="float64", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
@@ -81,7 +77,7 @@ def load_source_audio(path: str | Path, *, role: str = "source audio") -> Source
     if not np.isfinite(data).all():
         raise RequestError(f"{role} {path} contains NaN or infinite samples")
     stereo = to_stereo(data.T)
-    stereo = resample(stereo, sample_rate, MODEL_SAMPLE_RATE)
+    stereo = resample(stereo, sample_rate, NATIVE_SAMPLE_RATE)
     return SourceAudio(
         path=path,
         waveform=torch.from_numpy(np.ascontiguousarray(stereo, dtype=np.float32)),

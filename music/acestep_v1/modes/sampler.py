@@ -1,126 +1,88 @@
-"""Runs the editing modes on a loaded `ACEStepV1Pipeline`, reusing its public pieces.
+"""The one place that runs a call's sampling loop, for every task (text2music included).
 
-`ACEStepV1Pipeline.generate_with_token_ids` calls `prepare_mode` before any model work (argument
-checks, audio files read) and, for any task but text2music, `sample_mode` in place of its own
-noise + denoise block. Retake, repaint, extend and audio2audio go through the pipeline's
-`denoise` loop (same guidance, progress, cancellation and NaN checks) with their own start
-latents, schedule and hooks; edit runs FlowEdit (`modes.flowedit_sample`) with the velocity
-computed here.
+`ACEStepV1Pipeline.run_text2music` calls `sample_latents` once the conditions are encoded.
+text2music, retake, repaint, extend and audio2audio go through the pipeline's `denoise` loop
+(same guidance, progress, cancellation and NaN checks), each with its own start latents,
+schedule and hooks (`latents` holds their model-free arithmetic); edit runs FlowEdit
+(`latents.flowedit_sample`) with the velocity computed here.
+
+The pipeline is passed in and described by the `LoadedPipeline` protocol: the pipeline imports
+this module, so this module does not import the pipeline.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Callable, Protocol
 
 import torch
 
-from music.acestep_v1 import modes
-from music.acestep_v1.guidance import MomentumBuffer, apg
-from music.acestep_v1.mode_args import ModeSpec, check_lora_weight, resolve_mode
-from music.acestep_v1.schedulers import make_schedule, parse_oss_steps, training_sigma_range
-from music.acestep_v1.transformer import Conditions
+from music.acestep_v1.calls import ConditionSet, Text2MusicCall
+from music.acestep_v1.common import NULL_LYRIC_ID, NonFiniteError, frames_for_duration
+from music.acestep_v1.loading.offload import ModelOffload
+from music.acestep_v1.models.dcae import MusicDCAE
+from music.acestep_v1.models.text_encoder import UMT5TextEncoder
+from music.acestep_v1.models.transformer import ACEStepDiT, Conditions
+from music.acestep_v1.modes import latents as mode_latents
+from music.acestep_v1.sampling.guidance import GuidancePlan, MomentumBuffer, apg
+from music.acestep_v1.sampling.schedulers import Schedule, make_schedule, parse_oss_steps, training_sigma_range
 from music.engine import ProgressCallback, no_progress
 
-if TYPE_CHECKING:  # the pipeline imports this module
-    from music.acestep_v1.pipeline import ACEStepV1Pipeline, ConditionSet, Text2MusicCall
 
-MODE_DEFAULTS: dict[str, Any] = {
-    "audio2audio_enable": False, "ref_audio_strength": 0.5, "ref_audio_input": None,
-    "lora_name_or_path": "none", "lora_weight": 1.0, "retake_seeds": None, "retake_variance": 0.5,
-    "repaint_start": 0.0, "repaint_end": 0.0, "src_audio_path": None, "edit_target_prompt": None,
-    "edit_target_lyrics": None, "edit_n_min": 0.0, "edit_n_max": 1.0, "edit_n_avg": 1,
-}
+class LoadedPipeline(Protocol):
+    """What the sampler uses of `ACEStepV1Pipeline`."""
 
+    device: torch.device
+    dtype: torch.dtype
+    transformer: ACEStepDiT
+    text_encoder: UMT5TextEncoder
+    dcae: MusicDCAE
+    offload: ModelOffload
+    cache_cross_attention: bool
 
-@dataclass
-class PreparedMode:
-    spec: ModeSpec
-    arguments: dict[str, Any]  # the mode arguments with defaults filled in
-    retake_seeds: list[int] | None = None
-    parameters: dict[str, Any] = field(default_factory=dict)
+    def tokenize_lyrics(self, lyrics: str) -> list[int]: ...
 
-    @property
-    def task(self) -> str:
-        return self.spec.task
+    def make_generators(self, seeds: list[int]) -> list[torch.Generator]: ...
 
+    def initial_noise(self, generators: list[torch.Generator], frames: int) -> torch.Tensor: ...
 
-def prepare_mode(*, task: str, batch_size: int, **mode_kwargs) -> PreparedMode:
-    """Validate the mode arguments and read their audio; no model is touched."""
-    from music.acestep_v1.pipeline import parse_seeds
-
-    unknown = sorted(set(mode_kwargs) - set(MODE_DEFAULTS))
-    if unknown:
-        raise TypeError(f"unknown mode argument(s): {', '.join(unknown)}")
-    args = {**MODE_DEFAULTS, **mode_kwargs}
-    spec = resolve_mode(
-        task=task,
-        **{k: args[k] for k in (
-            "src_audio_path", "repaint_start", "repaint_end", "retake_variance", "audio2audio_enable",
-            "ref_audio_input", "ref_audio_strength", "edit_target_prompt", "edit_target_lyrics",
-            "edit_n_min", "edit_n_max", "edit_n_avg",
-        )},
-    )
-    check_lora_weight(args["lora_weight"])
-    prepared = PreparedMode(spec=spec, arguments=args)
-    if spec.uses_retake_noise or spec.task == "edit":
-        prepared.retake_seeds = parse_seeds(args["retake_seeds"], batch_size)
-    prepared.parameters = _recorded_parameters(prepared)
-    return prepared
+    def denoise(
+        self,
+        *,
+        latents: torch.Tensor,
+        schedule: Schedule,
+        conditions: ConditionSet,
+        plan: GuidancePlan,
+        generator: torch.Generator | None = None,
+        first_step: int = 0,
+        before_step: Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        update: Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        progress: ProgressCallback = no_progress,
+    ) -> torch.Tensor: ...
 
 
-def _recorded_parameters(prepared: PreparedMode) -> dict[str, Any]:
-    spec, args = prepared.spec, prepared.arguments
-    out: dict[str, Any] = {"task": spec.task}
-    if prepared.retake_seeds is not None:
-        out["retake_seeds"] = prepared.retake_seeds
-    if spec.uses_retake_noise:
-        out["retake_variance"] = spec.retake_variance
-    if spec.source is not None:
-        out["src_audio_path"] = str(spec.source.path)
-    if spec.task == "repaint":
-        out.update(repaint_start=args["repaint_start"], repaint_end=args["repaint_end"],
-                   repaint_frames=[spec.repaint_start_frame, spec.repaint_end_frame])
-    if spec.task == "extend":
-        out.update(repaint_start=args["repaint_start"], repaint_end=args["repaint_end"],
-                   extend_frames=[spec.extend_left_frames, spec.extend_right_frames])
-    if spec.task == "edit":
-        out.update(edit_target_prompt=args["edit_target_prompt"], edit_target_lyrics=args["edit_target_lyrics"],
-                   edit_n_min=spec.edit_n_min, edit_n_max=spec.edit_n_max, edit_n_avg=spec.edit_n_avg)
-    if spec.task == "audio2audio":
-        out.update(audio2audio_enable=True, ref_audio_input=str(spec.reference.path),
-                   ref_audio_strength=spec.ref_audio_strength)
-    return out
-
-
-def apply_lora(pipe: "ACEStepV1Pipeline", prepared: PreparedMode) -> dict[str, Any]:
-    """Load / re-weight / switch / unload the DiT's LoRA as the call asks (base never reloaded);
-    returns the parameters to record."""
-    pipe.lora.apply(prepared.arguments["lora_name_or_path"], prepared.arguments["lora_weight"])
-    if pipe.lora.active:
-        return {"lora_name_or_path": pipe.lora.source, "lora_weight": pipe.lora.weight}
-    return {}
-
-
-def encode_audio(pipe: "ACEStepV1Pipeline", waveform: torch.Tensor) -> torch.Tensor:
+def encode_audio(pipe: LoadedPipeline, waveform: torch.Tensor) -> torch.Tensor:
     """(2, samples) float32 44.1 kHz -> latents (1, 8, 16, W) with the exact mel front-end."""
     with torch.inference_mode(), pipe.offload.use(pipe.dcae.autoencoder, pipe.dcae.vocoder):
         return pipe.dcae.encode(waveform[None].to(device=pipe.device, dtype=pipe.dtype))
 
 
-def sample_mode(
-    pipe: "ACEStepV1Pipeline",
-    call: "Text2MusicCall",
+def sample_latents(
+    pipe: LoadedPipeline,
+    call: Text2MusicCall,
     *,
-    conditions: "ConditionSet",
+    conditions: ConditionSet,
     generators: list[torch.Generator],
     progress: ProgressCallback = no_progress,
 ) -> torch.Tensor:
-    """Final latents (B, 8, 16, W) of a retake / repaint / extend / edit / audio2audio run."""
-    prepared: PreparedMode = call.mode
+    """Final latents (B, 8, 16, W) of the call's task. `generators`: one per batch item, from the
+    call's seeds; the first also feeds PingPong's re-noising (as upstream)."""
+    prepared = call.mode
     retake_generators = pipe.make_generators(prepared.retake_seeds) if prepared.retake_seeds else None
     loop = dict(conditions=conditions, plan=call.plan, generator=generators[0], progress=progress)
     task = prepared.spec.task
+    if task == "text2music":
+        latents = pipe.initial_noise(generators, frames_for_duration(call.audio_duration))
+        return pipe.denoise(latents=latents, schedule=make_schedule(**call.schedule_args), **loop)
     if task == "retake":
         return _retake(pipe, call, generators, retake_generators, loop)
     if task == "audio2audio":
@@ -131,18 +93,16 @@ def sample_mode(
     return _repaint_or_extend(pipe, call, src, generators, retake_generators, loop)
 
 
-def _upstream_step_count(call: "Text2MusicCall") -> int:
+def _upstream_step_count(call: Text2MusicCall) -> int:
     """N as upstream's repaint n_min and audio2audio use it: max(oss_steps) once they are given."""
     picks = parse_oss_steps(call.schedule_args["oss_steps"])
     return max(picks) if picks else int(call.schedule_args["infer_step"])
 
 
 def _retake(pipe, call, generators, retake_generators, loop) -> torch.Tensor:
-    from music.acestep_v1.dcae import frames_for_duration
-
     frames = frames_for_duration(call.audio_duration)
     noise, retake_noise = pipe.initial_noise(generators, frames), pipe.initial_noise(retake_generators, frames)
-    latents = modes.trigflow_mix(noise, retake_noise, call.mode.spec.retake_variance)
+    latents = mode_latents.trigflow_mix(noise, retake_noise, call.mode.spec.retake_variance)
     return pipe.denoise(latents=latents, schedule=make_schedule(**call.schedule_args), **loop)
 
 
@@ -150,14 +110,14 @@ def _audio2audio(pipe, call, generators, loop) -> torch.Tensor:
     spec = call.mode.spec
     ref = encode_audio(pipe, spec.reference.waveform)
     noise = pipe.initial_noise(generators, ref.shape[-1])
-    sigma_max, steps = modes.audio2audio_steps(spec.ref_audio_strength, _upstream_step_count(call))
+    sigma_max, steps = mode_latents.audio2audio_steps(spec.ref_audio_strength, _upstream_step_count(call))
     if sigma_max <= 0:  # strength 1: the reference itself
         return ref.expand(call.batch_size, -1, -1, -1).clone()
     # not upstream: at least one step (upstream returns the half-noised mix when int() gives 0)
     args = call.schedule_args
     schedule = make_schedule(scheduler_type=args["scheduler_type"], infer_step=max(steps, 1),
                              omega_scale=float(args["omega_scale"]), sigma_max=sigma_max, dtype=pipe.dtype)
-    start = modes.audio2audio_start(ref, noise, training_sigma_range(sigma_max)[0])
+    start = mode_latents.audio2audio_start(ref, noise, training_sigma_range(sigma_max)[0])
     return pipe.denoise(latents=start, schedule=schedule, **loop)
 
 
@@ -166,14 +126,14 @@ def _repaint_or_extend(pipe, call, src, generators, retake_generators, loop) -> 
     width = src.shape[-1]
     noise = pipe.initial_noise(generators, width)
     retake_noise = pipe.initial_noise(retake_generators, spec.frame_length if spec.task == "extend" else width)
-    setup_fn = modes.extend_setup if spec.task == "extend" else modes.repaint_setup
+    setup_fn = mode_latents.extend_setup if spec.task == "extend" else mode_latents.repaint_setup
     setup = setup_fn(spec, src_latents=src, noise=noise, retake_noise=retake_noise, infer_steps=_upstream_step_count(call))
     if setup is None:  # the region is the whole source: upstream regenerates it like a retake
-        latents = modes.trigflow_mix(noise, retake_noise, spec.retake_variance)
+        latents = mode_latents.trigflow_mix(noise, retake_noise, spec.retake_variance)
         return pipe.denoise(latents=latents, schedule=make_schedule(**call.schedule_args), **loop)
     # plain Euler updates over the N distinct timesteps, whatever the sampler
     euler = make_schedule(**{**call.schedule_args, "scheduler_type": "euler"})
-    before_step, update = modes.repaint_hooks(setup, timesteps=euler.timesteps.to(pipe.device))
+    before_step, update = mode_latents.repaint_hooks(setup, timesteps=euler.timesteps.to(pipe.device))
     start = setup.x0.expand(call.batch_size, -1, -1, -1).clone()  # returned as is when nothing is repainted
     return pipe.denoise(latents=start, schedule=euler, first_step=setup.n_min, before_step=before_step,
                         update=update, **loop)
@@ -181,11 +141,9 @@ def _repaint_or_extend(pipe, call, src, generators, retake_generators, loop) -> 
 
 # ---- edit ---------------------------------------------------------------------------------------
 
-def _edit_conditions(pipe: "ACEStepV1Pipeline", *, prompt: str, lyric_ids: list[int], batch_size: int) -> Conditions:
+def _edit_conditions(pipe: LoadedPipeline, *, prompt: str, lyric_ids: list[int], batch_size: int) -> Conditions:
     """[cond; uncond] rows for FlowEdit: upstream's edit uncond is zero text, zero speaker and zero
     lyric ids with a zero lyric mask (no ERG); each row expanded to the batch."""
-    from music.acestep_v1.pipeline import NULL_LYRIC_ID
-
     with pipe.offload.use(pipe.text_encoder.model):
         text = pipe.text_encoder.encode(prompt, with_null=False)
     states = text.states.to(pipe.dtype)
@@ -211,8 +169,8 @@ def _edit_conditions(pipe: "ACEStepV1Pipeline", *, prompt: str, lyric_ids: list[
 
 @torch.inference_mode()
 def _flowedit(
-    pipe: "ACEStepV1Pipeline",
-    call: "Text2MusicCall",
+    pipe: LoadedPipeline,
+    call: Text2MusicCall,
     *,
     src: torch.Tensor,
     generators: list[torch.Generator],
@@ -245,7 +203,7 @@ def _flowedit(
     # FlowEdit always runs on the Euler sigmas of infer_step steps (upstream ignores oss_steps here)
     euler = make_schedule(scheduler_type="euler", infer_step=infer_step, omega_scale=0.0, dtype=pipe.dtype)
     x_src = src.expand(batch_size, -1, -1, -1).contiguous()
-    latents = modes.flowedit_sample(
+    latents = mode_latents.flowedit_sample(
         x_src=x_src,
         timesteps=euler.timesteps.to(pipe.device),
         sigmas=euler.sampler.sigmas.to(pipe.device),
@@ -259,7 +217,5 @@ def _flowedit(
         on_step=lambda step, total: progress("diffusion", step, total),
     )
     if not bool(torch.isfinite(latents).all()):
-        from music.acestep_v1.pipeline import NonFiniteError
-
         raise NonFiniteError("non-finite values (NaN/inf) in the edited latents; try float32 or other edit_n_* values")
     return latents

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import cutlet
+from hangul_romanize import Transliter
+from hangul_romanize.rule import academic
+
 
 def chinese_to_pinyin(text: str) -> str:
     """Han characters to TONE3 pinyin with no separator ("我爱你" -> "wo3ai4ni3")."""
-    import pypinyin
+    import pypinyin  # noqa: PLC0415  (loads its dictionaries, about 1 s: only Chinese lines need it)
 
     syllables = pypinyin.pinyin(text, style=pypinyin.Style.TONE3, heteronym=False, neutral_tone_with_five=True)
     return "".join(choice[0] for choice in syllables)
@@ -17,8 +21,7 @@ def chinese_to_pinyin(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _cutlet():
-    import cutlet  # loads the MeCab dictionary: done once, on first Japanese line
-
+    # the MeCab dictionary loads here: done once, on the first Japanese line
     return cutlet.Cutlet()
 
 
@@ -29,9 +32,6 @@ def japanese_to_romaji(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _hangul_transliter():
-    from hangul_romanize import Transliter
-    from hangul_romanize.rule import academic
-
     return Transliter(academic)
 
 

@@ -19,7 +19,7 @@ from typing import Callable
 
 import torch
 
-from music.acestep_v1.dcae import HOP, LATENT_SCALE, LATENT_SHIFT, MEL_MAX, MEL_MIN, TIME_DOWNSAMPLE, MusicDCAE
+from music.acestep_v1.models.dcae import HOP, LATENT_SCALE, LATENT_SHIFT, MEL_MAX, MEL_MIN, TIME_DOWNSAMPLE, MusicDCAE
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,10 +23,20 @@ import string
 from pathlib import Path
 
 import torch
+from safetensors.torch import save_file
+from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import models as tokenizer_models
 
-from music.acestep_v1.lyric_tokenizer import LANGUAGE_TOKEN_IDS, SPACE_ID, START_ID, STOP_ID, STRUCTURE_TAG_IDS, UNK_ID
-from music.acestep_v1.transformer import ACEStepDiT, DiTConfig
-from music.acestep_v1.vocoder import HiFiGANVocoder, VocoderConfig
+from music.acestep_v1.lyric_frontend.tokenizer import (
+    LANGUAGE_TOKEN_IDS,
+    SPACE_ID,
+    START_ID,
+    STOP_ID,
+    STRUCTURE_TAG_IDS,
+    UNK_ID,
+)
+from music.acestep_v1.models.transformer import ACEStepDiT, DiTConfig
+from music.acestep_v1.models.vocoder import HiFiGANVocoder, VocoderConfig
 
 LYRIC_VOCAB_FILE = "lyrics_vocab.json"
 LYRIC_VOCAB_SIZE = max(STRUCTURE_TAG_IDS.values()) + 1  # 6693, as upstream's vocabulary
@@ -159,13 +169,11 @@ def build_lyric_vocab(path: Path) -> Path:
     """A stand-in lyric vocabulary in upstream's `tokenizers` BPE format: the 33 special tokens at
     ACE-Step v1's ids, a small alphabet, merges learned from a few lines, and `<unused_N>`
     placeholders up to 6693 ids so every id the model embeds exists."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-
     specials = {"[STOP]": STOP_ID, "[UNK]": UNK_ID, "[SPACE]": SPACE_ID, "[START]": START_ID}
     specials |= {("[zh-cn]" if lang == "zh" else f"[{lang}]"): i for lang, i in LANGUAGE_TOKEN_IDS.items()}
     specials |= STRUCTURE_TAG_IDS
 
-    trainer_model = Tokenizer(models.BPE(unk_token="[UNK]"))
+    trainer_model = Tokenizer(tokenizer_models.BPE(unk_token="[UNK]"))
     trainer_model.pre_tokenizer = pre_tokenizers.Whitespace()
     trainer = trainers.BpeTrainer(
         vocab_size=len(LYRIC_ALPHABET) + LYRIC_MERGES, initial_alphabet=list(LYRIC_ALPHABET),
@@ -185,7 +193,7 @@ def build_lyric_vocab(path: Path) -> Path:
         vocab[f"<unused_{i}>"] = i
     assert len(vocab) == LYRIC_VOCAB_SIZE
 
-    tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="[UNK]", fuse_unk=False))
+    tokenizer = Tokenizer(tokenizer_models.BPE(vocab=vocab, merges=merges, unk_token="[UNK]", fuse_unk=False))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     tokenizer.add_special_tokens(sorted(specials, key=specials.get))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,9 +205,7 @@ def _umt5_pieces() -> list[tuple[str, float]]:
     """Unigram pieces and log-probabilities learned from the prompt lines. The trainer's scores
     vary in the last bits from run to run (parallel sums) and ties come out in any order, so they
     are rounded and sorted: the same corpus always gives the same file."""
-    from tokenizers import Tokenizer, models, normalizers, trainers
-
-    learner = Tokenizer(models.Unigram())
+    learner = Tokenizer(tokenizer_models.Unigram())
     learner.normalizer = normalizers.NFKC()
     learner.pre_tokenizer = _umt5_pre_tokenizer()
     trainer = trainers.UnigramTrainer(
@@ -214,8 +220,6 @@ def _umt5_pieces() -> list[tuple[str, float]]:
 
 
 def _umt5_pre_tokenizer():
-    from tokenizers import pre_tokenizers
-
     return pre_tokenizers.Sequence(
         [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")]
     )
@@ -223,11 +227,10 @@ def _umt5_pre_tokenizer():
 
 def _save_umt5_tokenizer(folder: Path) -> None:
     """A SentencePiece-style Unigram tokenizer like umt5's: NFKC, Metaspace, `</s>` appended."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, processors
-    from transformers import T5TokenizerFast
+    from transformers import T5TokenizerFast  # noqa: PLC0415  (heavy: transformers, only when building)
 
     pieces = _umt5_pieces()
-    tokenizer = Tokenizer(models.Unigram(pieces, unk_id=[p for p, _ in pieces].index("<unk>"), byte_fallback=False))
+    tokenizer = Tokenizer(tokenizer_models.Unigram(pieces, unk_id=[p for p, _ in pieces].index("<unk>"), byte_fallback=False))
     tokenizer.normalizer = normalizers.NFKC()
     tokenizer.pre_tokenizer = _umt5_pre_tokenizer()
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
@@ -284,15 +287,14 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _save_safetensors(path: Path, state: dict[str, torch.Tensor]) -> None:
-    from safetensors.torch import save_file
-
     save_file({k: v.detach().contiguous() for k, v in state.items()}, str(path), metadata={"format": "pt"})
 
 
 def _write_checkpoint(folder: Path, *, seed: int) -> None:
-    import diffusers
-    from diffusers import AutoencoderDC
-    from transformers import UMT5Config, UMT5EncoderModel
+    # heavy libraries, loaded only when a tiny checkpoint is built
+    import diffusers  # noqa: PLC0415
+    from diffusers import AutoencoderDC  # noqa: PLC0415
+    from transformers import UMT5Config, UMT5EncoderModel  # noqa: PLC0415
 
     # module init draws from the seed in a forked RNG: the caller's random state is untouched
     with torch.random.fork_rng(devices=[]):

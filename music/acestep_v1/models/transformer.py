@@ -27,8 +27,8 @@ import torch.nn.functional as F
 from diffusers.models.embeddings import TimestepEmbedding, Timesteps
 from torch import nn
 
-from music.acestep_v1.lyric_encoder import LyricConformer, LyricConformerConfig
-from music.acestep_v1.rows import scale_rows
+from music.acestep_v1.models.lyric_encoder import LyricConformer, LyricConformerConfig
+from music.acestep_v1.models.rows import scale_rows
 
 # Upstream's ERG-diffusion hooks weaken these DiT blocks in the unconditional pass.
 ERG_DIFFUSION_BLOCKS = range(15, 20)

@@ -20,6 +20,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
+import py3langid
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from music.acestep_v1.lyric_frontend.ssml import ssml_to_chinese
+
 # Languages with a language token in the lyric vocabulary; any other detection becomes "en".
 SUPPORTED_LANGUAGES: tuple[str, ...] = (
     "en", "de", "fr", "es", "it", "pt", "pl", "tr", "ru", "cs", "nl", "ar", "zh", "ja", "hu", "ko", "hi",
@@ -79,11 +84,7 @@ _RULES: tuple[_Rule, ...] = (
 @lru_cache(maxsize=1)
 def _identifier():
     """py3langid's bundled model with normalised probabilities (loaded on first use)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
     if not hasattr(LanguageIdentifier, "from_pickled_model"):
-        import py3langid
-
         raise RuntimeError(
             f"py3langid {getattr(py3langid, '__version__', '?')} is installed, but ACE-Step v1's lyric "
             "language detection needs the model of py3langid 0.3.0: pip install 'py3langid==0.3.0'"
@@ -216,8 +217,6 @@ class _LineSegmenter:
         # LangSegment's Chinese SSML tags; any other unknown tag keeps its name as language.
         language, text = tag, inner
         if tag in ("telephone", "number", "currency", "date"):
-            from .lyric_ssml import ssml_to_chinese
-
             language, text = "zh", ssml_to_chinese(tag, inner)
         self._add(language, text, 1.0, tag)
 

@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from music.acestep_v1.mode_args import ModeSpec
+from music.acestep_v1.modes.arguments import ModeSpec
 
 StepHook = Callable[[int, int], None]
 

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from huggingface_hub import snapshot_download
+from huggingface_hub.errors import LocalEntryNotFoundError
 
-from music.acestep_v1.transformer import ACEStepDiT, DiTConfig
-from music.acestep_v1.vocoder import HiFiGANVocoder, VocoderConfig, fold_weight_norm
-from music.acestep_v1.weights import DIT_UNUSED_KEYS, assign_state_dict, build_on_meta, read_state_dict
+from music.acestep_v1.loading.weights import DIT_UNUSED_KEYS, assign_state_dict, build_on_meta, read_state_dict
+from music.acestep_v1.models.transformer import ACEStepDiT, DiTConfig
+from music.acestep_v1.models.vocoder import HiFiGANVocoder, VocoderConfig, fold_weight_norm
 
 HUB_REPO_ID = "ACE-Step/ACE-Step-v1-3.5B"
 SUBFOLDERS = ("ace_step_transformer", "music_dcae_f8c8", "music_vocoder", "umt5-base")
@@ -82,9 +84,6 @@ def resolve_checkpoint(source: str | os.PathLike, *, cache_dir: str | os.PathLik
 
 
 def _download_from_hub(repo_id: str, *, cache_dir) -> Path:
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
     try:
         folder = Path(snapshot_download(repo_id, cache_dir=None if cache_dir is None else os.fspath(cache_dir)))
     except LocalEntryNotFoundError as exc:  # offline (HF_HUB_OFFLINE or no network) and not cached
@@ -146,7 +145,7 @@ def load_transformer(folder: Path, *, device, dtype: torch.dtype) -> ACEStepDiT:
 
 
 def load_autoencoder(folder: Path, *, device, dtype: torch.dtype):
-    from diffusers import AutoencoderDC
+    from diffusers import AutoencoderDC  # noqa: PLC0415  (heavy: diffusers' autoencoders, only when loading)
 
     config = {k: v for k, v in _read_config(folder).items() if not k.startswith("_")}
     model = build_on_meta(lambda: AutoencoderDC.from_config(config))

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from music.acestep_v1.rows import scale_rows
+from music.acestep_v1.models.rows import scale_rows
 
 ERG_LYRIC_LAYERS = range(4, 6)
 

@@ -15,7 +15,7 @@ from functools import partial
 
 from num2words import num2words
 
-from .lyric_zh_numbers import normalize_chinese_numbers
+from music.acestep_v1.lyric_frontend.zh_numbers import normalize_chinese_numbers
 
 CLEANED_LANGUAGES = frozenset("ar cs de en es fr hu it nl pl pt ru tr zh ko".split())
 

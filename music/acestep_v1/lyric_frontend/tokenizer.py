@@ -5,7 +5,7 @@ front-end). The ids start with `[START]`; each line adds its ids and then `[SPAC
 as the line separator; a blank line adds `[SPACE]` alone. A line is encoded as
 `[<lang>]<romanised, cleaned text>` with spaces written as `[SPACE]`, in the language detected for
 that line (`lyric_language`), or in English when it starts with a bracketed tag. Only the 12
-exact tags (`STRUCTURE_TAGS`, any case) hit the learned tag tokens: `[Verse 1]` is spelled out.
+exact tags (`common.STRUCTURE_TAGS` in brackets, any case) hit the learned tag tokens: `[Verse 1]` is spelled out.
 A line whose encoding fails is dropped, as upstream does ("tokenize error"); `analyse` reports it.
 
 Empty lyrics: `encode("")` is `[START, SPACE]` like upstream's tokenize_lyrics, but the pipeline
@@ -20,9 +20,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lyric_cleaners import CLEANED_LANGUAGES, basic_clean, clean_text
-from .lyric_language import SUPPORTED_LANGUAGES, line_language
-from .lyric_romanize import chinese_to_pinyin, japanese_to_romaji, korean_to_latin
+from tokenizers import Tokenizer
+
+from music.acestep_v1.common import MAX_LYRIC_TOKENS, STRUCTURE_TAGS
+from music.acestep_v1.lyric_frontend.cleaners import CLEANED_LANGUAGES, basic_clean, clean_text
+from music.acestep_v1.lyric_frontend.language import SUPPORTED_LANGUAGES, line_language
+from music.acestep_v1.lyric_frontend.romanize import chinese_to_pinyin, japanese_to_romaji, korean_to_latin
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +39,8 @@ LANGUAGE_TOKEN_IDS: dict[str, int] = {
     "ru": 267, "cs": 293, "nl": 297, "ar": 5022, "zh": 5023, "ja": 5412, "hu": 5753, "ko": 6152,
     "hi": 6680,
 }  # fmt: skip
-STRUCTURE_TAGS: tuple[str, ...] = (
-    "[start]", "[intro]", "[verse]", "[chorus]", "[bridge]", "[outro]", "[end]", "[inst]",
-    "[solo]", "[hook]", "[pre-chorus]", "[break]",
-)  # fmt: skip
-STRUCTURE_TAG_IDS: dict[str, int] = {tag: 6681 + i for i, tag in enumerate(STRUCTURE_TAGS)}
-# The model was trained on at most this many lyric tokens.
-MAX_LYRIC_TOKENS = 4096
+# The learned "[verse]"-style tag tokens, in the vocab's order (common.STRUCTURE_TAGS).
+STRUCTURE_TAG_IDS: dict[str, int] = {f"[{tag}]": 6681 + i for i, tag in enumerate(STRUCTURE_TAGS)}
 
 _TAG_LINE = re.compile(r"\[.*?\]")  # matched at the start of a line
 assert set(LANGUAGE_TOKEN_IDS) == set(SUPPORTED_LANGUAGES)
@@ -100,8 +98,6 @@ class LyricTokenizer:
     @classmethod
     def from_file(cls, vocab_json_path: str | os.PathLike) -> LyricTokenizer:
         """Load upstream's `acestep/models/lyrics_utils/vocab.json`."""
-        from tokenizers import Tokenizer
-
         path = Path(vocab_json_path)
         if not path.is_file():
             raise FileNotFoundError(

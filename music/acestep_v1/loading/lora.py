@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from huggingface_hub import hf_hub_download
 from safetensors import safe_open
 from torch import nn
 
-from music.acestep_v1.mode_args import check_lora_weight
+from music.acestep_v1.modes.arguments import check_lora_weight
 from music.engine import RequestError
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,6 @@ def resolve_lora_file(name_or_path: str, *, cache_dir: str | Path | None = None)
     if not is_hub_id(name_or_path):
         raise LoraError(f"LoRA not found: {name_or_path!r} is neither a folder with {LORA_FILE} nor a hub repo id")
     try:
-        from huggingface_hub import hf_hub_download
-
         return Path(hf_hub_download(name_or_path, LORA_FILE, cache_dir=str(cache_dir) if cache_dir else None))
     except Exception as exc:  # offline, missing repo, missing file: one actionable message
         raise LoraError(
@@ -146,7 +145,7 @@ def _list(items: list[str], limit: int = 10) -> str:
 
 
 def _lora_config(lora: LoraFile, ranks: dict[str, int], alphas: dict[str, float]):
-    from peft import LoraConfig
+    from peft import LoraConfig  # noqa: PLC0415  (heavy: peft takes ~7 s to import; only when a LoRA is used)
 
     # exact module names: peft matches target_modules entries as name suffixes
     kwargs: dict = {"target_modules": sorted(ranks)}
@@ -198,7 +197,7 @@ class LoraSlot:
         state, ranks, alphas = _check_against_model(self.model, lora)  # raises before any change
         config = _lora_config(lora, ranks, alphas)
         self.unload()
-        from peft import inject_adapter_in_model, set_peft_model_state_dict
+        from peft import inject_adapter_in_model, set_peft_model_state_dict  # noqa: PLC0415  (heavy, as above)
 
         try:
             inject_adapter_in_model(config, self.model, adapter_name=self.ADAPTER)
@@ -226,14 +225,14 @@ class LoraSlot:
         self.weight = 1.0
 
     def _set_scale(self, weight: float) -> None:
-        from diffusers.utils.peft_utils import set_weights_and_activate_adapters
+        from diffusers.utils.peft_utils import set_weights_and_activate_adapters  # noqa: PLC0415  (pulls in peft)
 
         set_weights_and_activate_adapters(self.model, [self.ADAPTER], [weight])
         self.weight = weight
 
     def _remove_layers(self) -> None:
         # puts each wrapped layer's base nn.Linear back: the base weights were never touched
-        from diffusers.utils.peft_utils import recurse_remove_peft_layers
+        from diffusers.utils.peft_utils import recurse_remove_peft_layers  # noqa: PLC0415  (pulls in peft)
 
         recurse_remove_peft_layers(self.model)
         if hasattr(self.model, "peft_config"):

@@ -11,25 +11,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from music.acestep_v1.source_audio import (
-    MAX_FRAMES,
-    MAX_SECONDS,
-    MODEL_SAMPLE_RATE,
-    SAMPLES_PER_FRAME,
-    SourceAudio,
-    load_source_audio,
-)
+from music.acestep_v1.audio.source_audio import SourceAudio, load_source_audio
+from music.acestep_v1.common import FRAMES_PER_SECOND, MAX_DURATION_S, MAX_FRAMES, frames_for_duration
 from music.engine import TASKS_V1, RequestError
 
-FRAMES_PER_SECOND = MODEL_SAMPLE_RATE / SAMPLES_PER_FRAME  # 10.766
 LORA_WEIGHT_RANGE = (-3.0, 3.0)
 REGION_SLACK_S = 1e-3  # a repaint end this far past the source still counts as its end (rounding)
 EDIT_PRESETS = {"only_lyrics": (0.6, 1.0), "remix": (0.2, 0.4)}  # (edit_n_min, edit_n_max), upstream UI
-
-
-def seconds_to_frame(seconds: float) -> int:
-    """Upstream's `int(seconds * 44100 / 512 / 8)` (truncation toward zero)."""
-    return int(seconds * MODEL_SAMPLE_RATE / 512 / 8)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,7 +149,7 @@ def resolve_mode(
 
 def _repaint_spec(source: SourceAudio, start: float, end: float, variance: float) -> ModeSpec:
     length = source.seconds
-    start_frame, end_frame = seconds_to_frame(start), seconds_to_frame(end)
+    start_frame, end_frame = frames_for_duration(start), frames_for_duration(end)  # upstream truncates
     # the end may pass the source by rounding only: the encoder's padding of the last frame is
     # not source audio, so a region there would repaint silence
     if start < 0 or end > length + REGION_SLACK_S or end_frame > source.frames:
@@ -212,7 +200,7 @@ def _extend_spec(source: SourceAudio, start: float, end: float, variance: float)
         room = (MAX_FRAMES - source.frames) / FRAMES_PER_SECOND
         raise RequestError(
             f"extend: the result would be {total / FRAMES_PER_SECOND:.1f} s; the model handles at most "
-            f"{MAX_SECONDS:g} s, so at most {max(room, 0):.1f} s can be added to this {source.seconds:.1f} s source"
+            f"{MAX_DURATION_S:g} s, so at most {max(room, 0):.1f} s can be added to this {source.seconds:.1f} s source"
         )
     return ModeSpec(
         task="extend",

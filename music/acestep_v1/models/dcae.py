@@ -5,31 +5,22 @@ Constants are upstream's: log-mel range [-11, 3] mapped to [-1, 1]; latent = (z 
 0.1786. The AutoencoderDC `scaling_factor` in its config is not used (upstream calls the encoder
 and decoder directly).
 
-Beyond upstream: the vocoder runs both stereo channels (and all batch items) in one batch, and
-long songs can be decoded in windows (`decode(..., window_frames=...)`), which bounds the DCAE's
-activation memory. The windowed path overlaps windows by `overlap` latent frames on each side and
-keeps only each window's centre; the DCAE's EfficientViT attention is global within a window, so
-windowed output differs slightly from one-shot output (it is not used for parity).
+Beyond upstream: the vocoder runs both stereo channels (and all batch items) in one batch. Long
+songs are decoded in windows by `audio.long_decode`, which calls this class's stages.
 """
 
 from __future__ import annotations
 
 import torch
 
-from music.acestep_v1.mel import log_mel_spectrogram
-from music.acestep_v1.vocoder import HiFiGANVocoder
+from music.acestep_v1.common import SAMPLES_PER_FRAME
+from music.acestep_v1.models.mel import log_mel_spectrogram
+from music.acestep_v1.models.vocoder import HiFiGANVocoder
 
 MEL_MIN, MEL_MAX = -11.0, 3.0
 LATENT_SCALE, LATENT_SHIFT = 0.1786, -1.9091
 HOP = 512
-TIME_DOWNSAMPLE = 8  # mel frames per latent frame
-SAMPLES_PER_FRAME = HOP * TIME_DOWNSAMPLE  # 4096 samples of 44.1 kHz audio per latent frame
-NATIVE_SAMPLE_RATE = 44100
-
-
-def frames_for_duration(seconds: float) -> int:
-    """Upstream's latent length for a duration: int(seconds * 44100 / 512 / 8)."""
-    return int(seconds * NATIVE_SAMPLE_RATE / HOP / TIME_DOWNSAMPLE)
+TIME_DOWNSAMPLE = 8  # mel frames per latent frame: HOP * TIME_DOWNSAMPLE == SAMPLES_PER_FRAME
 
 
 class MusicDCAE:
@@ -69,30 +60,10 @@ class MusicDCAE:
 
     # ---- latents -> audio -------------------------------------------------------------------
     @torch.no_grad()
-    def latents_to_mel(self, latents: torch.Tensor, *, window_frames: int | None = None, overlap: int = 32) -> torch.Tensor:
+    def latents_to_mel(self, latents: torch.Tensor) -> torch.Tensor:
         """Normalised DCAE decoder output (N, 2, 128, 8W), item by item (upstream's memory profile)."""
         z = latents / LATENT_SCALE + LATENT_SHIFT
-        outputs = []
-        for item in z:
-            if window_frames is None or item.shape[-1] <= window_frames:
-                outputs.append(self.autoencoder.decoder(item[None]))
-            else:
-                outputs.append(self._decode_windowed(item[None], window_frames, overlap))
-        return torch.cat(outputs)
-
-    def _decode_windowed(self, z: torch.Tensor, window_frames: int, overlap: int) -> torch.Tensor:
-        if window_frames <= 2 * overlap:
-            raise ValueError(f"window_frames ({window_frames}) must exceed twice the overlap ({overlap})")
-        total = z.shape[-1]
-        core = window_frames - 2 * overlap
-        pieces = []
-        for start in range(0, total, core):
-            end = min(start + core, total)
-            lo, hi = max(0, start - overlap), min(total, end + overlap)
-            mel = self.autoencoder.decoder(z[..., lo:hi])
-            keep_from = (start - lo) * TIME_DOWNSAMPLE
-            pieces.append(mel[..., keep_from : keep_from + (end - start) * TIME_DOWNSAMPLE])
-        return torch.cat(pieces, dim=-1)
+        return torch.cat([self.autoencoder.decoder(item[None]) for item in z])
 
     @torch.no_grad()
     def mel_to_audio(self, normalised_mel: torch.Tensor) -> torch.Tensor:
@@ -103,6 +74,6 @@ class MusicDCAE:
         return torch.stack(waves)
 
     @torch.no_grad()
-    def decode(self, latents: torch.Tensor, *, window_frames: int | None = None) -> torch.Tensor:
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """Latents (N, 8, 16, W) -> float32 44.1 kHz audio (N, 2, 4096 W)."""
-        return self.mel_to_audio(self.latents_to_mel(latents, window_frames=window_frames))
+        return self.mel_to_audio(self.latents_to_mel(latents))

@@ -1,0 +1,134 @@
+"""Runs every `songstudio` command against a data home whose disk is full or read-only, in one
+process, and prints what each did as JSON. `tests/studio/test_cli_disk.py` starts it inside a
+private mount namespace (`unshare`) whose tmpfs it fills or remounts read-only between
+`seed` and `run`; nothing here mounts anything.
+
+    python -m tests.studio.cli_disk_driver seed HOME
+    python -m tests.studio.cli_disk_driver run HOME
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+
+import click
+from click.testing import CliRunner
+
+from studio.cli import main
+
+PASSWORD = "disk-test-password"  # keystores made by `keys new` here; never a real key
+ADDRESS = "0x" + "11" * 20
+
+# The arguments each command runs with; every leaf command of the CLI must be listed (the test
+# fails on one that is not), so a new command gets its disk-full and read-only path checked.
+# The seeded home has take 1 (done) and job 2 (queued); `{home}` is the data home.
+ARGUMENTS: dict[str, list[str]] = {
+    "serve": ["--no-worker", "--port", "1"],
+    "worker": ["--drain"],
+    "generate": ["a short hum", "-d", "1", "--no-wait"],
+    "jobs list": [],
+    "jobs show": ["2"],
+    "jobs cancel": ["2"],
+    "jobs retry": ["2"],
+    "library list": [],
+    "library search": ["hum"],
+    "library show": ["1"],
+    "library set": ["1", "--title", "renamed on a full disk"],
+    "library export": ["1", "{home}/exported"],
+    "models list": [],
+    "models download": ["ace-step-v1"],
+    "models import": ["ace-step-v1", "{home}/no-such-folder"],
+    "models demo": [],
+    "doctor": [],
+    "keys new": ["--role", "signer", "--keystore", "{home}/keys/signer-new.json"],
+    "keys address": ["--keystore", "{home}/keys/signer.json"],
+    "chain deploy": ["--rpc", "http://127.0.0.1:9", "--owner-keystore", "{home}/keys/signer.json",
+                     "--signer", ADDRESS],
+    "chain info": ["--rpc", "http://127.0.0.1:9", "--contract", ADDRESS, "--chain-id", "31337"],
+    "chain set-signer": ["--rpc", "http://127.0.0.1:9", "--contract", ADDRESS, "--chain-id", "31337",
+                         "--owner-keystore", "{home}/keys/signer.json", ADDRESS],
+    "verify": ["{master}"],
+    "provenance keys new": ["--role", "signer", "--keystore", "{home}/keys/signer-new2.json"],
+    "provenance keys address": ["--keystore", "{home}/keys/signer.json"],
+    "provenance chain deploy": ["--rpc", "http://127.0.0.1:9", "--owner-keystore", "{home}/keys/signer.json",
+                                "--signer", ADDRESS],
+    "provenance chain info": ["--rpc", "http://127.0.0.1:9", "--contract", ADDRESS, "--chain-id", "31337"],
+    "provenance chain set-signer": ["--rpc", "http://127.0.0.1:9", "--contract", ADDRESS, "--chain-id", "31337",
+                                    "--owner-keystore", "{home}/keys/signer.json", ADDRESS],
+    "provenance sign": ["{master}", "--to", ADDRESS, "--uri", "ipfs://x", "--contract", ADDRESS,
+                        "--chain-id", "31337", "--signer-keystore", "{home}/keys/signer.json"],
+    "provenance mint": ["{home}/authorization.json", "--rpc", "http://127.0.0.1:9",
+                        "--sender-keystore", "{home}/keys/signer.json"],
+    "provenance verify": ["{master}"],
+    "sign": ["1", "--to", ADDRESS, "--audio-url", "ipfs://x"],
+    "mint": ["1", "--to", ADDRESS, "--audio-url", "ipfs://x"],
+}
+
+
+def leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[str]:
+    names = []
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            names += leaf_commands(command, (*prefix, name))
+        else:
+            names.append(" ".join((*prefix, name)))
+    return names
+
+
+def invoke(args: list[str]) -> dict:
+    result = CliRunner().invoke(main, args, catch_exceptions=True)
+    crashed = result.exception is not None and not isinstance(result.exception, SystemExit)
+    return {
+        "exit_code": result.exit_code,
+        "output": result.output,
+        "traceback": "".join(traceback.format_exception(result.exception)) if crashed else "",
+    }
+
+
+def seed(home: str) -> None:
+    """Take 1 made by the fake engine through the real queue, job 2 left queued, a signer keystore."""
+    steps = [
+        ["generate", "a short hum", "-d", "1", "--no-wait"],
+        ["worker", "--drain"],
+        ["generate", "a second hum", "-d", "1", "--no-wait"],
+        ["keys", "new", "--role", "signer", "--keystore", f"{home}/keys/signer.json"],
+        ["provenance", "sign", "{master}", "--to", ADDRESS, "--uri", "ipfs://x", "--contract", ADDRESS,
+         "--chain-id", "31337", "--signer-keystore", f"{home}/keys/signer.json"],
+    ]
+    for args in steps:
+        if "{master}" in args:
+            args = [arg.format(master=master_file(home)) for arg in args]
+        outcome = invoke(args)
+        if outcome["exit_code"] != 0:
+            raise SystemExit(f"seeding {' '.join(args)} failed: {outcome}")
+        if args[0] == "provenance":  # an authorization for `provenance mint` to send
+            with open(f"{home}/authorization.json", "w") as handle:
+                handle.write(outcome["output"])
+
+
+def run(home: str) -> dict[str, dict]:
+    master = master_file(home)
+    results = {}
+    for name in leaf_commands(main):
+        if name not in ARGUMENTS:
+            results[name] = {"missing": True}
+            continue
+        args = [arg.format(home=home, master=master) for arg in ARGUMENTS[name]]
+        results[name] = invoke([*name.split(), *args])
+    return results
+
+
+def master_file(home: str) -> str:
+    found = (os.path.join(folder, name) for folder, _, names in os.walk(home) for name in names)
+    return next(path for path in sorted(found) if path.endswith("master.flac"))
+
+
+if __name__ == "__main__":
+    action, home = sys.argv[1], sys.argv[2]
+    if action == "seed":
+        seed(home)
+    else:
+        print(json.dumps(run(home)))
