@@ -70,7 +70,8 @@ class Studio:
         """A music job from a `MusicRequest` (the pages) or its fields as keywords (the CLI).
 
         Its takes go into `song_id`; without one, into the parent take's song, else into a new song
-        titled `title` (or after the prompt) whose draft is the request's lyrics."""
+        whose draft is the request's lyrics. A song without a title is named `title`, or after the
+        prompt, so that its takes have a name."""
         if request is not None:
             if fields:
                 raise TypeError("give a MusicRequest or request fields, not both")
@@ -79,14 +80,17 @@ class Studio:
                             tags=tags or [], parent_take_id=parent_take_id, song_id=song_id)
         if spec.song_id is None and spec.parent_take_id is not None:
             spec.song_id = self.library.get(spec.parent_take_id).song_id
+        named = title.strip() or str(fields.get("prompt") or "").strip()[:60] or "Untitled"
         if spec.song_id is None:
             self._check_music(spec)  # a request that cannot be queued leaves no empty song behind
             lyrics = str(fields.get("lyrics") or "")
-            named = title.strip() or str(fields.get("prompt") or "").strip()[:60] or "Untitled"
             spec.song_id = self.songs.create(title=named, draft=draft_from_lyrics(lyrics)).id
             return self._queue(spec)
-        self.songs.get(spec.song_id)  # a song that is gone is named before anything is checked
-        return self.submit(spec)
+        song = self.songs.get(spec.song_id)  # a song that is gone is named before anything is checked
+        job = self.submit(spec)
+        if not song.title.strip():
+            self.songs.save(song.id, title=named)
+        return job
 
     def submit_lyrics(self, *, theme: str = "", backend: str | None = None, **fields: Any) -> Job:
         """A lyrics job: `action` "draft" (default), "rewrite", "continue" or "titles" (see LyricsJobSpec)."""

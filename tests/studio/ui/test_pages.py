@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from studio.ui.plain import shown
 
 PAGES = ["views/write.py", "views/create.py", "views/library.py", "views/song.py", "views/mint.py",
          "views/settings.py"]
@@ -19,7 +20,7 @@ PAGES = ["views/write.py", "views/create.py", "views/library.py", "views/song.py
 
 def texts(elements) -> list[str]:
     """The text as a reader sees it (user text is backslash-escaped for Markdown)."""
-    return [re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", e.value) for e in elements]
+    return [shown(e.value) for e in elements]
 
 
 def no_errors(at) -> None:

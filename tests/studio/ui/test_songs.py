@@ -5,6 +5,7 @@ titles and drafts."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -106,3 +107,22 @@ def test_take_names_say_what_made_them():
     assert made_by({"task": "extend", "region_start": -5, "region_end": 35}, number=1, index=1, count=2) \
         == "extend -0:05–0:35 (2)"
     assert made_by({"task": "audio2audio"}, number=2, index=0, count=1) == "audio to audio 2"
+
+
+def test_an_untitled_song_is_named_by_its_first_job(service):
+    song = service.songs.create()
+    service.submit_music(song_id=song.id, prompt="harbour lights, slow", duration=1.0)
+    assert service.songs.get(song.id).title == "harbour lights, slow"
+    service.submit_music(song_id=song.id, prompt="something else", duration=1.0)
+    assert service.songs.get(song.id).title == "harbour lights, slow"  # a title, once there, stays
+
+
+def test_markdown_escape_shows_user_text_exactly_and_makes_no_link():
+    from studio.ui.plain import WORD_JOINER, md_escape, shown
+
+    text = "![t](http://127.0.0.1:9/x.png) <img src=x> **b** www.example.com a@b.co :red[x] $x$"
+    escaped = md_escape(text)
+    assert shown(escaped) == text
+    assert re.search(r"(?<!\\)[!\[\]()<>*$:]", escaped) is None  # every Markdown/HTML character escaped
+    assert f"http{WORD_JOINER}\\:" in escaped and f"www{WORD_JOINER}\\." in escaped  # no autolink
+    assert md_escape("two\nlines") == "two lines"
