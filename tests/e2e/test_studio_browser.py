@@ -93,14 +93,14 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
 
     # Library: find the takes by a word of the prompt, open one.
     page.get_by_role("link", name="Library").click()
-    page.get_by_label("Search").fill("lighthouse")
-    page.get_by_label("Search").press("Enter")
+    page.get_by_label("Search songs").fill("lighthouse")  # the song: named by its first job's prompt
+    page.get_by_label("Search songs").press("Enter")
     expect(page.get_by_text("2 takes")).to_be_visible()
     screenshot(page, "library")
-    page.get_by_role("link", name="lighthouse ballad, piano (1)").click()
+    page.get_by_role("link", name="lighthouse ballad, piano · take 1").click()
 
     # Song: choose 1.0-2.0 s with the region slider's keyboard, repaint it.
-    expect(page.get_by_role("heading", name="lighthouse ballad, piano (1)")).to_be_visible()
+    expect(page.get_by_role("heading", name="lighthouse ballad, piano · take 1")).to_be_visible()
     start, end = page.get_by_role("slider").nth(0), page.get_by_role("slider").nth(1)
     start.focus()
     for _ in range(10):
