@@ -168,7 +168,9 @@ def _print_progress(job) -> None:
               help="edit: only_lyrics (edit_n_min 0.6, edit_n_max 1.0) or remix (0.2, 0.4)")
 @click.option("--lora", help="LoRA folder (with pytorch_lora_weights.safetensors) or hub id")
 @click.option("--lora-weight", type=float, help="LoRA weight, -3 to 3 (default 1)")
-@click.option("--title", default="")
+@click.option("--title", default="", help="title of the new song the takes start (default: the prompt)")
+@click.option("--song", "song_id", type=int,
+              help="song id to add the takes to (default: the parent's song, else a new song)")
 @click.option("--tag", "tags", multiple=True, help="library tag; repeatable")
 @click.option("--parent", type=int, help="parent take id (lineage)")
 @click.option("-o", "--option", "options", multiple=True, help="engine option KEY=VALUE (JSON values allowed)")
@@ -179,7 +181,8 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
              duration: float, seeds: tuple[int, ...], takes: int, engine: str | None, model: str | None,
              steps: int | None, guidance: float | None, task: str, source: Path | None,
              region: tuple[float, float] | None, reference: Path | None, reference_strength: float | None,
-             edit_preset: str | None, lora: str | None, lora_weight: float | None, title: str, tags: tuple[str, ...], parent: int | None,
+             edit_preset: str | None, lora: str | None, lora_weight: float | None, title: str, song_id: int | None,
+             tags: tuple[str, ...], parent: int | None,
              options: tuple[str, ...], wait: bool, timeout: float | None) -> None:
     """Queue a music job. Prints the master files (--wait) or the job id (--no-wait)."""
     if prompt_opt and prompt:
@@ -224,7 +227,7 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
             raise BadInput("--lora-weight needs --lora (the LoRA to weigh)")
         request["lora_weight"] = lora_weight
     job = studio.submit_music(engine=engine, model=model, title=title, tags=list(tags), parent_take_id=parent,
-                              **request)
+                              song_id=song_id, **request)
     if not wait:
         click.echo(job.id)
         return

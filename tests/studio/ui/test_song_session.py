@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.studio.fake_lyrics import ScriptedBackend, lyrics_backend  # noqa: F401 (fixture)
@@ -73,7 +74,10 @@ def test_a_reload_shows_exactly_what_was_last_typed(settings, service, run_jobs,
     typed = editor(app)
     assert typed == ("Dawn Road", [("chorus", "we walk out new"), ("chorus", "the bridge line"), ("chorus", "")])
 
-    for reloaded in (open_write(song_id), open_write()):  # the URL's song, and a new tab (last edited)
+    reloads = [open_write(song_id), open_write()]  # the URL's song, and a new tab (the song edited last)
+    st.cache_resource.clear()  # a studio restart: a new studio handle on the same library
+    reloads.append(open_write())
+    for reloaded in reloads:
         no_errors(reloaded)
         assert editor(reloaded) == typed
         assert reloaded.text_area(key="write-notes").value == "capo 2"
