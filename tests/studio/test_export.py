@@ -36,7 +36,7 @@ def test_full_disk_leaves_no_partial_copy(studio, take, tmp_path, monkeypatch):
 
     monkeypatch.setattr(library_module.shutil, "copyfile", full_disk)
     dest = tmp_path / "out"
-    with pytest.raises(EnvironmentProblem, match="disk full while writing .*export me - .*flac"):
+    with pytest.raises(EnvironmentProblem, match="disk full while writing .*export me take 1 - .*flac"):
         studio.library.export(take.id, dest)
     assert list(dest.iterdir()) == []
     monkeypatch.setattr(library_module.shutil, "copyfile", real_copy)
