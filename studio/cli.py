@@ -164,8 +164,9 @@ def _print_progress(job) -> None:
                    "and END minus the source length after")
 @click.option("--reference", type=click.Path(path_type=Path), help="reference audio for audio2audio")
 @click.option("--reference-strength", type=float, help="audio2audio: 0 (ignore the reference) to 1 (keep it)")
-@click.option("--edit-preset", type=click.Choice(["only_lyrics", "remix"]),
-              help="edit: only_lyrics (edit_n_min 0.6, edit_n_max 1.0) or remix (0.2, 0.4)")
+@click.option("--preset", "--edit-preset", "preset",
+              help="a named group of the engine's options; ace-step-v1's edit strengths: only_lyrics "
+                   "(edit_n_min 0.6, edit_n_max 1.0) or remix (0.2, 0.4)")
 @click.option("--lora", help="LoRA folder (with pytorch_lora_weights.safetensors) or hub id")
 @click.option("--lora-weight", type=float, help="LoRA weight, -3 to 3 (default 1)")
 @click.option("--title", default="", help="title of the new song the takes start (default: the prompt)")
@@ -181,7 +182,7 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
              duration: float, seeds: tuple[int, ...], takes: int, engine: str | None, model: str | None,
              steps: int | None, guidance: float | None, task: str, source: Path | None,
              region: tuple[float, float] | None, reference: Path | None, reference_strength: float | None,
-             edit_preset: str | None, lora: str | None, lora_weight: float | None, title: str, song_id: int | None,
+             preset: str | None, lora: str | None, lora_weight: float | None, title: str, song_id: int | None,
              tags: tuple[str, ...], parent: int | None,
              options: tuple[str, ...], wait: bool, timeout: float | None) -> None:
     """Queue a music job. Prints the master files (--wait) or the job id (--no-wait)."""
@@ -206,14 +207,17 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
         "guidance_scale": guidance,
         "options": _option_pairs(options),
     }
-    if edit_preset is not None:
-        from music.acestep_v1.modes.arguments import EDIT_PRESETS
-
-        if {"edit_n_min", "edit_n_max"} & set(request["options"]):
-            raise BadInput("give --edit-preset or -o edit_n_min/edit_n_max, not both")
-        request["options"]["edit_n_min"], request["options"]["edit_n_max"] = EDIT_PRESETS[edit_preset]
+    if preset is not None:
+        presets = studio.engine_presets(engine)
+        if preset not in presets:
+            raise BadInput(f"unknown preset {preset!r} for engine {engine or state.settings.engine!r}; "
+                           f"it has: {', '.join(presets) or 'none'}")
+        repeated = sorted(set(presets[preset]) & set(request["options"]))
+        if repeated:
+            raise BadInput(f"give --preset {preset} or -o {', '.join(repeated)}, not both")
+        request["options"].update(presets[preset])
     if source is not None:
-        request["source_audio"] = str(source)
+        request["source_audio"] = str(source)  # made absolute against this folder by the submit check
     if region is not None:
         request["region_start"], request["region_end"] = region
     if reference is not None:

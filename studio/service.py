@@ -13,13 +13,14 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from music.engine import MusicRequest
+from lyrics.registry import backends
+from music.engine import MusicRequest, RequestError
+from music.registry import engines
 from studio import downloads
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, NotFound
 from studio.jobs import FINISHED, JobStore
 from studio.library import Library
-from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
 from studio.records import FILE_KINDS, JobView, LibraryQuery, TakeView
 from studio.settings import Settings
@@ -43,17 +44,26 @@ class Studio:
         return cls(settings, db, JobQueue(settings))
 
     def engine_names(self) -> list[str]:
-        from music.registry import engines
+        engines.register_plugins(self.settings.extra_engines)
+        return engines.names()
 
-        return sorted(set(engines.names()) | set(self.settings.extra_engines))
+    def engine_presets(self, engine: str | None = None) -> dict[str, dict[str, Any]]:
+        """Named option groups the engine offers (e.g. ace-step-v1's edit strengths)."""
+        engines.register_plugins(self.settings.extra_engines)
+        try:
+            return engines.presets(engine or self.settings.engine)
+        except RequestError as exc:
+            raise BadInput(str(exc)) from None
 
     def default_engine(self) -> str:
         return self.settings.engine
 
     def submit(self, data: dict[str, Any] | JobSpec) -> Job:
+        """Check the spec once (the engine's model-free check; nothing over a limit is queued)
+        and queue it as checked."""
         spec = parse_spec(data) if isinstance(data, dict) else data
         if isinstance(spec, MusicJobSpec):
-            self._check_music(spec)
+            spec = self._check_music(spec)
         elif isinstance(spec, LyricsJobSpec):
             self._check_lyrics(spec)
         return self._queue(spec)
@@ -82,7 +92,7 @@ class Studio:
             spec.song_id = self.library.get(spec.parent_take_id).song_id
         named = title.strip() or str(fields.get("prompt") or "").strip()[:60] or "Untitled"
         if spec.song_id is None:
-            self._check_music(spec)  # a request that cannot be queued leaves no empty song behind
+            spec = self._check_music(spec)  # a request that cannot be queued leaves no empty song behind
             lyrics = str(fields.get("lyrics") or "")
             spec.song_id = self.songs.create(title=named, draft=draft_from_lyrics(lyrics)).id
             return self._queue(spec)
@@ -208,18 +218,14 @@ class Studio:
         """Keep an uploaded reference file under the data home; returns its path."""
         return downloads.store_upload(self.settings.home / "uploads", name, data)
 
-    def _check_music(self, spec: MusicJobSpec) -> None:
-        from studio.worker import register_extra_engines
-
-        register_extra_engines(self.settings)
-        check_music_spec(spec, engine_names=self.engine_names())
-        resolve_model_dir(self.settings, engine=spec.engine, model=spec.model)
+    def _check_music(self, spec: MusicJobSpec) -> MusicJobSpec:
+        engines.register_plugins(self.settings.extra_engines)
+        checked = check_music_spec(spec, settings=self.settings)
         if spec.parent_take_id is not None:
             self.library.get(spec.parent_take_id)
+        return checked
 
     def _check_lyrics(self, spec: LyricsJobSpec) -> None:
-        from lyrics.registry import backends
-
         if spec.backend not in backends.names():
             raise BadInput(f"unknown lyrics backend {spec.backend!r}; known: {', '.join(backends.names())}")
-        check_lyrics_spec(spec)
+        check_lyrics_spec(spec, backend_options=self.settings.lyrics_options.get(spec.backend, {}))

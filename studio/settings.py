@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     )
     lyrics_backend: str = Field(default="llama-cpp", description="default lyrics backend")
     lyrics_options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="options per lyrics backend")
+    preload_models: bool = Field(
+        default=True, description="the worker loads the default music engine and lyrics backend when it starts"
+    )
 
     # queue
     queue_backend: Literal["sqlite", "redis"] = "sqlite"

@@ -1,8 +1,9 @@
 """Job specs: what a person asks for, checked before anything is queued.
 
 A spec is plain data stored as JSON in the job row, so a failed job can be retried as is.
-Checks here are the ones possible without loading a model; the worker re-checks with the
-loaded engine (`MusicEngine.validate`) before any model work.
+Every check happens here, once, without loading a model: a music request goes through its
+engine's `check` (via the registry) and is stored as checked (defaults filled in, audio paths
+absolute, `facts` such as lyric tokens); the worker runs it without checking again.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from music.engine import MusicEngine, MusicRequest, RequestError, check_request, none_text_as_empty
-from studio.errors import BadInput
+from music.engine import CheckedRequest, MusicRequest, RequestError, none_text_as_empty
+from music.registry import engines
+from studio.audio_files import check_readable_audio
+from studio.errors import BadInput, EnvironmentProblem
+from studio.lyrics_limits import check_lyrics_context
+from studio.model_store import resolve_model_dir
+from studio.settings import Settings
 
 
 class MusicJobSpec(BaseModel):
@@ -27,6 +33,8 @@ class MusicJobSpec(BaseModel):
     tags: list[str] = Field(default_factory=list)
     parent_take_id: int | None = None
     song_id: int | None = None  # the song the takes belong to (named "<song> · <what made it>")
+    # set by `check_music_spec`: what the engine's check learned; None on a spec not checked yet
+    facts: dict[str, Any] | None = None
 
     @field_validator("request")
     @classmethod
@@ -38,6 +46,12 @@ class MusicJobSpec(BaseModel):
             return MusicRequest.from_dict(self.request)
         except (RequestError, TypeError) as exc:
             raise BadInput(f"bad music request: {exc}") from None
+
+    def checked_request(self) -> CheckedRequest | None:
+        """The request as its engine's check left it, or None when this spec was never checked."""
+        if self.facts is None:
+            return None
+        return CheckedRequest(engine=self.engine, request=self.music_request(), facts=self.facts)
 
 
 class LyricsJobSpec(BaseModel):
@@ -78,13 +92,19 @@ class LyricsJobSpec(BaseModel):
         return parsed
 
 
-def check_lyrics_spec(spec: LyricsJobSpec) -> None:
-    """What each action needs, checked before the job is queued (no model is loaded)."""
+def check_lyrics_spec(spec: LyricsJobSpec, *, backend_options: dict[str, Any] | None = None) -> None:
+    """What each action needs, checked before the job is queued (no model is loaded); the user's
+    text must fit the lyrics model's context (`backend_options` as the worker will build it)."""
+    options = {**(backend_options or {}), **spec.backend_options}
     if spec.action == "draft":
         if not spec.theme.strip():
             raise BadInput("give a theme for the lyrics")
+        check_lyrics_context({"theme": spec.theme, "genre": spec.genre, "mood": spec.mood},
+                             backend=spec.backend, options=options)
         return
     lyrics = spec.existing_lyrics()
+    check_lyrics_context({"lyrics": lyrics.render(), "instruction": spec.instruction},
+                         backend=spec.backend, options=options)
     if spec.action == "rewrite":
         if spec.section is None or (isinstance(spec.section, str) and not spec.section.strip()):
             raise BadInput("say which section to rewrite: its number from 0, a tag such as 'chorus' or 'Verse 2'")
@@ -119,48 +139,38 @@ def parse_spec(data: dict[str, Any]) -> JobSpec:
         raise BadInput(f"bad {kind} job: {problems}") from None
 
 
-def check_music_spec(spec: MusicJobSpec, *, engine_names: list[str]) -> MusicRequest:
-    """Reject what can be rejected without a model: unknown engine, bad request, unreadable audio."""
-    from music.registry import engines  # the registry holds import strings only: cheap
+def engine_settings(settings: Settings, *, engine: str, model_dir: Path | None) -> dict[str, Any]:
+    """The settings an engine is built with (and checked against), as the worker passes them."""
+    kwargs: dict[str, Any] = {"cache_dir": str(settings.model_cache)}
+    if model_dir is not None:
+        kwargs["model_dir"] = str(model_dir)
+    if settings.dtype:
+        kwargs["dtype"] = settings.dtype
+    kwargs.update(settings.engine_options.get(engine, {}))
+    return kwargs
 
-    if spec.engine not in engine_names:
-        raise BadInput(f"unknown engine {spec.engine!r}; known engines: {', '.join(engine_names)}")
+
+def check_music_spec(spec: MusicJobSpec, *, settings: Settings) -> MusicJobSpec:
+    """The engine's model-free check, once, at submit: the spec to queue (checked request and its
+    facts), or BadInput naming the limit or what to fix."""
+    if spec.engine not in engines.names():
+        raise BadInput(f"unknown engine {spec.engine!r}; known engines: {', '.join(engines.names())}")
     request = spec.music_request()
-    if request.duration <= 0:
-        raise BadInput(f"duration must be positive, got {request.duration:g} s")
-    if request.task == "text2music" and not request.prompt.strip() and not request.lyrics.strip():
-        raise BadInput("give a prompt, lyrics or both")
-    engine_cls = _engine_class(engines, spec.engine)
-    if engine_cls is not None:
-        probe = engine_cls.__new__(engine_cls)  # class-level limits only; no model is built
-        try:
-            engine_cls.validate(probe, request)
-        except RequestError as exc:
-            raise BadInput(str(exc)) from None
-        except AttributeError:
-            # this engine's own checks need a built instance (the worker runs them); the shared
-            # ones (duration, prompt or lyrics, takes, seeds) need none
-            try:
-                check_request(request, max_duration=engine_cls.max_duration)
-            except RequestError as exc:
-                raise BadInput(str(exc)) from None
     for label, path in (("source audio", request.source_audio), ("reference audio", request.reference_audio)):
         if path:
-            from studio.audio_files import check_readable_audio
+            check_readable_audio(Path(path).expanduser(), label=label)
+    checked = check_with_engine(spec, request, settings=settings)
+    return spec.model_copy(update={"request": checked.request.to_dict(), "facts": checked.facts})
 
-            check_readable_audio(Path(path), label=label)
-    return request
 
-
-def _engine_class(registry, name: str) -> type[MusicEngine] | None:
-    """The engine class behind a `Class.factory` classmethod, imported lazily (no model load)."""
+def check_with_engine(spec: MusicJobSpec, request: MusicRequest, *, settings: Settings) -> CheckedRequest:
+    model_dir = resolve_model_dir(settings, engine=spec.engine, model=spec.model)
+    options = engine_settings(settings, engine=spec.engine, model_dir=model_dir)
+    for name in ("device", "dtype", "offload"):  # how to run, not what to run
+        options.pop(name, None)
     try:
-        factory = registry.factory(name)
-    except ImportError:
-        return None  # an engine whose optional dependencies are missing: the worker reports it
-    owner = getattr(factory, "__self__", None)
-    if isinstance(owner, type) and issubclass(owner, MusicEngine):
-        return owner
-    if isinstance(factory, type) and issubclass(factory, MusicEngine):
-        return factory
-    return None
+        return engines.check(spec.engine, request, model_dir=options.pop("model_dir", None), settings=options)
+    except RequestError as exc:
+        raise BadInput(str(exc)) from None
+    except ImportError as exc:
+        raise EnvironmentProblem(f"engine {spec.engine!r} needs a library that is not installed: {exc}") from None

@@ -14,16 +14,17 @@ import threading
 import time
 from typing import Any
 
-from music.engine import Cancelled, MusicEngine, RequestError
+from music.engine import Cancelled, RequestError
+from music.registry import engines
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, StudioError
 from studio.jobs import JobStore, LostClaim, new_worker_id
-from studio.model_store import resolve_model_dir
 from studio.queue import JobQueue
 from studio.sealing import MasterSealer
 from studio.settings import Settings
-from studio.specs import LyricsJobSpec, MusicJobSpec, parse_spec
+from studio.specs import LyricsJobSpec, MusicJobSpec, check_with_engine, parse_spec
 from studio.tables import Job
+from studio.worker_models import WorkerModels
 
 log = logging.getLogger("songstudio.worker")
 
@@ -64,13 +65,6 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def register_extra_engines(settings: Settings) -> None:
-    from music.registry import engines
-
-    for name, target in settings.extra_engines.items():
-        engines.register(name, target)
-
-
 class Worker:
     def __init__(self, *, settings: Settings, db: Database, queue: JobQueue, device: str | None = None) -> None:
         self.settings = settings
@@ -80,19 +74,20 @@ class Worker:
         self.jobs = JobStore(db)
         self.id = new_worker_id()
         self.device = resolve_device(device or settings.device)
-        self._engine: MusicEngine | None = None
-        self._engine_key: tuple[str, str | None] | None = None
+        self.models = WorkerModels(settings, device=self.device)  # warm between jobs while memory allows
         self._current: str | None = None
         self._stop = threading.Event()
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        register_extra_engines(self.settings)
+        engines.register_plugins(self.settings.extra_engines)
         self._recover()
 
     def run_forever(self) -> None:
         self.prepare()
+        if self.settings.preload_models:
+            self.models.preload()
         self.queue.handler = self.run_next
         consumer = self.queue.consumer()
         maintenance = threading.Thread(target=self._maintain, name="songstudio-maintenance", daemon=True)
@@ -105,6 +100,7 @@ class Worker:
             current = self._current
             if current is not None and self.jobs.release(current, worker=self.id):
                 log.warning("job %s handed back to the queue at shutdown", current)
+            self.models.close()
 
     def _recover(self) -> None:
         recovery = self.jobs.recover(
@@ -189,11 +185,11 @@ class Worker:
         from studio.take_store import store_result
 
         progress = self._progress(job)
-        request = spec.music_request()
-        progress("load", 0, 1)
-        engine = self._load_engine(spec)
-        engine.validate(request)
-        result = engine.generate(request, progress)
+        checked = spec.checked_request()
+        if checked is None:  # queued before submit stored checked requests: check it once, here
+            checked = check_with_engine(spec, spec.music_request(), settings=self.settings)
+        engine = self.models.music_engine(spec.engine, spec.model, checked, on_load=lambda: progress("load", 0, 1))
+        result = engine.generate(checked, progress)
         store_result(
             db=self.db,
             jobs=self.jobs,
@@ -206,36 +202,14 @@ class Worker:
             sealer=self.sealer,
         )
 
-    def _load_engine(self, spec: MusicJobSpec) -> MusicEngine:
-        from music.registry import engines
-
-        model_dir = resolve_model_dir(self.settings, engine=spec.engine, model=spec.model)
-        key = (spec.engine, str(model_dir) if model_dir else None)
-        if self._engine_key != key:
-            self._engine = None  # one model family in memory at a time: free the old one first
-            kwargs: dict[str, Any] = {"device": self.device, "cache_dir": str(self.settings.model_cache)}
-            if model_dir is not None:
-                kwargs["model_dir"] = str(model_dir)
-            if self.settings.dtype:
-                kwargs["dtype"] = self.settings.dtype
-            kwargs.update(self.settings.engine_options.get(spec.engine, {}))
-            self._engine = engines.create(spec.engine, **kwargs)
-            self._engine_key = key
-        assert self._engine is not None
-        return self._engine
-
     def _run_lyrics(self, job: Job, spec: LyricsJobSpec) -> None:
         from lyrics.errors import LyricsCancelled, LyricsRequestError, UnrepairableOutput
-        from lyrics.registry import backends
         from lyrics.writer import LyricsWriter  # built by the lyrics stage; imported only when needed
 
         progress = self._progress(job)
         progress("lyrics", 0, 1)
-        options = {**self.settings.lyrics_options.get(spec.backend, {}), **spec.backend_options}
-        try:
-            backend = backends.create(spec.backend, **options)
-        except ValueError as exc:
-            raise RequestError(str(exc)) from None
+        options = self.models.lyrics_options(spec.backend, spec.backend_options)
+        backend = self.models.lyrics_backend(spec.backend, options)  # warm: kept for the next job
         try:
             stream = _lyrics_stream(LyricsWriter(backend), spec)
             self._stream_text(job, stream)
@@ -246,8 +220,11 @@ class Worker:
             raise RequestError(f"{exc}; the model wrote:\n{exc.raw}") from None
         except LyricsRequestError as exc:
             raise RequestError(str(exc)) from None
-        finally:
-            backend.close()
+        except Cancelled:  # the stream was told to stop: the backend stays usable
+            raise
+        except BaseException:  # the backend failed mid-job (or was interrupted): do not reuse it
+            self.models.drop_lyrics_backend(spec.backend, options)
+            raise
         progress("lyrics", 1, 1)
         with self.db.write() as session:
             if not self.jobs.finish(session, job.id, worker=self.id, result=_lyrics_result(spec, value)):

@@ -8,17 +8,29 @@ The engine only maps requests onto the pipeline: checks and argument building li
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from pathlib import Path
 from time import perf_counter
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
 from music.acestep15.audio_inputs import load_stereo
-from music.acestep15.loading import SAMPLE_RATE, CheckpointLocation, load_pipeline, locate, read_transformer_config
+from music.acestep15.loading import (
+    OPTIONAL_COMPONENTS,
+    SAMPLE_RATE,
+    CheckpointLocation,
+    ModelNotFound,
+    load_pipeline,
+    locate,
+    read_transformer_config,
+)
 from music.acestep15.lora import LoraSlot, lora_file
-from music.acestep15.request_mapping import MAX_DURATION, MIN_DURATION, PlannedCall, plan_call
-from music.acestep15.variants import DEFAULT_MODEL_ID, Variant, resolve_variant
+from music.acestep15.request_mapping import MAX_BATCH, MAX_DURATION, MAX_STEPS, MIN_DURATION, PlannedCall, plan_call
+from music.acestep15.variants import DEFAULT_MODEL_ID, TASKS_ALL_MODELS, TASKS_BASE_ONLY, Variant, resolve_variant
 from music.engine import (
+    TASKS_V1,
+    CheckedRequest,
     MusicEngine,
     MusicRequest,
     MusicResult,
@@ -34,6 +46,8 @@ class ACEStep15Engine(MusicEngine):
     sample_rate = SAMPLE_RATE
     max_duration = MAX_DURATION
     min_duration = MIN_DURATION
+    max_steps = MAX_STEPS
+    max_takes = MAX_BATCH
 
     def __init__(self, *, pipe, variant: Variant, location: CheckpointLocation, device: str) -> None:
         self._pipe = pipe
@@ -107,10 +121,58 @@ class ACEStep15Engine(MusicEngine):
             lora_exists=lambda path: lora_file(path) is not None,
         )
 
-    def validate(self, request: MusicRequest) -> None:
-        self._plan(request)
+    @classmethod
+    def tasks_for(cls, model_dir: str | None) -> tuple[str, ...]:
+        # every task name passes here so that `plan_call` can say which model or engine runs it
+        return tuple(dict.fromkeys(TASKS_V1 + TASKS_ALL_MODELS + TASKS_BASE_ONLY))
 
-    def generate(self, request: MusicRequest, progress: ProgressCallback = no_progress) -> MusicResult:
+    @classmethod
+    def check(cls, request: MusicRequest, *, model_dir: str | None = None,
+              settings: Mapping[str, Any] | None = None) -> CheckedRequest:
+        """Reads the checkpoint's configs (never its weights, never a download) to learn the variant
+        and its tasks, then plans the pipeline call as `generate` will."""
+        shared = super().check(request, model_dir=model_dir, settings=settings)
+        settings = settings or {}
+        source = model_dir or settings.get("model_id_or_dir") or settings.get("model_dir") or DEFAULT_MODEL_ID
+        try:
+            location = locate(str(source), cache_dir=settings.get("cache_dir"), local_files_only=True)
+        except ModelNotFound:
+            # not on this machine (a hub id fetched on first use, or a worker elsewhere): only the
+            # shared limits are checked now; what depends on the variant is checked when it runs
+            return CheckedRequest(engine=cls.name, request=shared.request, facts={"variant": None})
+        variant = resolve_variant(requested=settings.get("variant"), model_id=location.model_id,
+                                  transformer_config=read_transformer_config(location.folder))
+        plan = plan_call(
+            shared.request, variant=variant, model_id=location.model_id,
+            has_audio_tokenizer=all((location.folder / name).is_dir() for name in OPTIONAL_COMPONENTS),
+            lora_exists=lambda path: lora_file(path) is not None,
+        )
+        checked = replace(shared.request, steps=plan.kwargs["num_inference_steps"])
+        return CheckedRequest(engine=cls.name, request=checked,
+                              facts={"variant": variant.name, "output_seconds": plan.target_seconds})
+
+    def check_settings(self) -> dict[str, Any]:
+        return {"model_dir": str(self.location.folder), "variant": self.variant.name}
+
+    @classmethod
+    def stored_weight_bytes(cls, *, settings: Mapping[str, Any]) -> int:
+        """The local checkpoint's safetensors as stored (a rough figure: the load may change dtype)."""
+        folder = settings.get("model_id_or_dir") or settings.get("model_dir")
+        if not folder or not Path(folder).is_dir():
+            return 0
+        return sum(f.stat().st_size for f in Path(folder).rglob("*.safetensors"))
+
+    def weight_bytes(self) -> int:
+        """Parameters and buffers of the pipeline's modules."""
+        import torch  # the pipeline is loaded, so torch is too
+
+        modules = [c for c in self._pipe.components.values() if isinstance(c, torch.nn.Module)]
+        return sum(t.numel() * t.element_size() for m in modules for t in [*m.parameters(), *m.buffers()])
+
+    def run(self, checked: CheckedRequest, progress: ProgressCallback = no_progress) -> MusicResult:
+        """Maps the checked request onto the loaded pipeline (the mapping itself is `plan_call`;
+        for a request checked without the model it is also the variant's check)."""
+        request = checked.request
         import torch
 
         started = perf_counter()

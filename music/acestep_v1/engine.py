@@ -6,6 +6,10 @@ seeds -> manual_seeds. `options` carries any other upstream keyword (scheduler_t
 omega_scale, guidance_interval, use_erg_*, oss_steps, ...) plus `sample_rate` (44100 native or
 48000). Giving a mapped field again in `options` is an error, not a silent override.
 
+Checks: the class method `check` (see `request_check`) runs once at submit without weights;
+`run` takes its `CheckedRequest` and does not check again (the source audio is read once, by the
+pipeline's call preparation).
+
 Seeds: one seed per take, or one seed for all (take i then uses seed + i, so that takes differ;
 upstream would repeat the same seed). No seeds draws random ones; the result records the exact
 seeds used either way.
@@ -13,25 +17,26 @@ seeds used either way.
 
 from __future__ import annotations
 
-import inspect
+import json
 import logging
 import os
 import time
 import warnings
-from typing import Any
+from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 import torch
 
-from music.acestep_v1.common import MODE_ARGUMENTS, MODE_DEFAULTS, InvalidArguments, parse_seeds, unknown_structure_tags
+from music.acestep_v1.common import InvalidArguments, unknown_structure_tags
 from music.acestep_v1.loading import checkpoint as ckpt
-from music.acestep_v1.loading.lora import check_lora_source
-from music.acestep_v1.modes.prepare import prepare_mode
-from music.acestep_v1.modes.request import MAPPED_MODE_ARGUMENTS, mode_kwargs
+from music.acestep_v1.modes.arguments import EDIT_PRESETS
+from music.acestep_v1.modes.request import mode_kwargs
 from music.acestep_v1.pipeline import ACEStepV1Pipeline
-from music.acestep_v1.sampling.schedulers import make_schedule
+from music.acestep_v1.request_check import DEFAULT_GUIDANCE, DEFAULT_STEPS, check_v1_request, seeds_for
 from music.engine import (
     TASKS_V1,
+    CheckedRequest,
     MusicEngine,
     MusicRequest,
     MusicResult,
@@ -44,19 +49,24 @@ from music.engine import (
 log = logging.getLogger(__name__)
 
 ENGINE_NAME = "ace-step-v1"
-DEFAULT_STEPS = 60
-DEFAULT_GUIDANCE = 15.0
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-_MAPPED = {
-    "prompt": "prompt", "lyrics": "lyrics", "audio_duration": "duration", "infer_step": "steps",
-    "guidance_scale": "guidance_scale", "batch_size": "batch_size", "manual_seeds": "seeds",
-}
+MAX_STEPS = 1000  # upstream's UI slider ends at 1000 steps
+FULL_WIDTH = 2560  # the released DiT's width (20 heads x 128)
+# Activation memory per take and second of song at the full config, from bench/bench_v1_memory.py
+# (docs/acestep-v1-modes.md, 240 s rows): (guided step + one-shot decode), and the guided step
+# alone plus a fixed windowed decode when overlapped_decode is on.
+GIB = 2**30
+ONE_SHOT_PER_TAKE_SECOND = {"float32": (1.07 + 5.68) / 240 * GIB, "bfloat16": (0.51 + 4.10) / 240 * GIB}
+WINDOWED_PER_TAKE_SECOND = {"float32": 0.93 / 240 * GIB, "bfloat16": 0.57 / 240 * GIB}
+WINDOWED_DECODE = {"float32": 0.64 * GIB, "bfloat16": 0.53 * GIB}
 
 
 class ACEStepV1Engine(MusicEngine):
     name = ENGINE_NAME
     sample_rate = 44100
     max_duration = 240.0
+    max_steps = MAX_STEPS
+    max_takes = 8
 
     def __init__(
         self,
@@ -118,27 +128,70 @@ class ACEStepV1Engine(MusicEngine):
             )
         return self._pipeline
 
-    def tasks(self) -> tuple[str, ...]:
+    @classmethod
+    def tasks_for(cls, model_dir: str | None) -> tuple[str, ...]:
         return TASKS_V1
 
-    def validate(self, request: MusicRequest) -> None:
-        super().validate(request)
-        clashes = sorted(k for k in request.options if k in _MAPPED)
-        if clashes:
-            fields = ", ".join(f"{k} (use the request's {_MAPPED[k]!r})" for k in clashes)
-            raise RequestError(f"options repeat request fields: {fields}")
-        check_arguments(request, mode_kwargs(request))
+    @classmethod
+    def presets(cls) -> dict[str, dict[str, Any]]:
+        """Upstream's edit strengths: only_lyrics keeps the music, remix changes more."""
+        return {name: {"edit_n_min": low, "edit_n_max": high} for name, (low, high) in EDIT_PRESETS.items()}
 
-    @staticmethod
-    def seeds_for(request: MusicRequest) -> list[int] | None:
-        if request.seeds is None:
-            return None
-        if len(request.seeds) == 1 and request.batch_size > 1:
-            return [(request.seeds[0] + i) % 2**32 for i in range(request.batch_size)]
-        return list(request.seeds)
+    @classmethod
+    def check(cls, request: MusicRequest, *, model_dir: str | None = None,
+              settings: Mapping[str, Any] | None = None) -> CheckedRequest:
+        """No weights needed; the lyrics are counted with the lyric vocabulary (`lyric_vocab` or the
+        one in `cache_dir`). See `request_check`."""
+        shared = super().check(request, model_dir=model_dir, settings=settings)
+        return check_v1_request(shared.request, settings=settings or {}, sample_rate=cls.sample_rate)
 
-    def generate(self, request: MusicRequest, progress: ProgressCallback = no_progress) -> MusicResult:
-        self.validate(request)
+    def check_settings(self) -> dict[str, Any]:
+        settings = {"model_dir": self.source if self.source != ckpt.HUB_REPO_ID else None,
+                    "lyric_vocab": self.lyric_vocab, "cache_dir": self.cache_dir}
+        if self._pipeline is not None:  # loaded: count lyrics with its tokenizer, as the run will
+            settings["tokenize_lyrics"] = self._pipeline.tokenize_lyrics
+        return settings
+
+    seeds_for = staticmethod(seeds_for)
+
+    @classmethod
+    def run_memory_bytes(cls, checked: CheckedRequest, *, settings: Mapping[str, Any]) -> int:
+        """From the full-size measurements, scaled by the model's width (a tiny demo model needs
+        a fraction); float16 counts as bfloat16."""
+        dtype = "float32" if str(settings.get("dtype") or "float32") == "float32" else "bfloat16"
+        seconds = float(checked.facts.get("output_seconds", checked.request.duration))
+        take_seconds = checked.request.batch_size * seconds
+        if checked.request.options.get("overlapped_decode", settings.get("overlapped_decode", False)):
+            need = take_seconds * WINDOWED_PER_TAKE_SECOND[dtype] + WINDOWED_DECODE[dtype]
+        else:
+            need = take_seconds * ONE_SHOT_PER_TAKE_SECOND[dtype]
+        return int(need * _width(settings.get("model_dir")) / FULL_WIDTH)
+
+    @classmethod
+    def stored_weight_bytes(cls, *, settings: Mapping[str, Any]) -> int:
+        """The checkpoint's safetensors (stored in fp32), halved for bf16 / fp16."""
+        model_dir = settings.get("model_dir")
+        if not model_dir or not os.path.isdir(model_dir):
+            return 0
+        stored = sum(f.stat().st_size for f in Path(model_dir).rglob("*.safetensors"))
+        return stored if str(settings.get("dtype") or "float32") == "float32" else stored // 2
+
+    def load(self) -> None:
+        """The four models, and the lyric tokenizer with its language tools when its vocabulary is set."""
+        pipe = self.pipeline
+        if self.lyric_vocab is not None:
+            pipe.tokenize_lyrics("[verse]\nla")
+
+    def weight_bytes(self) -> int:
+        if self._pipeline is None:
+            return 0
+        pipe = self._pipeline
+        modules = [pipe.transformer, pipe.dcae.autoencoder, pipe.dcae.vocoder, pipe.text_encoder.model]
+        return sum(t.numel() * t.element_size() for m in modules for t in [*m.parameters(), *m.buffers()])
+
+    def run(self, checked: CheckedRequest, progress: ProgressCallback = no_progress) -> MusicResult:
+        """Run a checked request: the source audio is read once, by the pipeline's call preparation."""
+        request = checked.request
         started = time.perf_counter()
         pipe = self.pipeline
         load_seconds = time.perf_counter() - started
@@ -188,26 +241,12 @@ class ACEStepV1Engine(MusicEngine):
         )
 
 
-def check_arguments(request: MusicRequest, mode: dict[str, Any]) -> None:
-    """What `prepare_text2music` would refuse, checked without a model, so that a bad request fails
-    when it is submitted (and in the worker before the weights load): option names, steps, seeds,
-    the sampler, and the mode arguments with the audio files they name (read: file work only)."""
-    internal = {"self", "lyric_token_ids", "mode_kwargs", "_tokenize_seconds", *_MAPPED}
-    known = ((set(inspect.signature(ACEStepV1Pipeline.prepare_text2music).parameters) | set(MODE_ARGUMENTS))
-             - internal - set(MAPPED_MODE_ARGUMENTS))  # the mapped ones are request fields
-    unknown = sorted(set(request.options) - known - set(mode))
-    if unknown:
-        raise RequestError(f"unknown ace-step-v1 option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    options = request.options
+def _width(model_dir: str | None) -> int:
+    """The DiT's width from its config.json (no weights read); the full width when unknown."""
+    if not model_dir:
+        return FULL_WIDTH
     try:
-        make_schedule(scheduler_type=options.get("scheduler_type", "euler"),
-                      infer_step=request.steps if request.steps is not None else DEFAULT_STEPS,
-                      omega_scale=float(options.get("omega_scale", 10.0)), oss_steps=options.get("oss_steps"))
-        parse_seeds(ACEStepV1Engine.seeds_for(request), request.batch_size)
-        arguments = {k: v for k, v in {**options, **mode}.items() if k in MODE_DEFAULTS}
-        prepare_mode(task=mode["task"], batch_size=request.batch_size, **arguments)
-        check_lora_source(request.lora)
-    except RequestError:
-        raise
-    except (TypeError, ValueError) as exc:
-        raise RequestError(f"ace-step-v1: {exc}") from None
+        config = json.loads((Path(model_dir) / "ace_step_transformer" / "config.json").read_text(encoding="utf-8"))
+        return int(config["num_attention_heads"]) * int(config["attention_head_dim"])
+    except (OSError, ValueError, KeyError):
+        return FULL_WIDTH

@@ -7,9 +7,19 @@ the request (extend grows the song). Its audio is sine tones: it proves wiring, 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, Mapping
 
-from music.engine import TASKS_V1, MusicRequest, MusicResult, ProgressCallback, RequestError, no_progress
+from music.engine import (
+    TASKS_V1,
+    CheckedRequest,
+    MusicRequest,
+    MusicResult,
+    ProgressCallback,
+    RequestError,
+    no_progress,
+)
 from tests.studio.fake_engine import FakeEngine
 
 TARGET = "tests.e2e.editing_engine:EditingEngine.from_settings"
@@ -19,11 +29,15 @@ class EditingEngine(FakeEngine):
     name = "fake"
     max_duration = 240.0
 
-    def tasks(self) -> tuple[str, ...]:
+    @classmethod
+    def tasks_for(cls, model_dir: str | None) -> tuple[str, ...]:
         return TASKS_V1
 
-    def validate(self, request: MusicRequest) -> None:
-        super().validate(request)
+    @classmethod
+    def check(cls, request: MusicRequest, *, model_dir: str | None = None,
+              settings: Mapping[str, Any] | None = None) -> CheckedRequest:
+        checked = super().check(request, model_dir=model_dir, settings=settings)
+        request = checked.request
         if request.task in ("repaint", "extend", "edit") and not (request.source_audio and Path(request.source_audio).is_file()):
             raise RequestError(f"{request.task} needs source audio; {request.source_audio!r} is not a file")
         if request.task == "audio2audio" and not (request.reference_audio and Path(request.reference_audio).is_file()):
@@ -31,12 +45,14 @@ class EditingEngine(FakeEngine):
         if request.task == "repaint" and not (request.region_start is not None and request.region_end is not None
                                               and request.region_start < request.region_end):
             raise RequestError("repaint needs a region with start < end")
+        return checked
 
-    def generate(self, request: MusicRequest, progress: ProgressCallback = no_progress) -> MusicResult:
+    def run(self, checked: CheckedRequest, progress: ProgressCallback = no_progress) -> MusicResult:
+        request = checked.request
         # A per-engine step delay (SONGSTUDIO_ENGINE_OPTIONS) makes progress visible in a browser.
         if "step_delay" in self.settings and "step_delay" not in request.options:
-            request = MusicRequest.from_dict({**request.to_dict(),
-                                              "options": {**request.options, "step_delay": self.settings["step_delay"]}})
-        result = super().generate(request, progress)
+            request = replace(request, options={**request.options, "step_delay": self.settings["step_delay"]})
+            checked = replace(checked, request=request)
+        result = super().run(checked, progress)
         result.parameters = {**result.parameters, "task": request.task, "region": [request.region_start, request.region_end]}
         return result

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from music.engine import MusicEngine, MusicRequest, MusicResult, ProgressCallback, RenderedTake, no_progress
+from music.engine import CheckedRequest, MusicEngine, MusicResult, ProgressCallback, RenderedTake, no_progress
 
 TARGET = "tests.studio.fake_engine:FakeEngine.from_settings"
 
@@ -30,10 +30,12 @@ class FakeEngine(MusicEngine):
     def from_settings(cls, **kwargs: Any) -> "FakeEngine":
         return cls(**kwargs)
 
-    def tasks(self) -> tuple[str, ...]:
+    @classmethod
+    def tasks_for(cls, model_dir: str | None) -> tuple[str, ...]:
         return ("text2music", "retake")
 
-    def generate(self, request: MusicRequest, progress: ProgressCallback = no_progress) -> MusicResult:
+    def run(self, checked: CheckedRequest, progress: ProgressCallback = no_progress) -> MusicResult:
+        request = checked.request
         steps = request.steps or 8
         delay = float(request.options.get("step_delay", 0.0))
         seeds = request.seeds or [1234]

@@ -70,7 +70,7 @@ def test_submit_returns_at_once_and_the_worker_stores_every_take(studio):
 def test_bad_requests_are_refused_before_queueing(studio, tmp_path):
     cases = [
         (dict(engine="nope", prompt="x"), BadInput, "unknown engine 'nope'; known engines: .*fake"),
-        (dict(prompt="x", duration=0), BadInput, "duration must be positive"),
+        (dict(prompt="x", duration=0), BadInput, r"duration must be in \(0, 60\]"),
         (dict(prompt="x", duration=61), BadInput, r"duration must be in \(0, 60\]"),
         (dict(prompt=" ", lyrics=""), BadInput, "give a prompt, lyrics or both"),
         (dict(prompt="x", task="extract"), BadInput, "cannot run task 'extract'"),

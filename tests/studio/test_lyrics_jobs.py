@@ -43,6 +43,8 @@ def test_draft_streams_partial_text_into_the_job_row_before_it_is_done(studio, l
     assert done.status == "done", done.error
     assert json.loads(done.result) == {"title": "Rain", "lyrics": "[verse]\nrain on the window\ngrey on the glass\n\n"
                                                                   "[chorus]\nwe wait it out\nwe let it pass"}
+    assert not lyrics_backend.backend.closed  # kept warm for the next lyrics job (issue #14 part 5)
+    worker.models.close()
     assert lyrics_backend.backend.closed
 
 
@@ -132,8 +134,8 @@ def test_cancel_stops_a_lyrics_job_while_the_model_writes(studio, lyrics_backend
     assert not runner.is_alive()
     row = studio.jobs.get(job.id)
     assert row.status == "cancelled" and row.result is None
-    # the writer's cancel event is set: a real backend stops at its next token
-    assert lyrics_backend.backend.cancel_events[0].is_set() and lyrics_backend.backend.closed
+    # the writer's cancel event is set: a real backend stops at its next token; it stays warm
+    assert lyrics_backend.backend.cancel_events[0].is_set() and not lyrics_backend.backend.closed
 
 
 def test_unusable_model_output_fails_with_a_clear_error(studio, lyrics_backend):

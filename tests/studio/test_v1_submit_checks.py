@@ -62,7 +62,7 @@ def _cases(source: str, tmp_path) -> list[tuple[dict, str]]:
         ({"lora": str(tmp_path / "lora")}, "has no pytorch_lora_weights.safetensors"),
         ({"lora": str(tmp_path / "no-such-lora")}, "LoRA not found"),
         ({"options": {"colour": "blue"}}, "unknown ace-step-v1 option.*colour"),
-        ({"steps": 0}, "infer_step must be at least 1"),
+        ({"steps": 0}, r"steps must be in \[1, 1000\]"),
         ({"seeds": [-1]}, r"seeds must be in \[0, 2\*\*64\)"),
         ({"guidance_scale": math.nan}, "guidance_scale must be a finite number"),
         ({"options": {"scheduler_type": "ddim"}}, "scheduler_type"),

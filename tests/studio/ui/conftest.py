@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from music.acestep_v1.loading.tiny import build_lyric_vocab
 from tests.e2e.editing_engine import TARGET
 
 APP = str(Path(__file__).resolve().parents[3] / "studio" / "ui" / "app.py")
@@ -21,6 +22,9 @@ def settings(tmp_path, monkeypatch):
     monkeypatch.setenv("SONGSTUDIO_EXTRA_ENGINES", json.dumps({"fake": TARGET}))
     monkeypatch.setenv("SONGSTUDIO_ENGINE", "fake")
     monkeypatch.setenv("SONGSTUDIO_DEVICE", "cpu")
+    # ace-step-v1 lyrics are measured at submit with the engine's lyric vocabulary (a stand-in here)
+    vocab = build_lyric_vocab(tmp_path / "lyrics_vocab.json")
+    monkeypatch.setenv("SONGSTUDIO_ENGINE_OPTIONS", json.dumps({"ace-step-v1": {"lyric_vocab": str(vocab)}}))
     for name in ("SONGSTUDIO_DATABASE_URL", "SONGSTUDIO_MEDIA_DIR", "SONGSTUDIO_MODELS_DIR", "SONGSTUDIO_CHAIN_RPC_URL",
                  "SONGSTUDIO_CHAIN_ID", "SONGSTUDIO_CHAIN_CONTRACT"):
         monkeypatch.delenv(name, raising=False)

@@ -66,7 +66,7 @@ def test_a_reload_shows_exactly_what_was_last_typed(settings, service, run_jobs,
     first = uid_of(line_areas(app)[0])
     app.text_input(key=f"write-instruction-{first}").set_value("brighter")
     app.button(key=f"write-rewrite-{first}").click().run()
-    scripted.backend = ScriptedBackend(["[chorus]\nwe walk out new\n"])
+    scripted.backend.chunks = ["[chorus]\nwe walk out new\n"]  # the worker keeps its backend warm
     run_jobs()
     app.run()
     app.text_area(key="write-notes").set_value("capo 2").run()
