@@ -3,7 +3,8 @@ the SongNFT chain client, encrypted keys, in-file tags and C2PA manifests, mint 
 
 Names below are imported on first use, so `import provenance` stays cheap (web3 and c2pa load
 only when needed). Modules: hashing, authorization, metadata, chain, keys, tags,
-c2pa_manifest, seal, records, cli, errors.
+c2pa_manifest, seal, records, content (IPFS CIDs and CAR files), formats, errors.
+Functions only: the commands live in studio/cli_minting.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _EXPORTS = {
     "canonical_json": "provenance.metadata",
     "ipfs_cid": "provenance.metadata",
     "metadata_uri": "provenance.metadata",
+    "file_cids": "provenance.content",
     "ChainClient": "provenance.chain",
     "Deployment": "provenance.chain",
     "MintReceipt": "provenance.chain",

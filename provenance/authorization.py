@@ -1,7 +1,7 @@
 """EIP-712 mint authorizations: build, sign and verify offline.
 
 The signed type is exactly the one SongNFT checks:
-`MintAuthorization(address to,string uri,bytes32 audioHash,uint256 nonce,uint256 deadline)`
+`MintAuthorization(address to,string uri,bytes32 audioHash,bytes32 recipeHash,uint256 nonce,uint256 deadline)`
 under the domain (name "SongStudio", version "1", chainId, verifyingContract).
 """
 
@@ -26,6 +26,7 @@ MINT_AUTHORIZATION_TYPES = {
         {"name": "to", "type": "address"},
         {"name": "uri", "type": "string"},
         {"name": "audioHash", "type": "bytes32"},
+        {"name": "recipeHash", "type": "bytes32"},
         {"name": "nonce", "type": "uint256"},
         {"name": "deadline", "type": "uint256"},
     ]
@@ -55,6 +56,7 @@ class MintAuthorization:
     to: str
     uri: str
     audio_hash: str
+    recipe_hash: str  # 0x + sha256 of the take's canonical recipe JSON
     nonce: int
     deadline: int
     chain_id: int
@@ -65,6 +67,7 @@ class MintAuthorization:
         object.__setattr__(self, "to", parse_address(self.to, what="recipient address"))
         object.__setattr__(self, "contract", parse_address(self.contract, what="contract address"))
         object.__setattr__(self, "audio_hash", hex32(parse_bytes32(self.audio_hash, what="audio hash")))
+        object.__setattr__(self, "recipe_hash", hex32(parse_bytes32(self.recipe_hash, what="recipe hash")))
         object.__setattr__(self, "nonce", parse_uint256(self.nonce, what="nonce"))
         object.__setattr__(self, "deadline", parse_uint256(self.deadline, what="deadline"))
         chain_id = parse_uint256(self.chain_id, what="chain id")
@@ -80,6 +83,7 @@ class MintAuthorization:
 
     def message(self) -> dict[str, Any]:
         return {"to": self.to, "uri": self.uri, "audioHash": parse_bytes32(self.audio_hash),
+                "recipeHash": parse_bytes32(self.recipe_hash),
                 "nonce": self.nonce, "deadline": self.deadline}
 
     def signable(self) -> SignableMessage:
@@ -100,7 +104,8 @@ class SignedAuthorization:
     def to_record(self) -> dict[str, Any]:
         """Plain data for storage; the nonce is text because SQL integers are 64-bit."""
         a = self.authorization
-        return {"to": a.to, "uri": a.uri, "audio_hash": a.audio_hash, "nonce": str(a.nonce),
+        return {"to": a.to, "uri": a.uri, "audio_hash": a.audio_hash,
+                "recipe_hash": a.recipe_hash, "nonce": str(a.nonce),
                 "deadline": a.deadline, "chain_id": a.chain_id, "contract": a.contract,
                 "signature": self.signature, "signer": self.signer, "digest": a.digest()}
 
@@ -108,6 +113,7 @@ class SignedAuthorization:
     def from_record(cls, record: dict[str, Any]) -> "SignedAuthorization":
         try:
             auth = MintAuthorization(to=record["to"], uri=record["uri"], audio_hash=record["audio_hash"],
+                                     recipe_hash=record["recipe_hash"],
                                      nonce=record["nonce"], deadline=record["deadline"],
                                      chain_id=record["chain_id"], contract=record["contract"])
             return cls(authorization=auth, signature=_parse_signature(record["signature"]),
@@ -121,14 +127,14 @@ def new_nonce() -> int:
     return secrets.randbits(256)
 
 
-def build_authorization(*, to: str, uri: str, audio_hash: str, chain_id: int, contract: str,
+def build_authorization(*, to: str, uri: str, audio_hash: str, recipe_hash: str, chain_id: int, contract: str,
                         ttl_seconds: int = DEFAULT_TTL_SECONDS, now: int | None = None,
                         nonce: int | None = None) -> MintAuthorization:
     """A fresh authorization that expires `ttl_seconds` from `now` (unix seconds)."""
     if not isinstance(ttl_seconds, int) or not 0 < ttl_seconds <= MAX_TTL_SECONDS:
         raise InvalidInput(f"authorization lifetime must be 1..{MAX_TTL_SECONDS} seconds, got {ttl_seconds!r}")
     now = int(time.time()) if now is None else now
-    return MintAuthorization(to=to, uri=uri, audio_hash=audio_hash, nonce=new_nonce() if nonce is None else nonce,
+    return MintAuthorization(to=to, uri=uri, audio_hash=audio_hash, recipe_hash=recipe_hash, nonce=new_nonce() if nonce is None else nonce,
                              deadline=now + ttl_seconds, chain_id=chain_id, contract=contract)
 
 

@@ -10,10 +10,12 @@ The C2PA key (P-256) is unrelated to the Ethereum signer key.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import c2pa
 from cryptography import x509
@@ -22,15 +24,21 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provenance.errors import InvalidInput, ManifestError
-from provenance.tags import ProvenanceTags, audio_format
+from provenance.formats import MIME_TYPES, audio_format
 
-MIME_TYPES = {"flac": "audio/flac", "wav": "audio/wav", "mp3": "audio/mpeg"}
 ASSERTION_LABEL = "org.songstudio.provenance"
+RECIPE_LABEL = "org.songstudio.recipe"  # {"canonical_json": text, "sha256": hex}: text survives CBOR exactly
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 ALGORITHMS = {"es256": c2pa.C2paSigningAlg.ES256, "es384": c2pa.C2paSigningAlg.ES384,
               "es512": c2pa.C2paSigningAlg.ES512, "ps256": c2pa.C2paSigningAlg.PS256,
               "ed25519": c2pa.C2paSigningAlg.ED25519}
 STATES = ("trusted", "untrusted", "invalid", "absent")
+
+
+class TextTags(Protocol):
+    """What the manifest needs of provenance.tags.ProvenanceTags (not imported: tags imports this module)."""
+
+    def as_text(self) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class ManifestReport:
     state: str  # trusted | untrusted | invalid | absent
     codes: tuple[str, ...] = ()  # failure / untrusted codes from the validator
     provenance: dict | None = None  # our org.songstudio.provenance assertion
+    recipe_json: bytes | None = None  # the canonical recipe JSON of the org.songstudio.recipe assertion
     signer_subject: str | None = None
 
 
@@ -91,9 +100,10 @@ def resolve_credentials(*, cert_chain: str | Path | None, private_key: str | Pat
     return load_credentials(cert_chain=cert_chain, private_key=private_key, alg=alg, tsa_url=tsa_url)
 
 
-def sign_file(path: str | Path, *, credentials: C2PACredentials, tags: ProvenanceTags, title: str) -> None:
+def sign_file(path: str | Path, *, credentials: C2PACredentials, tags: TextTags, title: str,
+              recipe_json: bytes | None = None) -> None:
     """Embeds a signed manifest (c2pa.created by trained algorithmic media + our provenance
-    assertion). The signed copy replaces the file only when complete."""
+    assertion + the recipe assertion when given). The signed copy replaces the file only when complete."""
     path = Path(path)
     mime = MIME_TYPES[audio_format(path)]
     if not path.is_file():
@@ -111,6 +121,9 @@ def sign_file(path: str | Path, *, credentials: C2PACredentials, tags: Provenanc
             {"label": ASSERTION_LABEL, "data": tags.as_text()},
         ],
     }
+    if recipe_json is not None:
+        manifest["assertions"].append({"label": RECIPE_LABEL, "data": {
+            "canonical_json": recipe_json.decode("utf-8"), "sha256": hashlib.sha256(recipe_json).hexdigest()}})
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "w+b") as dst, path.open("rb") as src:
@@ -153,6 +166,9 @@ def read_manifest(path: str | Path, *, trust_anchors_pem: bytes | None = None) -
         return ManifestReport(state="invalid", codes=(f"unreadable: {exc}",))
     codes = _failure_codes(results)
     assertion = next((a.get("data") for a in active.get("assertions", []) if a.get("label") == ASSERTION_LABEL), None)
+    recipe = next((a.get("data") for a in active.get("assertions", []) if a.get("label") == RECIPE_LABEL), None)
+    recipe_json = recipe["canonical_json"].encode("utf-8") if isinstance(recipe, dict) and "canonical_json" in recipe \
+        else None
     subject = (active.get("signature_info") or {}).get("common_name")
     if state == "Trusted":
         mapped = "trusted"
@@ -160,7 +176,8 @@ def read_manifest(path: str | Path, *, trust_anchors_pem: bytes | None = None) -
         mapped = "untrusted"
     else:
         mapped = "invalid"
-    return ManifestReport(state=mapped, codes=codes, provenance=assertion, signer_subject=subject)
+    return ManifestReport(state=mapped, codes=codes, provenance=assertion, signer_subject=subject,
+                          recipe_json=recipe_json)
 
 
 def _failure_codes(results: dict) -> tuple[str, ...]:

@@ -56,6 +56,7 @@ class MintReceipt:
     token_id: int
     to: str
     audio_hash: str
+    recipe_hash: str
     uri: str
     nonce: str
     chain_id: int
@@ -157,7 +158,8 @@ class ChainClient:
             raise ChainError(f"mint transaction {tx_hash} succeeded but has {len(events)} SongMinted events")
         args = events[0]["args"]
         return MintReceipt(tx_hash=tx_hash, token_id=int(args["tokenId"]), to=args["to"],
-                           audio_hash=hex32(bytes(args["audioHash"])), uri=args["uri"], nonce=str(args["nonce"]),
+                           audio_hash=hex32(bytes(args["audioHash"])),
+                           recipe_hash=hex32(bytes(args["recipeHash"])), uri=args["uri"], nonce=str(args["nonce"]),
                            chain_id=self.chain_id, contract=self.address, block_number=receipt["blockNumber"],
                            gas_used=receipt["gasUsed"])
 
@@ -209,12 +211,18 @@ class ChainClient:
         value = self._read(self.contract.functions.audioHashOf(parse_uint256(token_id, what="token id")))
         return None if bytes(value) == bytes(32) else hex32(bytes(value))
 
+    def recipe_hash_of(self, token_id: int) -> str | None:
+        """The recipe hash token `token_id` was minted with, or None (no such token)."""
+        value = self._read(self.contract.functions.recipeHashOf(parse_uint256(token_id, what="token id")))
+        return None if bytes(value) == bytes(32) else hex32(bytes(value))
+
     def nonce_used(self, nonce: int | str) -> bool:
         return self._read(self.contract.functions.nonceUsed(parse_uint256(nonce, what="nonce")))
 
     def mint_digest(self, authorization: MintAuthorization) -> str:
         a = authorization
-        fn = self.contract.functions.mintDigest(a.to, a.uri, parse_bytes32(a.audio_hash), a.nonce, a.deadline)
+        fn = self.contract.functions.mintDigest(a.to, a.uri, parse_bytes32(a.audio_hash),
+                                                parse_bytes32(a.recipe_hash), a.nonce, a.deadline)
         return hex32(bytes(self._read(fn)))
 
     def balance(self, address: str) -> int:
@@ -229,7 +237,8 @@ class ChainClient:
                                   f"{self.chain_id}; sign a new one for this chain")
         if self.address is None or a.contract != self.address:
             raise InvalidInput(f"the authorization is for contract {a.contract}, not {self.address}")
-        return self.contract.functions.mint(a.to, a.uri, parse_bytes32(a.audio_hash), a.nonce, a.deadline,
+        return self.contract.functions.mint(a.to, a.uri, parse_bytes32(a.audio_hash),
+                                            parse_bytes32(a.recipe_hash), a.nonce, a.deadline,
                                             bytes.fromhex(signed.signature[2:]))
 
     def _estimate(self, call, *, sender: str, what: str) -> int:

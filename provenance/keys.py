@@ -20,6 +20,7 @@ from provenance.errors import InvalidInput, KeystoreError, WrongPassword
 from provenance.validate import parse_address
 
 ROLES = ("signer", "owner")
+MIN_PASSWORD_LENGTH = 8  # scrypt slows guessing, but a 1-character password is still guessed at once
 
 
 def password_env_var(role: str) -> str:
@@ -78,14 +79,15 @@ def create_keystore(path: str | Path, *, password: str, role: str, kdf: str = "s
     """Generates a new key, writes it encrypted to `path` (mode 0600, never overwriting an
     existing file) and returns its address."""
     _check_role(role)
-    if not password:
-        raise KeystoreError("refusing to write a keystore with an empty password")
+    check_new_password(password, role=role)
     path = Path(path)
     if path.exists():
         raise KeystoreError(f"keystore {path} already exists; remove it first or choose another path")
     account = Account.create()
     keystore = Account.encrypt(account.key, password, kdf=kdf, iterations=iterations)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)  # a keys folder made here is owner-only
+        path.parent.chmod(0o700)  # whatever the umask
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp files are 0600
     try:
         with os.fdopen(fd, "w") as f:
@@ -95,6 +97,15 @@ def create_keystore(path: str | Path, *, password: str, role: str, kdf: str = "s
         Path(tmp).unlink(missing_ok=True)
         raise
     return account.address
+
+
+def check_new_password(password: str, *, role: str) -> None:
+    """A new keystore's password: at least MIN_PASSWORD_LENGTH characters."""
+    if not password:
+        raise KeystoreError(f"refusing to write the {role} keystore with an empty password")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise KeystoreError(f"the password for the new {role} keystore is too short: use at least "
+                            f"{MIN_PASSWORD_LENGTH} characters ({password_env_var(role)} or the prompt)")
 
 
 def keystore_address(path: str | Path) -> str:

@@ -15,18 +15,21 @@ from multiformats import CID, multihash
 from provenance.errors import InvalidInput
 from provenance.validate import hex32, parse_address, parse_bytes32
 
-# `ipfs add --cid-version=1` stores files up to one 256 KiB chunk as a single raw block, whose
-# CID is the raw sha2-256 CID computed here. Larger files become a dag-pb tree with another CID.
-MAX_RAW_BLOCK = 256 * 1024
+# Under the UnixFS profile the studio uses (provenance.content, IPIP-499 "unixfs-v1-2025"), a file
+# of up to one 1 MiB chunk is a single raw block whose CID is the raw sha2-256 CID computed here.
+# Larger files become a dag-pb tree: provenance.content computes those.
+MAX_RAW_BLOCK = 1024 * 1024
 URI_SCHEMES = ("ipfs://", "ar://", "https://", "data:")
 
 
 def build_metadata(*, name: str, description: str, audio_hash: str, engine: str, model: str, seed: int,
                    signer: str, generation_id: str, animation_url: str, image: str | None = None,
                    external_url: str | None = None, mime_type: str = "audio/flac",
-                   duration_s: float | None = None, attributes: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+                   duration_s: float | None = None, attributes: Sequence[dict[str, Any]] = (),
+                   recipe_hash: str | None = None, recipe: dict[str, Any] | None = None) -> dict[str, Any]:
     """Metadata in the EIP-721 / marketplace shape. `animation_url` points at the audio and
-    `image` at cover art (omitted when None); `properties` carries the provenance fields."""
+    `image` at cover art (omitted when None); `properties` carries the provenance fields,
+    with the recipe and its hash (the one the mint authorization binds) when given."""
     for label, value in (("name", name), ("description", description), ("engine", engine), ("model", model),
                          ("generation id", generation_id)):
         if not isinstance(value, str) or not value.strip():
@@ -56,6 +59,10 @@ def build_metadata(*, name: str, description: str, audio_hash: str, engine: str,
             "studio_signer": parse_address(signer, what="signer address"),
         },
     }
+    if recipe_hash is not None:
+        metadata["properties"]["recipe_sha256"] = hex32(parse_bytes32(recipe_hash, what="recipe hash"))
+    if recipe is not None:
+        metadata["properties"]["recipe"] = recipe
     if image is not None:
         metadata["image"] = image
     if external_url is not None:
@@ -73,10 +80,11 @@ def canonical_json(obj: Any) -> bytes:
 
 
 def ipfs_cid(data: bytes) -> str:
-    """The CIDv1 (raw codec, sha2-256, base32) that `ipfs add --cid-version=1` gives `data`."""
+    """The CIDv1 (raw codec, sha2-256, base32) of data that fits one UnixFS chunk (1 MiB), as
+    provenance.content gives it; larger data is a chunked DAG: use provenance.content.file_cids."""
     if len(data) > MAX_RAW_BLOCK:
-        raise InvalidInput(f"{len(data)} bytes is over one IPFS block ({MAX_RAW_BLOCK}); its CID depends on "
-                           "chunking, so take it from the pinning service")
+        raise InvalidInput(f"{len(data)} bytes is over one 1 MiB chunk; its CID is a chunked UnixFS DAG "
+                           "(provenance.content.file_cids computes it)")
     return str(CID("base32", 1, "raw", multihash.digest(data, "sha2-256")))
 
 

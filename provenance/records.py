@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provenance.authorization import SignedAuthorization
-from provenance.chain import ChainClient, MintReceipt
 from provenance.errors import InvalidInput, ProvenanceError, ReceiptTimeout, RPCUnreachable
 from provenance.keys import UnlockedKey
+
+if TYPE_CHECKING:  # only for the signatures: records are plain data and need no web3
+    from provenance.chain import ChainClient, MintReceipt
 
 PENDING, MINTED, FAILED = "pending", "minted", "failed"
 
@@ -26,6 +28,7 @@ class MintRecord:
     status: str
     to: str
     audio_hash: str
+    recipe_hash: str
     uri: str
     nonce: str  # decimal text: uint256 does not fit SQL integers
     deadline: int
@@ -70,7 +73,7 @@ def with_tx_hash(record: MintRecord, tx_hash: str) -> MintRecord:
 def minted_record(record: MintRecord, receipt: MintReceipt) -> MintRecord:
     """The record marked minted; the receipt must be for exactly this authorization."""
     _require_pending(record)
-    expected = {"audio_hash": record.audio_hash, "nonce": record.nonce, "to": record.to,
+    expected = {"audio_hash": record.audio_hash, "recipe_hash": record.recipe_hash, "nonce": record.nonce, "to": record.to,
                 "contract": record.contract, "chain_id": record.chain_id, "uri": record.uri}
     for field, value in expected.items():
         if getattr(receipt, field) != value:

@@ -14,10 +14,12 @@ from provenance.hashing import audio_hash
 from provenance.tags import ProvenanceTags, read_tags, write_tags
 
 
-def seal_master(path: str | Path, *, tags: ProvenanceTags, credentials: C2PACredentials, title: str) -> str:
-    """Tags and C2PA-signs the master in place; returns its audio hash (`0x` + sha256)."""
+def seal_master(path: str | Path, *, tags: ProvenanceTags, credentials: C2PACredentials, title: str,
+                recipe_json: bytes | None = None) -> str:
+    """Tags and C2PA-signs the master in place (with the recipe as its own assertion when
+    given); returns its audio hash (`0x` + sha256)."""
     write_tags(path, tags)
-    sign_file(path, credentials=credentials, tags=tags, title=title)
+    sign_file(path, credentials=credentials, tags=tags, title=title, recipe_json=recipe_json)
     return audio_hash(path)
 
 

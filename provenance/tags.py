@@ -20,6 +20,7 @@ from mutagen.mp3 import MP3
 from mutagen.wave import WAVE
 
 from provenance.errors import InvalidInput, TagError
+from provenance.formats import audio_format
 from provenance.validate import parse_address
 
 FIELDS = ("generation_id", "engine", "model", "seed", "signer")
@@ -46,15 +47,6 @@ class ProvenanceTags:
     def as_text(self) -> dict[str, str]:
         """The tags to write; an absent signer is left out rather than written as a placeholder."""
         return {k: str(v) for k, v in asdict(self).items() if v is not None}
-
-
-def audio_format(path: str | Path) -> str:
-    """'flac', 'wav' or 'mp3' from the file name."""
-    suffix = Path(path).suffix.lower().lstrip(".")
-    fmt = {"flac": "flac", "wav": "wav", "wave": "wav", "mp3": "mp3"}.get(suffix)
-    if fmt is None:
-        raise InvalidInput(f"unsupported audio file {path}: provenance supports .flac, .wav and .mp3")
-    return fmt
 
 
 def write_tags(path: str | Path, tags: ProvenanceTags) -> None:

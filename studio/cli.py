@@ -5,6 +5,7 @@ starting with `error:` and a distinct exit code (see studio/errors.py):
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import shlex
@@ -16,6 +17,7 @@ from typing import Any
 import click
 
 from studio.errors import BadInput, JobFailed, StudioError, disk_problem
+from studio.mint_state import mint_state
 from studio.settings import Settings, load_settings
 
 
@@ -34,6 +36,20 @@ class StudioGroup(click.Group):
                 raise
             click.echo(f"error: {problem}", err=True)
             ctx.exit(problem.exit_code)
+
+
+class MainGroup(StudioGroup):
+    # Provenance commands load web3's signing stack (~2 s): click's lazy subcommands import them
+    # only when one of them runs, so `songstudio --help` and the other commands start fast.
+    lazy_commands = {name: "studio.cli_minting" for name in ("keys", "chain", "sign", "mint", "pin", "verify")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            return importlib.import_module(self.lazy_commands[name]).COMMANDS[name]
+        return super().get_command(ctx, name)
 
 
 class State:
@@ -62,7 +78,7 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
-@click.group(cls=StudioGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=MainGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(path_type=Path), help="data home (default ~/.songstudio; env SONGSTUDIO_HOME)")
 @click.option("--database-url", help="SQLAlchemy URL of the library (env SONGSTUDIO_DATABASE_URL)")
 @click.option("-v", "--verbose", is_flag=True, help="log more")
@@ -392,6 +408,7 @@ def library_show(state: State, take_id: int) -> None:
     take = studio.library.get(take_id)
     data = take.model_dump(mode="json")
     data["parameters"] = json.loads(take.parameters)
+    data["mint"] = mint_state(studio.db, take.id).to_dict()
     data["files"] = {w: str(studio.library.path(take, w)) for w in ("master", "mp3", "preview", "waveform", "params")}
     data["children"] = [child.id for child in studio.library.children(take_id)]
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -500,18 +517,6 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
-def _mount_provenance() -> None:
-    """Keys, chain and file verification as the provenance package defines them, the file-level
-    sign/mint under `provenance`, and the take-aware `sign` / `mint` that record mints in the library."""
-    from provenance.cli import chain_group, keys_group, provenance_cli, verify_command
-    from studio.cli_minting import register
-
-    for command in (keys_group, chain_group, verify_command, provenance_cli):
-        main.add_command(command)
-    register(main, pass_state)
-
-
-_mount_provenance()
 
 if __name__ == "__main__":
     main()

@@ -70,6 +70,7 @@ class TakeView:
     created_at: datetime
     parameters_json: str
     song_id: int | None = None
+    recipe_sha256: str | None = None  # 0x + sha256 of the recipe (how it was made), when recorded
     made_by: str = ""  # what made it ("take 3", "repaint 0:12–0:20"); empty for takes older than songs
 
     @classmethod
@@ -81,7 +82,7 @@ class TakeView:
             files={kind: getattr(row, f"{kind}_file") for kind in FILE_KINDS}, audio_sha256=row.audio_sha256,
             parent_take_id=row.parent_take_id, favourite=row.favourite, rating=row.rating,
             trashed=row.trashed_at is not None, created_at=utc(row.created_at), parameters_json=row.parameters,
-            song_id=row.song_id, made_by=row.made_by,
+            song_id=row.song_id, made_by=row.made_by, recipe_sha256=row.recipe_sha256,
         )
 
     @property

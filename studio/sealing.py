@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from provenance.keys import keystore_address
 from studio.settings import Settings
 
 
@@ -25,16 +26,14 @@ class MasterSealer:
                                    private_key=self.settings.c2pa_private_key, dev_dir=self.settings.c2pa_dir)
 
     def signer_address(self) -> str | None:
-        from provenance.keys import keystore_address
-        from studio.minting import keystore_path
-
-        path = keystore_path(self.settings, "signer")
+        path = self.settings.keystore("signer")
         return keystore_address(path) if path.is_file() else None
 
-    def __call__(self, master: Path, *, generation_id: str, engine: str, model: str, seed: int, title: str) -> None:
+    def __call__(self, master: Path, *, generation_id: str, engine: str, model: str, seed: int, title: str,
+                 recipe_json: bytes | None = None) -> None:
         from provenance.seal import seal_master
         from provenance.tags import ProvenanceTags
 
         tags = ProvenanceTags(generation_id=generation_id, engine=engine, model=model, seed=seed,
                               signer=self.signer_address())
-        seal_master(master, tags=tags, credentials=self.credentials, title=title)
+        seal_master(master, tags=tags, credentials=self.credentials, title=title, recipe_json=recipe_json)

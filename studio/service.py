@@ -21,6 +21,7 @@ from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, NotFound
 from studio.jobs import FINISHED, JobStore
 from studio.library import Library
+from studio.mint_state import MintState, mint_state
 from studio.queue import JobQueue
 from studio.records import FILE_KINDS, JobView, LibraryQuery, TakeView
 from studio.settings import Settings
@@ -191,6 +192,10 @@ class Studio:
             max_duration=query.max_duration, trash="only" if query.trashed else "exclude", sort=sort,
             limit=limit, offset=offset)
         return [TakeView.of(t) for t in page.items], page.total, page.total_exact, page.rank_window
+
+    def mint_state(self, take_id: int) -> MintState:
+        """What the library knows about the take's mint (no chain, no keys)."""
+        return mint_state(self.db, take_id)
 
     # -- files -----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ given as JSON, e.g. `SONGSTUDIO_ENGINE_OPTIONS='{"ace-step-v1": {"dtype": "bfloa
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -58,10 +59,15 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(default=60.0, description="a running job whose worker is silent this long is re-queued")
     max_attempts: int = Field(default=3, description="worker crashes tolerated per job before it is failed")
 
-    # chain (used by the provenance commands)
+    # chain (signing and minting). Unset here, they come from the settings file that
+    # `songstudio chain up` writes (<home>/settings.json), read afresh at each use.
     chain_rpc_url: str | None = None
     chain_id: int | None = None
     chain_contract: str | None = None
+    ipfs_api_url: str | None = Field(default=None, description="IPFS node RPC API for `songstudio pin`, "
+                                     "e.g. http://127.0.0.1:5001")
+    signer_keystore: Path | None = Field(default=None, description="default: <home>/keys/signer.json")
+    owner_keystore: Path | None = Field(default=None, description="default: <home>/keys/owner.json")
 
     # provenance inside the master: C2PA certificate chain + key (PEM); neither = a local development CA
     seal_masters: bool = Field(default=True, description="tag and C2PA-sign every master before it is hashed")
@@ -72,7 +78,7 @@ class Settings(BaseSettings):
     ui_host: str = "127.0.0.1"
     ui_port: int = 8501
 
-    @field_validator("home", "media_dir", "models_dir", mode="after")
+    @field_validator("home", "media_dir", "models_dir", "signer_keystore", "owner_keystore", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return None if value is None else value.expanduser().resolve()
@@ -90,6 +96,16 @@ class Settings(BaseSettings):
         """Encrypted keystores, `signer.json` and `owner.json`."""
         return self.home / "keys"
 
+    def keystore(self, role: str) -> Path:
+        """The role's encrypted keystore: SONGSTUDIO_<ROLE>_KEYSTORE, else <home>/keys/<role>.json."""
+        configured = {"signer": self.signer_keystore, "owner": self.owner_keystore}[role]
+        return configured or self.keys_dir / f"{role}.json"
+
+    @property
+    def settings_file(self) -> Path:
+        """Settings the studio writes itself (`songstudio chain up`); environment variables win."""
+        return self.home / "settings.json"
+
     @property
     def c2pa_dir(self) -> Path:
         """The development CA used when no C2PA certificate is configured."""
@@ -104,10 +120,16 @@ class Settings(BaseSettings):
         return self.home / "queue.db"
 
     def ensure_home(self) -> None:
-        """Create the home folders and prove they are writable, or say how to fix it."""
+        """Create the home folders and prove they are writable, or say how to fix it.
+
+        Private by default: the home is 0700 (lyrics, prompts and mint records are nobody else's
+        business) and the SQLite files are created 0600 before SQLite opens them (SQLite gives its
+        -wal and -shm files the database file's mode)."""
         for folder in (self.home, self.library_dir, self.model_cache):
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                if folder == self.home:
+                    make_private(folder)
                 with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
                     pass
             except OSError as exc:
@@ -115,6 +137,54 @@ class Settings(BaseSettings):
                     f"data folder {folder} is not writable ({exc.strerror or exc}); "
                     "fix its permissions or point SONGSTUDIO_HOME at a writable folder"
                 ) from None
+        for db_file in (self.queue_file, self.home / "library.db" if self.database_url is None else None):
+            if db_file is not None:
+                private_file(db_file)
+
+
+def read_settings_file(settings: Settings) -> dict[str, Any]:
+    """The settings file's values (empty when there is none); read at each use, so a running
+    studio sees what `songstudio chain up` wrote without a restart."""
+    try:
+        data = json.loads(settings.settings_file.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise EnvironmentProblem(f"the settings file {settings.settings_file} is not readable JSON ({exc}); "
+                                 "fix or remove it") from None
+    return data if isinstance(data, dict) else {}
+
+
+def update_settings_file(settings: Settings, values: dict[str, Any]) -> None:
+    """Merge `values` into the settings file (a None value removes the key); written whole, 0600."""
+    settings.ensure_home()
+    data = read_settings_file(settings)
+    data.update(values)
+    data = {k: v for k, v in data.items() if v is not None}
+    fd, tmp = tempfile.mkstemp(prefix=".settings.", dir=settings.home)  # mkstemp files are 0600
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+        os.replace(tmp, settings.settings_file)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def make_private(path: Path) -> None:
+    """Owner-only access to a folder (0700) or file (0600), whatever the umask made it."""
+    mode = 0o700 if path.is_dir() else 0o600
+    if path.stat().st_mode & 0o777 != mode:
+        path.chmod(mode)
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty with mode 0600 if missing (never truncating), else tighten it to 0600."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot create {path} ({exc.strerror or exc}); fix the data folder's "
+                                 "permissions or point SONGSTUDIO_HOME at a writable folder") from None
+    make_private(path)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel
 
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 JOB_KINDS = ("music", "lyrics")
-MINT_STATUSES = ("pending", "minted", "failed")
+MINT_STATUSES = ("pending", "minted", "failed", "superseded")
 
 
 def now_utc() -> datetime:
@@ -100,6 +100,9 @@ class Take(SQLModel, table=True):
     params_file: str
     audio_sha256: str
     parent_take_id: Optional[int] = Field(default=None, foreign_key="take.id", index=True)
+    # how the take was made, canonical JSON (studio.recipe), and 0x + its sha256 (migration 0006_recipe)
+    recipe: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    recipe_sha256: Optional[str] = None
     song_id: Optional[int] = Field(default=None, foreign_key="song.id", index=True)  # migration 0006
     made_by: str = ""  # what made it, e.g. "take 3", "repaint 0:12–0:20" (empty before songs existed)
     favourite: bool = Field(default=False, index=True)
@@ -146,6 +149,7 @@ class Mint(SQLModel, table=True):
     contract: str
     uri: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     audio_hash: Optional[str] = None
+    recipe_hash: Optional[str] = None
     signer: Optional[str] = None
     digest: Optional[str] = None
     tx_hash: Optional[str] = None

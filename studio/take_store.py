@@ -24,8 +24,9 @@ from music.engine import MusicResult
 from studio.audio_files import TAKE_FILES, write_take_folder
 from studio.db import Database
 from studio.jobs import JobStore, LostClaim
+from studio.recipe import RecipeContext, build_recipe, recipe_bytes, recipe_hash
 from studio.specs import MusicJobSpec
-from studio.tables import Job, Take
+from studio.tables import Job, Mint, Take
 from studio.take_names import song_take_names
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
@@ -50,11 +51,13 @@ def store_result(
     worker: str,
     progress: Callable[[str, int, int], None],
     sealer: Callable[..., None] | None = None,
+    recipe: RecipeContext | None = None,
 ) -> list[Take]:
     staging = staging_dir(media, job.id)
     shutil.rmtree(staging, ignore_errors=True)  # leftovers of an earlier, interrupted attempt
     request = spec.request
-    model = f"{result.engine}/{result.model_id}" + (f"@{result.revision}" if result.revision else "")
+    model = model_label(result, recipe)
+    parent = _parent(db, spec.parent_take_id)
     rows: list[Take] = []
     names = _names(db, spec, len(result.takes))
     try:
@@ -69,17 +72,25 @@ def store_result(
                 "seed": str(take.seed),
             }
             folder = staging / str(index)
+            recipe_json = None
+            if recipe is not None:
+                recipe_json = recipe_bytes(build_recipe(context=recipe, spec=spec, result=result, take_index=index,
+                                                        parent=parent))
             seal = None
             if sealer is not None:
-                def seal(master: Path, seed: int = take.seed, title: str = tags["title"]) -> None:
+                def seal(master: Path, seed: int = take.seed, title: str = tags["title"],
+                         recipe_json: bytes | None = recipe_json) -> None:
                     sealer(master, generation_id=f"{job.id}/{index}", engine=result.engine, model=model,
-                           seed=seed, title=title)
+                           seed=seed, title=title, recipe_json=recipe_json)
             sha = write_take_folder(
                 folder, audio=take.audio, sample_rate=result.sample_rate, tags=tags, parameters=parameters,
                 seal=seal,
             )
-            rows.append(_row(job=job, spec=spec, result=result, take=take, index=index, title=tags["title"], sha=sha,
-                             parameters=parameters, made_by=names[index][1]))
+            row = _row(job=job, spec=spec, result=result, take=take, index=index, title=tags["title"], sha=sha,
+                       parameters=parameters, made_by=names[index][1])
+            if recipe_json is not None:
+                row.recipe, row.recipe_sha256 = recipe_json.decode(), recipe_hash(recipe_json)
+            rows.append(row)
         progress("encode", len(result.takes), len(result.takes))
         _make_read_only(staging)  # before the rename: a stored master is never writable
         final = job_folder(media, job.id)
@@ -100,6 +111,24 @@ def store_result(
         return rows
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def model_label(result: MusicResult, recipe: RecipeContext | None) -> str:
+    """The model as tags and manifests name it: engine/id[@revision], never a local folder path."""
+    model_id = recipe.model["id"] if recipe is not None else Path(result.model_id).name or result.model_id
+    return f"{result.engine}/{model_id}" + (f"@{result.revision}" if result.revision else "")
+
+
+def _parent(db: Database, parent_take_id: int | None) -> dict[str, Any] | None:
+    """The parent take of an edit, with its recipe hash and its token when it was minted."""
+    if parent_take_id is None:
+        return None
+    with db.read() as session:
+        take = session.get(Take, parent_take_id)
+        token = session.exec(select(Mint.token_id).where(Mint.take_id == parent_take_id, Mint.status == "minted")
+                             .limit(1)).first()
+    return {"take_id": parent_take_id, "audio_sha256": take.audio_sha256 if take else None,
+            "recipe_sha256": take.recipe_sha256 if take else None, "token_id": token}
 
 
 def _move_into_library(*, db: Database, staging: Path, final: Path, job_id: str) -> None:

@@ -20,6 +20,7 @@ from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, StudioError
 from studio.jobs import JobStore, LostClaim, new_worker_id
 from studio.queue import JobQueue
+from studio.recipe import recipe_context
 from studio.sealing import MasterSealer
 from studio.settings import Settings
 from studio.specs import LyricsJobSpec, MusicJobSpec, check_with_engine, parse_spec
@@ -200,6 +201,7 @@ class Worker:
             worker=self.id,
             progress=progress,
             sealer=self.sealer,
+            recipe=recipe_context(self.settings, spec, engine, self.device),
         )
 
     def _run_lyrics(self, job: Job, spec: LyricsJobSpec) -> None:

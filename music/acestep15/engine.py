@@ -149,7 +149,8 @@ class ACEStep15Engine(MusicEngine):
         )
         checked = replace(shared.request, steps=plan.kwargs["num_inference_steps"])
         return CheckedRequest(engine=cls.name, request=checked,
-                              facts={"variant": variant.name, "output_seconds": plan.target_seconds})
+                              facts={"variant": variant.name, "output_seconds": plan.target_seconds,
+                                     "call": plan.to_dict()})
 
     def check_settings(self) -> dict[str, Any]:
         return {"model_dir": str(self.location.folder), "variant": self.variant.name}
@@ -170,13 +171,17 @@ class ACEStep15Engine(MusicEngine):
         return sum(t.numel() * t.element_size() for m in modules for t in [*m.parameters(), *m.buffers()])
 
     def run(self, checked: CheckedRequest, progress: ProgressCallback = no_progress) -> MusicResult:
-        """Maps the checked request onto the loaded pipeline (the mapping itself is `plan_call`;
-        for a request checked without the model it is also the variant's check)."""
+        """Runs the pipeline call `check` planned (`facts["call"]`) without checking it again. A
+        request checked where the model was not on the machine (no planned call) is planned here,
+        with the loaded model: for it that is the variant's check, run once."""
         request = checked.request
         import torch
 
         started = perf_counter()
-        plan = self._plan(request)
+        if checked.facts.get("call") is not None and checked.facts.get("variant") == self.variant.name:
+            plan = PlannedCall.from_dict(checked.facts["call"]).for_this_run()
+        else:
+            plan = self._plan(request)
         steps = plan.kwargs["num_inference_steps"]
         progress("diffusion", 0, steps)  # a cancel before any work lands here
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 from music.acestep15.audio_inputs import audio_seconds
@@ -62,6 +62,23 @@ class PlannedCall:
     source_audio: str | None = None
     reference_audio: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)  # what the result records
+    drawn_seeds: bool = False  # no seeds were asked for: `seeds` were drawn at random
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON), for the checked request a job stores."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PlannedCall":
+        return cls(**data)
+
+    def for_this_run(self) -> "PlannedCall":
+        """The call with fresh random seeds where none were asked for (so a stored plan run again,
+        e.g. a retried job, draws anew as planning it again would); otherwise itself."""
+        if not self.drawn_seeds:
+            return self
+        seeds = random_seeds(len(self.seeds))
+        return replace(self, seeds=seeds, parameters={**self.parameters, "seeds": seeds})
 
 
 def reject_task(task: str, *, variant: Variant, model_id: str) -> RequestError:
@@ -118,10 +135,14 @@ def _metadata(options: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
+def random_seeds(count: int) -> list[int]:
+    rng = random.SystemRandom()
+    return [rng.randrange(SEED_LIMIT) for _ in range(count)]
+
+
 def _seeds(request: MusicRequest) -> list[int]:
     if request.seeds is None:
-        rng = random.SystemRandom()
-        return [rng.randrange(SEED_LIMIT) for _ in range(request.batch_size)]
+        return random_seeds(request.batch_size)
     for seed in request.seeds:
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT:
             raise RequestError(f"seeds must be whole numbers in [0, 2**32), got {seed!r}")
@@ -291,4 +312,5 @@ def plan_call(
         source_audio=request.source_audio,
         reference_audio=request.reference_audio,
         parameters=parameters,
+        drawn_seeds=request.seeds is None,
     )

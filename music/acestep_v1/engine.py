@@ -6,9 +6,9 @@ seeds -> manual_seeds. `options` carries any other upstream keyword (scheduler_t
 omega_scale, guidance_interval, use_erg_*, oss_steps, ...) plus `sample_rate` (44100 native or
 48000). Giving a mapped field again in `options` is an error, not a silent override.
 
-Checks: the class method `check` (see `request_check`) runs once at submit without weights;
-`run` takes its `CheckedRequest` and does not check again (the source audio is read once, by the
-pipeline's call preparation).
+Checks: the class method `check` (see `request_check`) runs once at submit without weights and
+stores the checked generate arguments (`facts["call"]`, a `call_check.CheckedCall`); `run` hands
+them to the pipeline's `build_call`, which checks nothing again and decodes the source audio once.
 
 Seeds: one seed per take, or one seed for all (take i then uses seed + i, so that takes differ;
 upstream would repeat the same seed). No seeds draws random ones; the result records the exact
@@ -28,12 +28,12 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from music.acestep_v1.common import InvalidArguments, unknown_structure_tags
+from music.acestep_v1.call_check import CheckedCall
+from music.acestep_v1.common import unknown_structure_tags
 from music.acestep_v1.loading import checkpoint as ckpt
 from music.acestep_v1.modes.arguments import EDIT_PRESETS
-from music.acestep_v1.modes.request import mode_kwargs
 from music.acestep_v1.pipeline import ACEStepV1Pipeline
-from music.acestep_v1.request_check import DEFAULT_GUIDANCE, DEFAULT_STEPS, check_v1_request, seeds_for
+from music.acestep_v1.request_check import check_v1_request, seeds_for
 from music.engine import (
     TASKS_V1,
     CheckedRequest,
@@ -190,7 +190,7 @@ class ACEStepV1Engine(MusicEngine):
         return sum(t.numel() * t.element_size() for m in modules for t in [*m.parameters(), *m.buffers()])
 
     def run(self, checked: CheckedRequest, progress: ProgressCallback = no_progress) -> MusicResult:
-        """Run a checked request: the source audio is read once, by the pipeline's call preparation."""
+        """Run a checked request without checking it again: the source audio is decoded once, by `build_call`."""
         request = checked.request
         started = time.perf_counter()
         pipe = self.pipeline
@@ -202,26 +202,14 @@ class ACEStepV1Engine(MusicEngine):
             warnings.warn(notes[-1], stacklevel=2)
             log.warning(notes[-1])
 
+        if "call" not in checked.facts:  # a job stored before checked calls were kept: check it now, once
+            checked = self.validate(request)
+        arguments = CheckedCall.from_dict(checked.facts["call"])
+        if arguments.overlapped_decode is None:
+            arguments.overlapped_decode = self.overlapped_decode
         clock = time.perf_counter()
         ids = pipe.tokenize_lyrics(request.lyrics) if request.lyrics else []
-        tokenize_seconds = time.perf_counter() - clock
-        kwargs = {**request.options, **mode_kwargs(request)}
-        kwargs.setdefault("sample_rate", self.sample_rate)
-        kwargs.setdefault("overlapped_decode", self.overlapped_decode)
-        try:
-            call = pipe.prepare_text2music(
-                lyric_token_ids=ids,
-                prompt=request.prompt,
-                audio_duration=request.duration,
-                infer_step=request.steps if request.steps is not None else DEFAULT_STEPS,
-                guidance_scale=request.guidance_scale if request.guidance_scale is not None else DEFAULT_GUIDANCE,
-                batch_size=request.batch_size,
-                manual_seeds=self.seeds_for(request),
-                _tokenize_seconds=tokenize_seconds,
-                **kwargs,
-            )
-        except InvalidArguments as exc:
-            raise RequestError(f"ace-step-v1: {exc}") from exc
+        call = pipe.build_call(arguments, lyric_token_ids=ids, tokenize_seconds=time.perf_counter() - clock)
         out = pipe.run_text2music(call, progress=progress)
 
         audio = out.audio.numpy().astype(np.float32, copy=False)

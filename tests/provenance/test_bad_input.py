@@ -15,7 +15,7 @@ from tests.provenance.helpers import free_port, fund, new_key
 
 def authorize(client, signer, wallet, audio="0x" + "22" * 32):
     now = client.w3.eth.get_block("latest")["timestamp"]
-    return sign_authorization(build_authorization(to=wallet, uri="ipfs://x", audio_hash=audio, chain_id=client.chain_id,
+    return sign_authorization(build_authorization(to=wallet, uri="ipfs://x", audio_hash=audio, recipe_hash="0x" + "ab" * 32, chain_id=client.chain_id,
                                                   contract=client.address, now=now), signer)
 
 
@@ -26,11 +26,12 @@ def authorize(client, signer, wallet, audio="0x" + "22" * 32):
     ({"contract": "not an address"}, "contract address"),
     ({"audio_hash": "0x" + "ab" * 31}, "audio hash must be 0x followed by 64 hex digits"),
     ({"audio_hash": "ab" * 32}, "audio hash must be 0x"),
+    ({"recipe_hash": "0x" + "ab" * 33}, "recipe hash must be 0x followed by 64 hex digits"),
     ({"uri": ""}, "token URI"),
     ({"ttl_seconds": 0}, "lifetime"),
 ])
 def test_malformed_authorization_fields(kwargs, message):
-    args = dict(to="0x" + "11" * 20, uri="ipfs://x", audio_hash="0x" + "22" * 32, chain_id=1,
+    args = dict(to="0x" + "11" * 20, uri="ipfs://x", audio_hash="0x" + "22" * 32, recipe_hash="0x" + "ab" * 32, chain_id=1,
                 contract="0x" + "33" * 20)
     args.update(kwargs)
     with pytest.raises(InvalidInput, match=message):
@@ -38,7 +39,8 @@ def test_malformed_authorization_fields(kwargs, message):
 
 
 def test_malformed_signature_record():
-    record = {"to": "0x" + "11" * 20, "uri": "u", "audio_hash": "0x" + "22" * 32, "nonce": "5", "deadline": 9,
+    record = {"to": "0x" + "11" * 20, "uri": "u", "audio_hash": "0x" + "22" * 32, "recipe_hash": "0x" + "55" * 32,
+              "nonce": "5", "deadline": 9,
               "chain_id": 1, "contract": "0x" + "33" * 20, "signature": "0x1234", "signer": "0x" + "44" * 20}
     with pytest.raises(InvalidAuthorization, match="65 bytes"):
         SignedAuthorization.from_record(record)

@@ -32,8 +32,12 @@ def block_time(client) -> int:
     return client.w3.eth.get_block("latest")["timestamp"]
 
 
-def authorize(client, signer, *, to, audio_hash=None, uri=URI, **kwargs):
-    auth = build_authorization(to=to, uri=uri, audio_hash=audio_hash or audio("take-1"), chain_id=client.chain_id,
+RECIPE = "0x" + hashlib.sha256(b'{"engine":"demo"}').hexdigest()
+
+
+def authorize(client, signer, *, to, audio_hash=None, uri=URI, recipe_hash=RECIPE, **kwargs):
+    auth = build_authorization(to=to, uri=uri, audio_hash=audio_hash or audio("take-1"), recipe_hash=recipe_hash,
+                               chain_id=client.chain_id,
                                contract=client.address, now=kwargs.pop("now", block_time(client)), **kwargs)
     return sign_authorization(auth, signer)
 
@@ -63,18 +67,21 @@ def test_happy_path_relayer_mints_to_signed_recipient(client, signer, relayer, w
     assert client.token_uri(1) == URI
     assert client.token_of_audio(signed.authorization.audio_hash) == 1
     assert client.audio_hash_of(1) == signed.authorization.audio_hash
+    assert receipt.recipe_hash == RECIPE and client.recipe_hash_of(1) == RECIPE
+    assert client.recipe_hash_of(2) is None
     assert client.nonce_used(signed.authorization.nonce)
     assert client.token_of_audio(audio("never minted")) is None
 
 
 def test_python_digest_equals_contract_for_unicode_uri_and_extreme_values(client, wallet):
     auth = build_authorization(to=wallet, uri="ipfs://b/ünïcødé 🎵", audio_hash="0x" + "ff" * 32,
-                               chain_id=client.chain_id, contract=client.address, nonce=2**256 - 1, now=0)
+                               recipe_hash="0x" + "ee" * 32, chain_id=client.chain_id, contract=client.address, nonce=2**256 - 1, now=0)
     assert client.mint_digest(auth) == auth.digest()
 
 
 @pytest.mark.parametrize("field,value", [
     ("audio_hash", audio("another take")),
+    ("recipe_hash", "0x" + hashlib.sha256(b'{"engine":"demo "}').hexdigest()),  # one byte of the recipe changed
     ("uri", URI + "x"),
     ("to", "0x000000000000000000000000000000000000dEaD"),
 ])

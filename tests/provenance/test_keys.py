@@ -34,10 +34,10 @@ def test_keystore_round_trip_and_wrong_password(tmp_path):
 
 def test_keystore_never_overwritten_and_bad_files(tmp_path):
     path = tmp_path / "owner.json"
-    create_keystore(path, password="pw", role="owner", **FAST_KDF)
+    create_keystore(path, password="pw-long-enough", role="owner", **FAST_KDF)
     before = path.read_bytes()
     with pytest.raises(KeystoreError, match="already exists"):
-        create_keystore(path, password="pw", role="owner", **FAST_KDF)
+        create_keystore(path, password="pw-long-enough", role="owner", **FAST_KDF)
     assert path.read_bytes() == before
     with pytest.raises(KeystoreError, match="not found"):
         unlock(tmp_path / "nope.json", password="pw", role="owner")
@@ -80,7 +80,7 @@ def test_key_never_in_repr_pickle_logs_errors_tracebacks_or_records(client, w3, 
     texts: list[str] = []
     caplog.set_level(logging.DEBUG)
     now = w3.eth.get_block("latest")["timestamp"]
-    good = sign_authorization(build_authorization(to=wallet, uri="ipfs://x", audio_hash="0x" + "11" * 32,
+    good = sign_authorization(build_authorization(to=wallet, uri="ipfs://x", audio_hash="0x" + "11" * 32, recipe_hash="0x" + "ab" * 32,
                                                   chain_id=client.chain_id, contract=client.address, now=now), signer)
     records = []
     final = mint_with_record(client, good, sender=owner, save=records.append)
@@ -97,3 +97,18 @@ def test_key_never_in_repr_pickle_logs_errors_tracebacks_or_records(client, w3, 
     texts.append(caplog.text)
     leaks = [t[max(0, t.find(s) - 1500):t.find(s) + 80] for s in secrets_ for t in texts if s in t]
     assert not leaks, leaks[0]
+
+
+def test_short_keystore_password_refused_with_the_minimum(tmp_path):
+    path = tmp_path / "keys" / "signer.json"
+    with pytest.raises(KeystoreError, match="at least 8 characters") as info:
+        create_keystore(path, password="x", role="signer", **FAST_KDF)
+    assert "SONGSTUDIO_SIGNER_PASSWORD" in str(info.value) and not path.exists()
+    create_keystore(path, password="eight-ch", role="signer", **FAST_KDF)
+
+
+def test_new_keys_folder_and_keystore_are_owner_only(tmp_path):
+    path = tmp_path / "keys" / "owner.json"
+    create_keystore(path, password="pw-long-enough", role="owner", **FAST_KDF)
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert path.stat().st_mode & 0o777 == 0o600

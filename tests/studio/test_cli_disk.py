@@ -24,16 +24,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Commands that read but never write on the paths exercised here: they may succeed (exit 0),
 # or end in the disk message like the rest. Everything else must end in exit 4.
-READ_ONLY_OK = {
-    "keys address", "provenance keys address", "verify", "provenance verify", "models list", "provenance sign",
-}
-# Commands that stop on their own input before the disk is reached: the chain commands point at a
-# closed port (nothing listens on 127.0.0.1:9) and `models import` at a missing folder; each must
-# still end in one error line with its documented code. (The provenance group's own errors exit 1.)
+READ_ONLY_OK = {"keys address", "verify", "models list", "chain down"}
+# Commands that stop on their own input before the disk is reached: no chain is configured (sign,
+# mint, chain info/set-signer: exit 2), `chain deploy` has no owner keystore and points at a closed
+# port, `models import` at a missing folder; each must still end in one error line with its
+# documented code. (Provenance errors exit 1.)
 STOPS_BEFORE_DISK = {
-    "chain deploy": {1, 4}, "chain info": {1, 4}, "chain set-signer": {1, 4},
-    "provenance chain deploy": {1, 4}, "provenance chain info": {1, 4}, "provenance chain set-signer": {1, 4},
-    "provenance mint": {1, 4}, "models import": {2},
+    "chain deploy": {1, 2, 4}, "chain info": {2, 4}, "chain set-signer": {2, 4}, "sign": {2, 4}, "mint": {2, 4}, "pin": {2, 4},
+    "models import": {2},
 }
 # Reports: `doctor` exits 4 when something is missing (weights, here); it must not crash.
 REPORTS = {"doctor": {0, 4}}

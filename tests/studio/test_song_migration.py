@@ -9,6 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from studio.db import Database, alembic_config
 from tests.studio.factories import add_takes, take_row
@@ -20,8 +21,15 @@ def _take_facts(db: Database) -> list[tuple]:
             "SELECT id, job_id, title, lyrics, parent_take_id, seed, master_file FROM take ORDER BY id").all()]
 
 
+def _before_songs(db: Database) -> str:
+    """The revision migration 0006_songs follows (whatever the chain is re-ordered to)."""
+    with db.engine.connect() as conn:
+        return ScriptDirectory.from_config(alembic_config(conn)).get_revision("0006_songs").down_revision
+
+
 def _up_and_down(db: Database) -> None:
-    db.migrate("0005")
+    before_songs = _before_songs(db)
+    db.migrate(before_songs)
     ids = add_takes(db, [
         take_row(1, title="Dawn Road (1)", lyrics="[verse]\nfirst light\non the road\n[chorus]\ngo"),
         take_row(2, title="Dawn Road (2)", job_id="job00000001", take_index=1),
@@ -50,9 +58,9 @@ def _up_and_down(db: Database) -> None:
     assert made_by == {""}  # old takes keep their titles; only new takes are named by what made them
 
     with db.engine.connect() as conn:
-        command.downgrade(alembic_config(conn), "0005")
+        command.downgrade(alembic_config(conn), before_songs)
         conn.commit()
-    assert db.current_revision() == "0005"
+    assert db.current_revision() == before_songs
     assert _take_facts(db) == before
     names = set(sa.inspect(db.engine).get_table_names())
     assert not {"song", "song_version"} & names
@@ -66,7 +74,7 @@ def _up_and_down(db: Database) -> None:
             hits = conn.exec_driver_sql("SELECT id FROM take WHERE search @@ to_tsquery('simple', 'harbour')").all()
     assert len(hits) == 1
     db.migrate()  # and up again
-    assert db.current_revision() != "0005"
+    assert db.current_revision() != before_songs
 
 
 def test_songs_migration_up_and_down_on_sqlite(tmp_path):

@@ -14,10 +14,12 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-import music.acestep_v1.modes.arguments as mode_arguments
+import music.acestep_v1.call_check as v1_call_check
+import music.acestep_v1.pipeline as v1_pipeline
+import music.acestep_v1.request_check as v1_request_check
 from music.acestep_v1.loading.tiny import build_lyric_vocab, build_tiny_checkpoint
 from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
-from music.engine import CheckedRequest, MusicRequest
+from music.engine import CheckedRequest, MusicRequest, RequestError
 from music.registry import EngineRegistry, engines
 from studio.cli import main
 from studio.errors import BadInput
@@ -170,23 +172,56 @@ def test_the_worker_runs_the_checked_request_without_checking_again(studio, monk
     assert calls == []
 
 
-def test_v1_source_is_read_once_by_check_and_once_by_the_run(tmp_path, monkeypatch):
-    """At submit the check reads the source; the run reads it once more (was three times)."""
+def test_a_v1_job_checks_its_arguments_once_and_decodes_its_source_once(tmp_path, monkeypatch):
+    """Submit (the model-free check) and the worker's run (the checked request as stored in the
+    job) of a repaint on the tiny checkpoint: one argument check, one decode (submit reads only
+    the header). Was: checked at submit and again in the worker, decoded twice."""
     folder = tmp_path / "v1"
     vocab = build_tiny_checkpoint(folder, seed=0) / "lyrics_vocab.json"
     t = np.arange(2 * SR) / SR
     source = tmp_path / "src.wav"
     sf.write(source, np.stack([np.sin(2 * np.pi * 440 * t)] * 2, axis=1) * 0.3, SR)
-    reads = []
-    original = mode_arguments.load_source_audio
-    monkeypatch.setattr(mode_arguments, "load_source_audio", lambda *a, **k: reads.append(a) or original(*a, **k))
-    request = MusicRequest(task="repaint", prompt="pop", duration=2.0, steps=2, seeds=[1], source_audio=str(source),
-                           region_start=0.5, region_end=1.5)
+    checks, decodes, headers = [], [], []
+    for module in (v1_request_check, v1_pipeline):  # every importer of the one argument check
+        monkeypatch.setattr(module, "check_call", lambda *a, **k: checks.append(k) or v1_call_check.check_call(*a, **k))
+    real_read, real_info = sf.read, sf.info
+    monkeypatch.setattr(sf, "read", lambda *a, **k: decodes.append(a) or real_read(*a, **k))
+    monkeypatch.setattr(sf, "info", lambda *a, **k: headers.append(a) or real_info(*a, **k))
+    request = MusicRequest(task="repaint", prompt="pop", lyrics="[verse]\nla la", duration=2.0, steps=2, seeds=[1],
+                           source_audio=str(source), region_start=0.5, region_end=1.5)
     checked = engines.check("ace-step-v1", request, model_dir=str(folder), settings={"lyric_vocab": str(vocab)})
-    assert len(reads) == 1 and checked.facts["source"]["seconds"] == pytest.approx(2.0, abs=0.1)
+    assert (len(checks), len(decodes), len(headers)) == (1, 0, 1)
+    assert checked.facts["source"]["seconds"] == pytest.approx(2.0, abs=0.1)
+    stored = CheckedRequest.from_dict(json.loads(json.dumps(checked.to_dict())))  # as the job keeps it
     engine = engines.create("ace-step-v1", model_dir=str(folder), lyric_vocab=str(vocab))
-    result = engine.generate(CheckedRequest.from_dict(checked.to_dict()))  # as stored in the job
-    assert len(reads) == 2 and result.takes[0].audio.shape[0] == 2
+    result = engine.generate(stored)
+    assert (len(checks), len(decodes)) == (1, 1) and result.takes[0].audio.shape[0] == 2
+    assert result.parameters["repaint_frames"] == [5, 16] and result.parameters["src_audio_path"] == str(source)
+
+
+def test_a_v1_source_changed_after_submit_fails_the_run_clearly(tmp_path):
+    folder = tmp_path / "v1"
+    vocab = build_tiny_checkpoint(folder, seed=0) / "lyrics_vocab.json"
+    source = tmp_path / "src.wav"
+    sf.write(source, np.zeros((2 * SR, 2)), SR)
+    request = MusicRequest(task="edit", prompt="pop", duration=2.0, steps=2, seeds=[1], source_audio=str(source))
+    checked = engines.check("ace-step-v1", request, model_dir=str(folder), settings={"lyric_vocab": str(vocab)})
+    sf.write(source, np.zeros((SR, 2)), SR)  # replaced by a shorter file while the job waited
+    engine = engines.create("ace-step-v1", model_dir=str(folder), lyric_vocab=str(vocab))
+    with pytest.raises(RequestError, match="changed after the job was checked.*submit it again"):
+        engine.generate(checked)
+
+
+def test_a_v1_job_stored_without_its_checked_call_is_checked_once_when_it_runs(tmp_path, monkeypatch):
+    """A job queued before checked calls were stored (facts without "call") still runs, checked once."""
+    folder = tmp_path / "v1"
+    vocab = build_tiny_checkpoint(folder, seed=0) / "lyrics_vocab.json"
+    checks = []
+    monkeypatch.setattr(v1_request_check, "check_call", lambda *a, **k: checks.append(k) or v1_call_check.check_call(*a, **k))
+    old = CheckedRequest(engine="ace-step-v1", request=MusicRequest(prompt="pop", duration=1.0, steps=2, seeds=[4]),
+                         facts={"lyric_tokens": 0})
+    engine = engines.create("ace-step-v1", model_dir=str(folder), lyric_vocab=str(vocab))
+    assert engine.generate(old).takes[0].seed == 4 and len(checks) == 1
 
 
 def test_plugins_register_through_the_registry_and_name_their_class():

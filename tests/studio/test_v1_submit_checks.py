@@ -1,8 +1,8 @@
 """Issue #4's bad inputs refused when an ace-step-v1 job is submitted: no job row, no model.
 
 The studio checks a request with the engine class alone (no weights exist in this data home),
-so each case below proves the check runs before any model work; the worker runs the same
-`validate` before the engine's first use of its weights (last test).
+so each case below proves the check runs before any model work; a plain request given to the
+engine's `generate` (the Python API) is checked first, before its weights load (last test).
 """
 
 from __future__ import annotations

@@ -1,17 +1,17 @@
 """Checks and normalises the editing-mode arguments before any model work.
 
-`resolve_mode(...)` takes upstream's keyword names, reads the source / reference audio (that is
-file work, not model work) and returns a `ModeSpec` with everything in latent frames, or raises
-`RequestError` saying what to change. Nothing here touches a model, so a bad request costs no
+`resolve_mode(...)` takes upstream's keyword names, reads the source / reference audio's header
+(file work, not model work; the samples are decoded once, when the job runs) and returns a
+`ModeSpec` with everything in latent frames, or raises `RequestError` saying what to change. Nothing here touches a model, so a bad request costs no
 GPU time and leaves no state behind.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from music.acestep_v1.audio.source_audio import SourceAudio, load_source_audio
+from music.acestep_v1.audio.source_audio import AudioFacts, probe_source_audio
 from music.acestep_v1.common import FRAMES_PER_SECOND, MAX_DURATION_S, MAX_FRAMES, frames_for_duration
 from music.engine import TASKS_V1, RequestError
 
@@ -26,8 +26,8 @@ class ModeSpec:
 
     task: str
     retake_variance: float = 0.5
-    source: SourceAudio | None = None  # repaint, extend, edit
-    reference: SourceAudio | None = None  # audio2audio
+    source: AudioFacts | None = None  # repaint, extend, edit (the header; decoded when the job runs)
+    reference: AudioFacts | None = None  # audio2audio
     ref_audio_strength: float = 0.5
     repaint_start_frame: int = 0  # repaint: [start, end) frames of the source
     repaint_end_frame: int = 0
@@ -53,6 +53,18 @@ class ModeSpec:
         if self.reference is not None:
             return self.reference.frames
         return None
+
+    def to_dict(self) -> dict:
+        """Plain data (JSON), for a checked request stored in a job."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        for role in ("source", "reference"):
+            out[role] = out[role].to_dict() if out[role] is not None else None
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModeSpec":
+        audio = {role: AudioFacts.from_dict(data[role]) if data.get(role) else None for role in ("source", "reference")}
+        return cls(**{**data, **audio})
 
 
 def _unit_interval(name: str, value: float) -> float:
@@ -92,7 +104,7 @@ def resolve_mode(
     edit_n_max: float = 1.0,
     edit_n_avg: int = 1,
 ) -> ModeSpec:
-    """Validate the mode arguments (upstream names); read the audio they point to."""
+    """Validate the mode arguments (upstream names); read the header of the audio they point to."""
     # upstream: audio2audio_enable with a reference forces the task; we also accept task="audio2audio"
     if audio2audio_enable and ref_audio_input is not None:
         task = "audio2audio"
@@ -117,7 +129,7 @@ def resolve_mode(
 
     if task == "audio2audio":
         strength = _unit_interval("ref_audio_strength", ref_audio_strength)
-        reference = load_source_audio(ref_audio_input, role="reference audio (ref_audio_input)")
+        reference = probe_source_audio(ref_audio_input, role="reference audio (ref_audio_input)")
         return ModeSpec(task=task, reference=reference, ref_audio_strength=strength)
 
     if task == "edit":
@@ -130,7 +142,7 @@ def resolve_mode(
             )
         if isinstance(edit_n_avg, bool) or not isinstance(edit_n_avg, int) or edit_n_avg < 1:
             raise RequestError(f"edit_n_avg must be a whole number >= 1, got {edit_n_avg!r}")
-        source = load_source_audio(src_audio_path, role="source audio (src_audio_path)")
+        source = probe_source_audio(src_audio_path, role="source audio (src_audio_path)")
         return ModeSpec(
             task=task,
             source=source,
@@ -141,13 +153,13 @@ def resolve_mode(
             edit_n_avg=edit_n_avg,
         )
 
-    source = load_source_audio(src_audio_path, role="source audio (src_audio_path)")
+    source = probe_source_audio(src_audio_path, role="source audio (src_audio_path)")
     if task == "repaint":
         return _repaint_spec(source, float(repaint_start), float(repaint_end), variance)
     return _extend_spec(source, float(repaint_start), float(repaint_end), variance)
 
 
-def _repaint_spec(source: SourceAudio, start: float, end: float, variance: float) -> ModeSpec:
+def _repaint_spec(source: AudioFacts, start: float, end: float, variance: float) -> ModeSpec:
     length = source.seconds
     start_frame, end_frame = frames_for_duration(start), frames_for_duration(end)  # upstream truncates
     # the end may pass the source by rounding only: the encoder's padding of the last frame is
@@ -173,7 +185,7 @@ def _repaint_spec(source: SourceAudio, start: float, end: float, variance: float
     )
 
 
-def _extend_spec(source: SourceAudio, start: float, end: float, variance: float) -> ModeSpec:
+def _extend_spec(source: AudioFacts, start: float, end: float, variance: float) -> ModeSpec:
     """Extend by the requested lengths: repaint_start < 0 adds -repaint_start seconds before the
     source, repaint_end past the source's end adds the difference after it. Upstream measures the
     right side against the already left-padded length; we do not."""

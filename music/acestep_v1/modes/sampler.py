@@ -87,7 +87,7 @@ def sample_latents(
         return _retake(pipe, call, generators, retake_generators, loop)
     if task == "audio2audio":
         return _audio2audio(pipe, call, generators, loop)
-    src = encode_audio(pipe, prepared.spec.source.waveform)
+    src = encode_audio(pipe, prepared.source.waveform)
     if task == "edit":
         return _flowedit(pipe, call, src=src, generators=retake_generators, progress=progress)
     return _repaint_or_extend(pipe, call, src, generators, retake_generators, loop)
@@ -108,7 +108,7 @@ def _retake(pipe, call, generators, retake_generators, loop) -> torch.Tensor:
 
 def _audio2audio(pipe, call, generators, loop) -> torch.Tensor:
     spec = call.mode.spec
-    ref = encode_audio(pipe, spec.reference.waveform)
+    ref = encode_audio(pipe, call.mode.reference.waveform)
     noise = pipe.initial_noise(generators, ref.shape[-1])
     sigma_max, steps = mode_latents.audio2audio_steps(spec.ref_audio_strength, _upstream_step_count(call))
     if sigma_max <= 0:  # strength 1: the reference itself

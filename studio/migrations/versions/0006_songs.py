@@ -7,7 +7,7 @@ them (retakes, repaints, ... by `parent_take_id`) become one song, titled after 
 otherwise. The downgrade drops the songs and the two take columns (the takes stay).
 
 Revision ID: 0006_songs
-Revises: 0005
+Revises: 0006_recipe
 """
 
 import json
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_songs"
-down_revision = "0005"
+down_revision = "0006_recipe"
 branch_labels = None
 depends_on = None
 

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
+from studio.errors import BadInput
+from studio.minting import chain_config, keystore_state
 from studio.ui.common import demo_notice, studio
 from studio.ui.doctor import doctor_report
-from studio.ui.minting import keystore_state
 from studio.ui.models_info import music_models
 
 s = studio()
@@ -35,8 +36,11 @@ st.write(f"Data home: `{cfg.home}` · audio: `{cfg.library_dir}`")
 st.write(f"Queue: {cfg.queue_backend}")
 
 st.subheader("Chain")
-st.write(f"RPC: `{cfg.chain_rpc_url or 'not set'}` · chain id: {cfg.chain_id or 'not set'} · "
-         f"contract: `{cfg.chain_contract or 'not set'}`")
+try:
+    chain = chain_config(cfg)
+    st.write(f"RPC: `{chain.rpc_url}` · chain id: {chain.chain_id} · contract: `{chain.contract}`")
+except BadInput as exc:
+    st.write(str(exc))
 st.markdown("**Keystores**")
 for role, state in keystore_state(cfg).items():
     st.write(f"{role}: {state}")

@@ -10,6 +10,7 @@ import json
 import streamlit as st
 
 from studio.ui import edits, paths
+from studio.ui.c2pa_state import c2pa_state
 from studio.ui.common import query_int, shown_errors, studio
 from studio.ui.create_form import form_from_request
 from studio.ui.plain import md_escape
@@ -96,7 +97,7 @@ with extend_tab:
 with edit_tab:
     new_prompt = st.text_area("Prompt", value=take.prompt, key="edit-prompt")
     new_lyrics = st.text_area("Lyrics", value=take.lyrics, key="edit-lyrics", height=160)
-    mode = st.radio("Edit type", list(edits.EDIT_PRESETS), horizontal=True, key="edit-mode",
+    mode = st.radio("Edit type", list(edits.edit_presets(source.engine)), horizontal=True, key="edit-mode",
                     format_func={"only_lyrics": "Only lyrics", "remix": "Remix"}.get)
     if st.button("Edit", key="edit-go", type="primary"):
         submit(lambda: edits.edit(source, prompt=new_prompt, lyrics=new_lyrics, mode=mode))
@@ -138,7 +139,8 @@ c4.download_button("Parameters JSON", data=lambda: json.dumps(take.parameters, i
 
 st.subheader("Provenance")
 with st.container(border=True):
-    facts = provenance_facts(s, take)
+    facts = provenance_facts(audio_sha256=take.audio_sha256, mint=s.mint_state(take.id),
+                             c2pa=c2pa_state(s.file_path(take, "master")), recipe_sha256=take.recipe_sha256)
     for label, value in facts.items():
         st.markdown(f"**{label}:** {value}")
     st.page_link(paths.MINT, label="Sign and mint this take", icon="🪙", query_params={"take": str(take.id)})

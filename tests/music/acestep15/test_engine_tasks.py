@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
-from music.engine import MusicRequest
+import music.acestep15.engine as acestep15_engine
+from music.acestep15.request_mapping import plan_call
+from music.engine import CheckedRequest, MusicRequest
+from music.registry import engines
 
 SR = 48000
 FAST = 2  # denoising steps: enough to exercise the loop, cheap on 2 CPU cores
@@ -143,3 +148,17 @@ def test_random_seeds_are_drawn_and_recorded(turbo_engine):
     replay = turbo_engine.generate(MusicRequest(prompt="x", duration=10.0, batch_size=2, seeds=seeds, steps=1))
     for again, take in zip(replay.takes, result.takes):
         np.testing.assert_array_equal(again.audio, take.audio)
+
+
+def test_the_call_planned_at_submit_runs_without_planning_again(turbo_engine, tiny_turbo_dir, monkeypatch):
+    """The check's `plan_call` result travels in the checked request; the run maps nothing again.
+    A stored plan without seeds draws fresh ones per run (a retried job is not a copy)."""
+    calls = []
+    monkeypatch.setattr(acestep15_engine, "plan_call", lambda *a, **k: calls.append(1) or plan_call(*a, **k))
+    request = MusicRequest(prompt="piano", duration=10.0, steps=FAST, options={"bpm": 90})
+    checked = engines.check("ace-step-1.5", request, model_dir=str(tiny_turbo_dir))
+    stored = CheckedRequest.from_dict(json.loads(json.dumps(checked.to_dict())))  # as the job keeps it
+    first, second = turbo_engine.generate(stored), turbo_engine.generate(stored)
+    assert len(calls) == 1 and first.parameters["bpm"] == 90
+    check_takes(first, samples=10 * SR)
+    assert first.takes[0].seed != second.takes[0].seed and first.parameters["seeds"] == [first.takes[0].seed]

@@ -96,3 +96,19 @@ def test_a_cycle_would_be_found(tmp_path):
     assert edges == {"pkg.a": {"pkg.b"}, "pkg.b": {"pkg.a"}}
     with pytest.raises(graphlib.CycleError):
         list(graphlib.TopologicalSorter(edges).static_order())
+
+
+SHARED_NAMES = {"InvalidArguments", "NonFiniteError", "parse_seeds", "MODE_ARGUMENTS", "MAX_LYRIC_TOKENS",
+                "unknown_structure_tags"}
+
+
+def test_shared_names_come_from_common_only():
+    """`common`'s names are not re-exported by the pipeline, nor imported from it anywhere."""
+    pipeline = ast.parse((REPO / "music/acestep_v1/pipeline.py").read_text(encoding="utf-8"))
+    exported = next(ast.literal_eval(node.value) for node in pipeline.body if isinstance(node, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets))
+    assert not SHARED_NAMES & set(exported)
+    for path in [p for top in PROJECT for p in (REPO / top).rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "music.acestep_v1.pipeline":
+                assert not SHARED_NAMES & {alias.name for alias in node.names}, path

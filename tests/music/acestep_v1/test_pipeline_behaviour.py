@@ -7,6 +7,8 @@ import math
 import pytest
 import torch
 
+import music.acestep_v1.call_check as v1_call_check
+import music.acestep_v1.pipeline as v1_pipeline_module
 from music.acestep_v1 import ACEStepV1Pipeline
 from music.acestep_v1.audio.resample import resample
 from music.acestep_v1.common import (
@@ -29,6 +31,15 @@ def test_progress_is_reported_per_step_then_decode(v1_pipeline):
     calls = []
     v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, progress=lambda *a: calls.append(a), **SHORT)
     assert calls == [("diffusion", i, 4) for i in range(1, 5)] + [("decode", 1, 1)]
+
+
+def test_a_direct_call_is_checked_once(v1_pipeline, monkeypatch):
+    """Callers of the pipeline with upstream's keywords get the one argument check, once."""
+    checks = []
+    monkeypatch.setattr(v1_pipeline_module, "check_call",
+                        lambda **k: checks.append(k) or v1_call_check.check_call(**k))
+    v1_pipeline.generate_with_token_ids(lyric_token_ids=IDS, **SHORT)
+    assert len(checks) == 1 and checks[0]["lyric_tokens"] == len(IDS)
 
 
 def test_cancel_from_progress_stops_the_loop(v1_pipeline, monkeypatch):

@@ -483,9 +483,32 @@ def test_mint_page_explains_a_missing_chain(app, make_takes):
     app.query_params["take"] = str(take.id)
     app.run()
     no_errors(app)
-    assert any("no chain is configured" in e and "SONGSTUDIO_CHAIN_RPC_URL" in e for e in texts(app.error))
-    button(app, "Sign authorization").click().run()
-    assert any("no chain is configured" in e for e in texts(app.error))
+    assert any("no chain is configured" in e and "songstudio chain up" in e for e in texts(app.error))
+    assert "Sign authorization" not in [b.label for b in app.button]
+    button(app, "Set up a local test chain")  # the same setup as `songstudio chain up`
+    steps = " ".join(m.value for m in app.markdown)
+    assert "SONGSTUDIO_CHAIN_RPC_URL" in steps and "songstudio chain deploy --rpc URL" in steps
+
+
+def test_mint_page_shows_a_minted_take_as_minted_and_offers_no_signing(app, service, make_takes, monkeypatch):
+    from studio.tables import Mint
+
+    (take,) = make_takes(1)
+    monkeypatch.setenv("SONGSTUDIO_CHAIN_RPC_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("SONGSTUDIO_CHAIN_ID", "31337")
+    monkeypatch.setenv("SONGSTUDIO_CHAIN_CONTRACT", "0x" + "ab" * 20)
+    with service.db.write() as session:
+        for status, extra in (("minted", {"token_id": "1", "tx_hash": "0x" + "cd" * 32}),
+                              ("failed", {"reason": "this audio is already minted as token 1"})):
+            session.add(Mint(take_id=take.id, wallet="0x" + "12" * 20, nonce="1", deadline=1, signature="0x",
+                             chain_id=31337, contract="0x" + "ab" * 20, status=status, **extra))
+    app.switch_page("views/mint.py")
+    app.query_params["take"] = str(take.id)
+    app.run()
+    no_errors(app)
+    assert any("minted: token 1" in m.value for m in app.markdown)
+    assert not any("failed" in m.value for m in app.markdown)
+    assert [b.label for b in app.button] == []
 
 
 def test_mint_page_says_what_is_wrong_with_the_signer_key_in_plain_words(app, settings, make_takes, monkeypatch):
@@ -507,7 +530,7 @@ def test_mint_page_says_what_is_wrong_with_the_signer_key_in_plain_words(app, se
     no_errors(app)
     assert any("signer keystore" in e and "songstudio keys new --role signer" in e for e in texts(app.error))
 
-    create_keystore(settings.keys_dir / "signer.json", password="right", role="signer", kdf="pbkdf2", iterations=2)
+    create_keystore(settings.keys_dir / "signer.json", password="right-password", role="signer", kdf="pbkdf2", iterations=2)
     app.text_input(key="mint-signer-pw").set_value("wrong")
     button(app, "Sign authorization").click().run()
     no_errors(app)
