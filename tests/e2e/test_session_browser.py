@@ -18,8 +18,13 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot, settle, start_serve
 from tests.e2e.editing_engine import TARGET
-from tests.e2e.test_panel_browser import band_box
 from tests.e2e.test_studio_browser import fill_form
+
+# The jobs panel, the waveform you can aim at and its geometry helpers come from branch panel
+# (#14 parts 2-3); until it is merged this test cannot run, and says so.
+waveform_geometry = pytest.importorskip("tests.e2e.waveform_geometry",
+                                        reason="needs tests/e2e/waveform_geometry.py from branch panel")
+band_box, drag_across = waveform_geometry.band_box, waveform_geometry.drag_across
 
 pytestmark = [pytest.mark.browser, pytest.mark.network]
 
@@ -115,13 +120,7 @@ def test_one_whole_session(studio_server, new_page, monkeypatch):
     screenshot(page, "session-05-take")
 
     # 6. Select a region on the chart: drag from a quarter to a half of the take.
-    y = box["y"] + (top + bottom) / 2
-    x0, x1 = box["x"] + left + 0.25 * (right - left), box["x"] + left + 0.5 * (right - left)
-    page.mouse.move(x0, y)
-    page.mouse.down()
-    page.mouse.move((x0 + x1) / 2, y, steps=5)
-    page.mouse.move(x1, y, steps=5)
-    page.mouse.up()
+    drag_across(page, chart, 0.25, 0.5)
     start = page.get_by_label("Region start (seconds)")
     expect(start).not_to_have_value("0.0")
     region = float(start.input_value()), float(page.get_by_label("Region end (seconds)").input_value())

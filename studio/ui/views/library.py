@@ -45,12 +45,12 @@ def songs_view() -> None:
         with st.container(border=True):
             c1, c2 = st.columns([5, 1], vertical_alignment="center")
             c1.markdown(f"**{md_escape(song.title or 'Untitled')}**")
-            c2.page_link(paths.WRITE, label="Write", icon="✍️", query_params={"song": str(song.id)})
+            c2.page_link(paths.WRITE, label="Write", icon=":material/edit_note:", query_params={"song": str(song.id)})
             count = len(takes[song.id])
             st.caption(f"{count} take{'s' if count != 1 else ''} · version {song.version} · "
                        f"edited {song.updated_at:%Y-%m-%d %H:%M}")
             for take in takes[song.id]:
-                st.page_link(SONG_PAGE, label=md_escape(take_label(take)), icon="🎧",
+                st.page_link(SONG_PAGE, label=md_escape(take_label(take)), icon=":material/headphones:",
                              query_params={"take": str(take.id)})
     if not total:
         st.info("No songs match." if text.strip() else "No songs yet. Start one on the Write or Create page.")

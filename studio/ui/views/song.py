@@ -33,7 +33,7 @@ if song is not None:
     c1, c2 = st.columns([5, 1], vertical_alignment="center")
     count = len(s.songs.takes([song.id])[song.id])
     c1.text(f"Song: {song.title or 'untitled'} · {count} take{'s' if count != 1 else ''}")
-    c2.page_link(paths.WRITE, label="Write", icon="✍️", query_params={"song": str(song.id)})
+    c2.page_link(paths.WRITE, label="Write", icon=":material/edit_note:", query_params={"song": str(song.id)})
     st.session_state["current-song"] = song.id  # Create adds to the song being listened to
 st.caption(md_escape(f"{take.task} · {take.engine} ({take.model_id or 'default model'}) · seed {take.seed} · "
                      f"{take.duration:.1f} s · {take.sample_rate} Hz · created {take.created_at:%Y-%m-%d %H:%M}"

@@ -64,7 +64,7 @@ if job_id:
 
 c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
 c1.subheader("Lyrics")
-c2.button("New song", icon="🆕", on_click=start_new_song, args=(s,), help="Start another song (this one is kept)")
+c2.button("New song", icon=":material/add:", on_click=start_new_song, args=(s,), help="Start another song (this one is kept)")
 if EDITOR_KEY not in st.session_state:
     load_into_editor(None)
 sections = st.session_state[EDITOR_KEY]
