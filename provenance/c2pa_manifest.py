@@ -5,6 +5,13 @@ With no certificate configured, a local development CA and signing certificate a
 (cryptography) and reused. Files signed that way validate as "untrusted" everywhere, and as
 "trusted" only where the development CA is given as a trust anchor.
 The C2PA key (P-256) is unrelated to the Ethereum signer key.
+
+Where the manifest lives: WAV and MP3 embed it (a C2PA chunk, an ID3 GEOB frame: what those
+formats carry anyway). A FLAC master gets a sidecar manifest store beside it (`master.flac` ->
+`master.c2pa`, the C2PA spec's sidecar convention) and stays a plain FLAC file (`fLaC` first,
+Vorbis comments), because c2pa-python 0.38 embeds FLAC manifests in an ID3v2 tag in front of the
+FLAC stream, which FLAC tools do not expect. The sidecar's hard binding is a `c2pa.hash.data`
+assertion over every byte of the FLAC file (no exclusions): its hash is the master's audio hash.
 """
 
 from __future__ import annotations
@@ -33,6 +40,9 @@ ALGORITHMS = {"es256": c2pa.C2paSigningAlg.ES256, "es384": c2pa.C2paSigningAlg.E
               "es512": c2pa.C2paSigningAlg.ES512, "ps256": c2pa.C2paSigningAlg.PS256,
               "ed25519": c2pa.C2paSigningAlg.ED25519}
 STATES = ("trusted", "untrusted", "invalid", "absent")
+SIDECAR_SUFFIX = ".c2pa"
+SIDECAR_FORMATS = frozenset({"flac"})  # formats signed with a sidecar, never an embedded manifest
+BINDING_FAILURES = ("assertion.dataHash.mismatch", "assertion.boxesHash.mismatch", "assertion.bmffHash.mismatch")
 
 
 class TextTags(Protocol):
@@ -57,6 +67,19 @@ class ManifestReport:
     provenance: dict | None = None  # our org.songstudio.provenance assertion
     recipe_json: bytes | None = None  # the canonical recipe JSON of the org.songstudio.recipe assertion
     signer_subject: str | None = None
+    sidecar: str | None = None  # the sidecar manifest file read, when the manifest is not embedded
+
+    @property
+    def binding_failed(self) -> bool:
+        """The file's bytes are not the bytes the manifest's hard binding signed."""
+        return any(code in BINDING_FAILURES for code in self.codes)
+
+
+def sidecar_path(path: str | Path) -> Path | None:
+    """Where the sidecar manifest of `path` lives (same name, `.c2pa`), or None for formats that
+    embed their manifest."""
+    path = Path(path)
+    return path.with_suffix(SIDECAR_SUFFIX) if audio_format(path) in SIDECAR_FORMATS else None
 
 
 def load_credentials(*, cert_chain: str | Path, private_key: str | Path, alg: str = "es256",
@@ -102,8 +125,9 @@ def resolve_credentials(*, cert_chain: str | Path | None, private_key: str | Pat
 
 def sign_file(path: str | Path, *, credentials: C2PACredentials, tags: TextTags, title: str,
               recipe_json: bytes | None = None) -> None:
-    """Embeds a signed manifest (c2pa.created by trained algorithmic media + our provenance
-    assertion + the recipe assertion when given). The signed copy replaces the file only when complete."""
+    """Signs a manifest (c2pa.created by trained algorithmic media + our provenance assertion +
+    the recipe assertion when given): embedded in WAV and MP3 (the signed copy replaces the file
+    only when complete); for FLAC written beside the untouched file as its sidecar (see the module doc)."""
     path = Path(path)
     mime = MIME_TYPES[audio_format(path)]
     if not path.is_file():
@@ -124,46 +148,92 @@ def sign_file(path: str | Path, *, credentials: C2PACredentials, tags: TextTags,
     if recipe_json is not None:
         manifest["assertions"].append({"label": RECIPE_LABEL, "data": {
             "canonical_json": recipe_json.decode("utf-8"), "sha256": hashlib.sha256(recipe_json).hexdigest()}})
+    sidecar = sidecar_path(path)
+    if sidecar is not None:
+        _sign_sidecar(path, sidecar, manifest, credentials)
+        return
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "w+b") as dst, path.open("rb") as src:
-            try:
-                signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
-                    ALGORITHMS[credentials.alg], credentials.cert_chain_pem, credentials.private_key_pem,
-                    credentials.tsa_url.encode() if credentials.tsa_url else None))
-                with signer, c2pa.Builder(manifest) as builder:
-                    builder.sign(signer, mime, src, dst)
-            except c2pa.C2paError as exc:
-                raise ManifestError(f"C2PA signing of {path} failed: {exc}") from None
+            _sign(path, manifest, credentials, src, dst)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _sign(path: Path, manifest: dict, credentials: C2PACredentials, src, dst, *, no_embed: bool = False) -> bytes:
+    try:
+        signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
+            ALGORITHMS[credentials.alg], credentials.cert_chain_pem, credentials.private_key_pem,
+            credentials.tsa_url.encode() if credentials.tsa_url else None))
+        with signer, c2pa.Builder(manifest) as builder:
+            if no_embed:
+                builder.set_no_embed()
+            return builder.sign(signer, manifest["format"], src, dst)
+    except c2pa.C2paError as exc:
+        raise ManifestError(f"C2PA signing of {path} failed: {exc}") from None
+
+
+def _sign_sidecar(path: Path, sidecar: Path, manifest: dict, credentials: C2PACredentials) -> None:
+    """The manifest store for `path`, bound to its exact bytes, written to `sidecar`; `path` is
+    not touched. The hard binding is given to the builder (sha256 of the whole file, no
+    exclusions), so c2pa keeps it instead of hashing the ID3-wrapped copy it writes in no-embed
+    mode (that copy is discarded). Read back before returning: a manifest that does not bind
+    to the file is never left beside it."""
+    with path.open("rb") as src:
+        digest = hashlib.file_digest(src, "sha256").digest()
+    manifest["assertions"].append({"label": "c2pa.hash.data", "data": {
+        "name": "whole file", "alg": "sha256", "hash": list(digest), "exclusions": [], "pad": []}})
+    with tempfile.TemporaryFile(dir=path.parent) as discard, path.open("rb") as src:
+        store = _sign(path, manifest, credentials, src, discard, no_embed=True)
+    if not store:
+        raise ManifestError(f"C2PA signing of {path} returned no manifest store")
+    _atomic_write(sidecar, store)
+    report = read_manifest(path)
+    if report.state not in ("trusted", "untrusted"):
+        sidecar.unlink(missing_ok=True)
+        raise ManifestError(f"the C2PA manifest signed for {path} does not validate against it "
+                            f"({', '.join(report.codes) or report.state}); the master was left unsigned")
 
 
 def has_manifest(path: str | Path) -> bool:
     return read_manifest(path).state != "absent"
 
 
-def read_manifest(path: str | Path, *, trust_anchors_pem: bytes | None = None) -> ManifestReport:
-    """Validates the embedded manifest. trusted: valid and chained to a given trust anchor;
-    untrusted: valid but the signer is not trusted here; invalid: the file or manifest does
-    not match its signature (e.g. a changed byte); absent: no manifest."""
+def read_manifest(path: str | Path, *, trust_anchors_pem: bytes | None = None,
+                  manifest_path: str | Path | None = None) -> ManifestReport:
+    """Validates the file's manifest: the sidecar (`manifest_path`, else the `.c2pa` file beside
+    a FLAC) when there is one, else the embedded one (WAV, MP3, and FLAC masters sealed before
+    sidecars). trusted: valid and chained to a given trust anchor; untrusted: valid but the
+    signer is not trusted here; invalid: the file or manifest does not match its signature
+    (e.g. a changed byte); absent: no manifest."""
     path = Path(path)
     mime = MIME_TYPES[audio_format(path)]
+    sidecar = Path(manifest_path) if manifest_path is not None else sidecar_path(path)
+    if sidecar is not None and not sidecar.is_file():
+        if manifest_path is not None:
+            raise InvalidInput(f"manifest file not found: {sidecar}")
+        sidecar = None
+    try:
+        store = sidecar.read_bytes() if sidecar is not None else None
+    except OSError as exc:
+        raise ManifestError(f"cannot read the manifest {sidecar}: {exc.strerror}") from None
     settings: dict = {"verify": {"verify_trust": trust_anchors_pem is not None}}
     if trust_anchors_pem is not None:
         settings["trust"] = {"trust_anchors": trust_anchors_pem.decode()}
     try:
         with c2pa.Context.from_dict(settings) as context, path.open("rb") as stream:
-            reader = c2pa.Reader(mime, stream, None, context)
+            reader = c2pa.Reader(mime, stream, store, context)
             with reader:
                 state = reader.get_validation_state()
                 results = reader.get_validation_results() or {}
                 active = reader.get_active_manifest() or {}
     except c2pa.C2paError as exc:
-        if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in str(exc) or "ManifestNotFound" in str(exc):
+        not_found = "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in str(exc) or "ManifestNotFound" in str(exc)
+        if not_found and sidecar is None:
             return ManifestReport(state="absent")
-        return ManifestReport(state="invalid", codes=(f"unreadable: {exc}",))
+        return ManifestReport(state="invalid", codes=(f"unreadable: {exc}",),
+                              sidecar=sidecar.name if sidecar is not None else None)
     codes = _failure_codes(results)
     assertion = next((a.get("data") for a in active.get("assertions", []) if a.get("label") == ASSERTION_LABEL), None)
     recipe = next((a.get("data") for a in active.get("assertions", []) if a.get("label") == RECIPE_LABEL), None)
@@ -177,7 +247,7 @@ def read_manifest(path: str | Path, *, trust_anchors_pem: bytes | None = None) -
     else:
         mapped = "invalid"
     return ManifestReport(state=mapped, codes=codes, provenance=assertion, signer_subject=subject,
-                          recipe_json=recipe_json)
+                          recipe_json=recipe_json, sidecar=sidecar.name if sidecar is not None else None)
 
 
 def _failure_codes(results: dict) -> tuple[str, ...]:

@@ -26,15 +26,18 @@ def build_metadata(*, name: str, description: str, audio_hash: str, engine: str,
                    signer: str, generation_id: str, animation_url: str, image: str | None = None,
                    external_url: str | None = None, mime_type: str = "audio/flac",
                    duration_s: float | None = None, attributes: Sequence[dict[str, Any]] = (),
-                   recipe_hash: str | None = None, recipe: dict[str, Any] | None = None) -> dict[str, Any]:
+                   recipe_hash: str | None = None, recipe: dict[str, Any] | None = None,
+                   c2pa_manifest: str | None = None) -> dict[str, Any]:
     """Metadata in the EIP-721 / marketplace shape. `animation_url` points at the audio and
     `image` at cover art (omitted when None); `properties` carries the provenance fields,
-    with the recipe and its hash (the one the mint authorization binds) when given."""
+    with the recipe and its hash (the one the mint authorization binds) when given, and
+    `c2pa_manifest`: the URI of the audio's C2PA sidecar manifest, when it has one."""
     for label, value in (("name", name), ("description", description), ("engine", engine), ("model", model),
                          ("generation id", generation_id)):
         if not isinstance(value, str) or not value.strip():
             raise InvalidInput(f"metadata {label} must be a non-empty string")
-    for label, uri in (("animation_url", animation_url), ("image", image), ("external_url", external_url)):
+    for label, uri in (("animation_url", animation_url), ("image", image), ("external_url", external_url),
+                       ("c2pa_manifest", c2pa_manifest)):
         if uri is not None and (not isinstance(uri, str) or not uri.startswith(URI_SCHEMES)):
             raise InvalidInput(f"metadata {label} must be a URI starting with one of {', '.join(URI_SCHEMES)}, "
                                f"got {uri!r}")
@@ -63,6 +66,8 @@ def build_metadata(*, name: str, description: str, audio_hash: str, engine: str,
         metadata["properties"]["recipe_sha256"] = hex32(parse_bytes32(recipe_hash, what="recipe hash"))
     if recipe is not None:
         metadata["properties"]["recipe"] = recipe
+    if c2pa_manifest is not None:
+        metadata["properties"]["c2pa_manifest"] = c2pa_manifest
     if image is not None:
         metadata["image"] = image
     if external_url is not None:

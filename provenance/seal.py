@@ -1,6 +1,7 @@
 """Sealing a master and checking a file: the order that keeps the audio hash meaningful.
 
-seal: write tags -> embed the C2PA manifest -> audio_hash(final bytes). After sealing the file
+seal: write tags -> sign the C2PA manifest (embedded in WAV/MP3, a `.c2pa` sidecar beside a FLAC,
+bound to the FLAC's exact bytes) -> audio_hash(final bytes). After sealing the file
 is immutable: any change (re-tagging included) changes the hash and invalidates the manifest.
 """
 
@@ -46,19 +47,25 @@ class VerifyReport:
             manifest += f" (signed by {self.manifest.signer_subject})"
         if self.manifest.codes:
             manifest += f" [{', '.join(self.manifest.codes)}]"
+        if self.manifest.sidecar:
+            manifest += f" (sidecar {self.manifest.sidecar})"
         out.append(manifest)
+        if self.manifest.binding_failed:
+            out.append("binding:   FAILED: the file's bytes are not the bytes the manifest signed "
+                       "(the file changed after it was sealed)")
         if self.tags_match_manifest is False:
             out.append("warning:   the file's tags differ from the provenance signed in the manifest")
         return out
 
 
 def verify_file(path: str | Path, *, trust_anchors_pem: bytes | None = None,
-                expected_hash: str | None = None) -> VerifyReport:
-    """Hash, tags and manifest state (trusted / untrusted / invalid / absent) of a file."""
+                expected_hash: str | None = None, manifest_path: str | Path | None = None) -> VerifyReport:
+    """Hash, tags and manifest state (trusted / untrusted / invalid / absent) of a file; the
+    manifest is read from `manifest_path`, else the sidecar beside a FLAC, else the file."""
     path = Path(path)
     digest = audio_hash(path)
     tags = read_tags(path)
-    manifest = read_manifest(path, trust_anchors_pem=trust_anchors_pem)
+    manifest = read_manifest(path, trust_anchors_pem=trust_anchors_pem, manifest_path=manifest_path)
     match = None if manifest.provenance is None else manifest.provenance == tags
     return VerifyReport(path=str(path), audio_hash=digest, tags=tags, manifest=manifest, tags_match_manifest=match,
                         expected_hash=expected_hash)

@@ -1,6 +1,8 @@
 """Provenance tags inside the audio file (mutagen): generation id, engine, model, seed, signer.
 
-FLAC gets Vorbis comments (SONGSTUDIO_*); WAV and MP3 get ID3 TXXX frames ("songstudio:*").
+FLAC gets Vorbis comments (SONGSTUDIO_*), and any ID3 tag in front of the stream is dropped so
+the file starts with `fLaC`; WAV gets an ID3 chunk ("id3 ") and MP3 an ID3v2 tag, both with TXXX
+frames ("songstudio:*").
 Tags must be written before the C2PA manifest and the audio hash: writing them changes the
 file's bytes, so tagging a file that already carries a manifest is refused.
 """
@@ -96,7 +98,7 @@ def _write_flac(path: Path, values: dict[str, str]) -> None:
     audio = FLAC(path)
     for field, value in values.items():
         audio[_vorbis_key(field)] = [value]
-    audio.save()
+    audio.save(deleteid3=True)  # FLAC tools expect fLaC first; tags belong in Vorbis comments
 
 
 def _read_flac(path: Path) -> dict[str, str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from studio.durations import clock
 from studio.errors import BadInput, JobFailed, StudioError, disk_problem
 from studio.mint_state import mint_state
 from studio.settings import Settings, load_settings
@@ -371,7 +372,7 @@ def _run_search(state: State, text: str | None, **filters: Any) -> None:
             click.echo(json.dumps(take.model_dump(mode="json"), ensure_ascii=False))
         else:
             star = "*" if take.favourite else " "
-            click.echo(f"{take.id:>6} {star} {take.duration:6.1f}s  {take.engine:12}  {take.title}")
+            click.echo(f"{take.id:>6} {star} {clock(take.duration):>8}  {take.engine:12}  {take.title}")
     click.echo(f"{len(page.items)} of {page.total}{'' if page.total_exact else '+'} takes (offset {page.offset})",
                err=True)
     if page.rank_window:

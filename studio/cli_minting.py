@@ -198,7 +198,7 @@ def mint_command(state, take_id: int, to: str) -> None:
     signed, record = minting.mint_take(state.settings, studio.db, take, master, wallet=to, signer=signer,
                                        sender=sender)
     _echo_json({"mint_id": signed.row_id, "car": str(signed.content.car), "audio_cid": signed.content.audio_cid,
-                **record.to_dict()})
+                "manifest_cid": signed.content.manifest_cid, **record.to_dict()})
     if record.status != MINTED:
         raise ProvenanceFailure(f"take {take.id} was not minted ({record.status}): {record.reason}")
 
@@ -222,14 +222,16 @@ def pin_command(state, take_id: int) -> None:
 @click.option("--recipe", "recipe_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="check this recipe JSON instead of the one sealed in the file")
 @click.option("--rerender", is_flag=True, help="re-run the recipe with the named weights and compare the audio")
+@click.option("--manifest", "manifest_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the file's C2PA sidecar manifest (default: the .c2pa file of the same name beside a FLAC)")
 @pass_state
 @errors_as_messages
 def verify_command(state, audio_file: Path, trust_anchors: Path | None, expected_hash: str | None,
-                   recipe_file: Path | None, rerender: bool):
+                   recipe_file: Path | None, rerender: bool, manifest_file: Path | None):
     """Report a file's hash, tags, C2PA manifest, recipe (against the chain) and, with --rerender,
     whether the recipe makes the same audio; exit 1 when anything disagrees."""
     ok = verification.verify(state.settings, audio_file, trust_anchors=trust_anchors, expected_hash=expected_hash,
-                             recipe_file=recipe_file, rerender=rerender, echo=click.echo)
+                             recipe_file=recipe_file, rerender=rerender, echo=click.echo, manifest_file=manifest_file)
     if not ok:
         raise SystemExit(1)
 

@@ -73,12 +73,22 @@ class JobStore:
             raise NotFound(f"no job {job_id!r}; `songstudio jobs list` shows the jobs")
         return job
 
-    def list(self, *, status: str | None = None, limit: int = 50) -> list[Job]:
+    def list(self, *, status: str | None = None, kind: str | None = None, limit: int = 50) -> list[Job]:
         with self.db.read() as session:
             query = select(Job).order_by(col(Job.created_at).desc(), col(Job.id)).limit(limit)
             if status:
                 query = query.where(Job.status == status)
+            if kind:
+                query = query.where(Job.kind == kind)
             return list(session.exec(query).all())
+
+    def list_active(self) -> list[Job]:
+        """Running jobs (oldest start first), then queued ones in the order they will run."""
+        with self.db.read() as session:
+            running = session.exec(select(Job).where(Job.status == "running").order_by(col(Job.started_at))).all()
+            queued = session.exec(
+                select(Job).where(Job.status == "queued").order_by(col(Job.queued_at), col(Job.id))).all()
+        return [*running, *queued]
 
     def queue_position(self, job: Job) -> int | None:
         """1 = next to run. None when the job is not waiting."""
@@ -128,16 +138,20 @@ class JobStore:
                 heartbeat_at=now,
                 error=None,
                 partial=None,
+                timeline=None,
             )
             if won:
                 return self.get(candidate)
         return None
 
     def report(self, job_id: str, *, worker: str, stage: str, step: int, total: int,
-               partial: str | None = None) -> bool:
-        """Record progress (and, for streamed text, what is written so far); returns True when a
-        cancel was requested. Raises LostClaim."""
+               partial: str | None = None, timeline: str | None = None) -> bool:
+        """Record progress (and, for streamed text, what is written so far; the stage times of
+        `studio.job_timeline` for time estimates); returns True when a cancel was requested.
+        Raises LostClaim."""
         values: dict[str, Any] = {"partial": partial} if partial is not None else {}
+        if timeline is not None:
+            values["timeline"] = timeline
         if not self._update(
             job_id,
             {"status": "running", "worker": worker},
@@ -188,7 +202,8 @@ class JobStore:
     def release(self, job_id: str, *, worker: str) -> bool:
         """Hand a running job back to the queue (the worker is shutting down)."""
         return self._update(
-            job_id, {"status": "running", "worker": worker}, status="queued", stage="queued", step=0, total=0, worker=None
+            job_id, {"status": "running", "worker": worker}, status="queued", stage="queued", step=0, total=0, worker=None,
+            timeline=None,
         )
 
     # -- a person's side --------------------------------------------------------------------
@@ -218,6 +233,7 @@ class JobStore:
             queued_at=now_utc(),
             started_at=None,
             finished_at=None,
+            timeline=None,
         ):
             job = self.get(job.id)
             raise BadInput(f"job {job.id} is {job.status}; only failed or cancelled jobs can be retried")
@@ -252,7 +268,7 @@ class JobStore:
                 ):
                     failed.append(job.id)
             elif self._update(
-                job.id, expect, status="queued", stage="queued (worker lost)", step=0, total=0, worker=None
+                job.id, expect, status="queued", stage="queued (worker lost)", step=0, total=0, worker=None, timeline=None
             ):
                 requeued.append(job.id)
         return Recovery(requeued=requeued, failed=failed, cancelled=cancelled)

@@ -332,6 +332,11 @@ class Library:
     def path(self, take: Take, which: str = "master") -> Path:
         return self.media_dir / getattr(take, f"{which}_file")
 
+    def manifest_path(self, take: Take) -> Path | None:
+        """The master's C2PA sidecar manifest (`master.c2pa` beside `master.flac`), when it has one."""
+        sidecar = self.path(take).with_suffix(".c2pa")
+        return sidecar if sidecar.is_file() else None
+
     def update(self, take_id: int, *, title: str | None = None, favourite: bool | None = None,
                rating: int | None = None, tags: list[str] | None = None) -> Take:
         """Curate a take. The audio files never change; only these library fields do."""
@@ -363,7 +368,9 @@ class Library:
         return self.get(take_id)
 
     def export(self, take_id: int, dest: Path, *, formats: tuple[str, ...] = ("master", "mp3", "params")) -> list[Path]:
-        """Copy a take's files out under readable names ("<title> - <id>.flac")."""
+        """Copy a take's files out under readable names ("<title> - <id>.flac"). The master travels
+        with its C2PA sidecar manifest ("<title> - <id>.c2pa", the same name, as C2PA readers
+        look for it), without which its signed provenance is lost."""
         from studio.audio_files import atomic_path
 
         take = self.get(take_id)
@@ -378,8 +385,12 @@ class Library:
             source = self.path(take, which)
             if not source.is_file():
                 raise NotFound(f"take {take.id}'s {which} file {source} is missing from the library folder")
-            target = dest / f"{stem} - {take.id}{source.suffix}"
-            with atomic_path(target) as tmp:  # a full disk leaves no half-copied file
-                shutil.copyfile(source, tmp)
-            out.append(target)
+            sources = [source]
+            if which == "master" and self.manifest_path(take) is not None:
+                sources.append(self.manifest_path(take))
+            for source in sources:
+                target = dest / f"{stem} - {take.id}{source.suffix}"
+                with atomic_path(target) as tmp:  # a full disk leaves no half-copied file
+                    shutil.copyfile(source, tmp)
+                out.append(target)
         return out

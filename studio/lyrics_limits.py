@@ -54,9 +54,12 @@ def check_lyrics_context(fields: Mapping[str, str], *, backend: str, options: Ma
         return
     names = " and ".join(name for name, value in fields.items() if value)
     verb = "are" if " and " in names or names == "lyrics" else "is"
+    # name what to shorten: the longest field (a 10,000-character theme, not its genre and mood)
+    longest = max((name for name, value in fields.items() if value), key=lambda name: len(fields[name]))
     raise BadInput(
         f"the {names} {verb} {count} {unit}; the lyrics model's context is {context} tokens ({source}), which "
-        f"leaves {budget} for your text after the writer's instructions and its answer. Shorten the {names}"
+        f"leaves {budget} for your text after the writer's instructions and its answer. Shorten the {longest} "
+        f"({len(fields[longest]):,} characters)"
     )
 
 

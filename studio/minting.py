@@ -6,9 +6,12 @@ from SONGSTUDIO_SIGNER_PASSWORD / SONGSTUDIO_OWNER_PASSWORD, a prompt or a page 
 never stored. The chain comes from SONGSTUDIO_CHAIN_* or, unset, from the settings file that
 `songstudio chain up` writes, read afresh at every call (no restart needed).
 
-Content: the master and its ERC-721 metadata get UnixFS CIDv1 addresses (provenance.content);
-the metadata names the audio by `ipfs://<cid>`, the authorization names the metadata. Both are
-written to `<home>/ipfs/take-<id>-<metadata cid>.car`, whose roots are exactly those two CIDs.
+Content: the master, its C2PA sidecar manifest (`master.c2pa`, when sealed) and its ERC-721
+metadata get UnixFS CIDv1 addresses (provenance.content); the metadata names the audio by
+`ipfs://<cid>` (`animation_url`) and the manifest by `ipfs://<cid>` (`properties.c2pa_manifest`:
+without it the minted FLAC would travel without its signed provenance), the authorization names
+the metadata. All are written to `<home>/ipfs/take-<id>-<metadata cid>.car`, whose roots are
+exactly those CIDs: audio, manifest (when there is one), metadata.
 
 Mint state is read from all of a take's rows: a minted row wins forever; an unsent row past its
 deadline reads as expired; when a take is minted, its other unsent rows become superseded.
@@ -69,6 +72,12 @@ class TakeContent:
     metadata_cid: str
     metadata: dict
     car: Path
+    manifest_cid: str | None = None  # the master's C2PA sidecar; None for a master sealed without one
+
+    @property
+    def roots(self) -> list[str]:
+        """The CAR's roots, in order."""
+        return [self.audio_cid, *([self.manifest_cid] if self.manifest_cid else []), self.metadata_cid]
 
     @property
     def uri(self) -> str:
@@ -150,28 +159,34 @@ def take_recipe_hash(take: Take) -> str:
 
 
 def take_content(settings: Settings, take: Take, master: Path, *, signer: str) -> TakeContent:
-    """CIDs of the master and its metadata, and the CAR holding both."""
-    [audio_cid] = file_cids([master])
+    """CIDs of the master, its C2PA sidecar (when it has one) and its metadata, and the CAR holding them."""
+    manifest = master.with_suffix(".c2pa")
+    files = [master, manifest] if manifest.is_file() else [master]
+    file_addresses = file_cids(files)
+    audio_cid, manifest_cid = file_addresses[0], (file_addresses[1] if len(files) > 1 else None)
     metadata = build_metadata(
         name=take.title or f"Take {take.id}", description=take.prompt or "Made with Song Studio",
         audio_hash=_hex_hash(take.audio_sha256), engine=take.engine, model=_model_name(take), seed=take.seed,
         signer=signer, generation_id=f"{take.job_id}/{take.take_index}", animation_url=f"ipfs://{audio_cid}",
         duration_s=take.duration, recipe_hash=take_recipe_hash(take),
-        recipe=json.loads(take.recipe) if take.recipe else None)
+        recipe=json.loads(take.recipe) if take.recipe else None,
+        c2pa_manifest=f"ipfs://{manifest_cid}" if manifest_cid else None)
     folder = settings.home / "ipfs"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     work = Path(tempfile.mkdtemp(prefix=f".take-{take.id}-", dir=folder))  # two pages may sign at once
     staging, partial = work / "metadata.json", work / "take.car"
     staging.write_bytes(canonical_json(metadata))
     try:
-        cids = file_cids([master, staging], car=partial)
-        if cids[0] != audio_cid:
-            raise BadInput(f"the master of take {take.id} changed while its CAR was written; try again")
-        car = folder / f"take-{take.id}-{cids[1]}.car"
+        cids = file_cids([*files, staging], car=partial)
+        if cids[:-1] != file_addresses:
+            raise BadInput(f"the master of take {take.id} or its manifest changed while its CAR was written; "
+                           "try again")
+        car = folder / f"take-{take.id}-{cids[-1]}.car"
         partial.replace(car)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return TakeContent(audio_cid=audio_cid, metadata_cid=cids[1], metadata=metadata, car=car)
+    return TakeContent(audio_cid=audio_cid, metadata_cid=cids[-1], metadata=metadata, car=car,
+                       manifest_cid=manifest_cid)
 
 
 def _model_name(take: Take) -> str:
@@ -276,7 +291,7 @@ def pin_take(settings: Settings, db: "Database", take: Take, master: Path) -> tu
         if address is None:
             raise BadInput("the take has no CAR yet and there is no signer key to describe it: sign or mint it first")
         content = take_content(settings, take, master, signer=address)
-        car, expected = content.car, {content.audio_cid, content.metadata_cid}
+        car, expected = content.car, set(content.roots)
     else:
         expected = {car.stem.split("-", 2)[2]}
     pinned = import_car(settings.ipfs_api_url, car)

@@ -204,6 +204,11 @@ class Studio:
             raise ValueError(f"unknown file kind {kind!r}")
         return self.settings.library_dir / take.files[kind]
 
+    def manifest_path(self, take: TakeView) -> Path | None:
+        """The master's C2PA sidecar manifest, when it has one (FLAC masters sealed by this studio)."""
+        sidecar = self.file_path(take, "master").with_suffix(".c2pa")
+        return sidecar if sidecar.is_file() else None
+
     def download_stem(self, take: TakeView) -> str:
         return downloads.download_stem(take.title, take.id)
 
@@ -211,12 +216,15 @@ class Studio:
         return downloads.wav_bytes(self.file_path(take, "master"))
 
     def export_zip(self, take_ids: list[int]) -> bytes:
-        """Master, MP3 and parameters of each take, in one zip made in memory."""
+        """Master (with its C2PA sidecar manifest), MP3 and parameters of each take, in one zip made in memory."""
         entries = []
         for take in filter(None, map(self.take, take_ids)):
             stem = self.download_stem(take)
             entries += [(self.file_path(take, kind), f"{stem}/{stem}.{ext}")
                         for kind, ext in (("master", "flac"), ("mp3", "mp3"), ("params", "json"))]
+            manifest = self.manifest_path(take)
+            if manifest is not None:  # same name as the FLAC: where C2PA readers look for it
+                entries.append((manifest, f"{stem}/{stem}.c2pa"))
         return downloads.zip_files(entries)
 
     def store_upload(self, name: str, data: bytes) -> Path:

@@ -125,6 +125,7 @@ class Job(SQLModel, table=True):
     error: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     result: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
     partial: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # streamed text so far (0004)
+    timeline: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))  # stage times, JSON (0006)
     attempts: int = 0
     cancel_requested: bool = False
     worker: Optional[str] = None  # "host:pid:token" of the claiming worker

@@ -31,13 +31,14 @@ MODEL_DIR_OPTION = {"ace-step-1.5": "model_id_or_dir"}  # other engines take `mo
 
 
 def verify(settings: Settings, path: Path, *, trust_anchors: Path | None, expected_hash: str | None,
-           recipe_file: Path | None, rerender: bool, echo: Callable[[str], None]) -> bool:
+           recipe_file: Path | None, rerender: bool, echo: Callable[[str], None],
+           manifest_file: Path | None = None) -> bool:
     from provenance.seal import verify_file  # c2pa is heavy; only when verifying
 
     if expected_hash is not None:
         expected_hash = hex32(parse_bytes32(expected_hash, what="expected hash"))
     anchors = trust_anchors.read_bytes() if trust_anchors else None
-    report = verify_file(path, trust_anchors_pem=anchors, expected_hash=expected_hash)
+    report = verify_file(path, trust_anchors_pem=anchors, expected_hash=expected_hash, manifest_path=manifest_file)
     for line in report.lines():
         echo(line)
     ok = report.manifest.state != "invalid" and report.hash_matches is not False

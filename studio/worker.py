@@ -18,6 +18,7 @@ from music.engine import Cancelled, RequestError
 from music.registry import engines
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, StudioError
+from studio.job_timeline import Timeline
 from studio.jobs import JobStore, LostClaim, new_worker_id
 from studio.queue import JobQueue
 from studio.recipe import recipe_context
@@ -171,13 +172,16 @@ class Worker:
 
     def _progress(self, job: Job):
         last = {"stage": None, "at": 0.0}
+        timeline = Timeline(started=time.time())  # wall clock: pages on other machines compare with it
 
         def report(stage: str, step: int, total: int) -> None:
             now = time.monotonic()
+            timeline.record(stage, step, total, now=time.time())
             if stage == last["stage"] and now - last["at"] < PROGRESS_MIN_INTERVAL_S and step < total:
                 return
             last.update(stage=stage, at=now)
-            if self.jobs.report(job.id, worker=self.id, stage=stage, step=step, total=total):
+            if self.jobs.report(job.id, worker=self.id, stage=stage, step=step, total=total,
+                                timeline=timeline.to_json()):
                 raise Cancelled(f"job {job.id} cancelled")
 
         return report

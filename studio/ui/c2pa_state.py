@@ -8,7 +8,7 @@ STATE_WORDS = {
     "trusted": "signed, and the signer is trusted here",
     "untrusted": "signed and intact; the signer is not in this machine's trust list",
     "invalid": "the file does not match its manifest (changed after signing)",
-    "absent": "no manifest in the file",
+    "absent": "no manifest (none in the file, no .c2pa sidecar beside it)",
 }
 
 

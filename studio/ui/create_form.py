@@ -96,7 +96,15 @@ def build_request(form: CreateForm) -> MusicRequest:
     lyrics = INSTRUMENTAL_LYRICS if form.instrumental else form.lyrics.strip()
     if not form.prompt.strip() and not lyrics:
         raise RequestError("write a prompt (style tags) or lyrics, or both")
-    seeds = parse_seed_text(form.seeds_text, form.takes) if form.lock_seeds else random_seeds(form.takes)
+    if form.lock_seeds:
+        seeds = parse_seed_text(form.seeds_text, form.takes)
+    else:
+        if form.seeds_text.strip():  # checked even when unused: a typo here is still a typo
+            try:
+                parse_seed_text(form.seeds_text, form.takes)
+            except RequestError as exc:
+                raise RequestError(f"{exc} (Lock seeds is off, so they would not be used: fix or clear them)") from None
+        seeds = random_seeds(form.takes)
     options: dict[str, Any] = {}
     family = engine_family(form.engine)
     if family == "v1":

@@ -4,5 +4,5 @@ is (the app, or a benchmark's wrapper around it)."""
 from pathlib import Path
 
 VIEWS = Path(__file__).resolve().parent / "views"
-WRITE, CREATE, LIBRARY, SONG, MINT, SETTINGS = (VIEWS / f"{name}.py" for name in
-                                                ("write", "create", "library", "song", "mint", "settings"))
+WRITE, CREATE, LIBRARY, SONG, MINT, SETTINGS, JOBS, HOME = (
+    VIEWS / f"{name}.py" for name in ("write", "create", "library", "song", "mint", "settings", "jobs", "home"))

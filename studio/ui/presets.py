@@ -1,19 +1,26 @@
 """Plain-data choices offered by the pages: style presets, structure tags, engine option menus.
 
-Presets only fill the prompt text; the prompt stays free text the user can edit.
+Presets only fill the prompt text; the prompt stays free text the user can edit. The style
+presets (GENRES, MOODS, INSTRUMENTS, STRUCTURES) and the examples come from the data folder
+(`data/presets.toml`, `data/examples.toml`), read when a page first asks for them; what the
+models themselves define (section tags, languages, sampler names, keys) stays here.
 """
 
 from __future__ import annotations
 
-GENRES = (
-    "pop", "rock", "hip hop", "country", "edm", "reggae", "classical", "jazz", "metal", "r&b",
-    "folk", "funk", "soul", "lo-fi", "ambient", "synthwave",
-)
-MOODS = ("happy", "sad", "energetic", "calm", "dark", "romantic", "epic", "dreamy", "melancholic", "uplifting")
-INSTRUMENTS = (
-    "piano", "acoustic guitar", "electric guitar", "bass", "drums", "synth", "strings", "brass",
-    "saxophone", "violin", "808", "choir",
-)
+from typing import Any
+
+from studio.data_files import load_presets
+
+_FROM_DATA = {"GENRES": "genres", "MOODS": "moods", "INSTRUMENTS": "instruments", "STRUCTURES": "structures",
+              "EXAMPLES": "examples"}
+
+
+def __getattr__(name: str) -> Any:
+    """GENRES, MOODS, INSTRUMENTS, STRUCTURES, EXAMPLES: read from the data folder on first use."""
+    if name in _FROM_DATA:
+        return getattr(load_presets(), _FROM_DATA[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 LANGUAGE_CODES = {"English": "en", "Spanish": "es", "French": "fr", "German": "de", "Italian": "it",
                   "Portuguese": "pt", "Japanese": "ja", "Korean": "ko", "Chinese": "zh"}
 LANGUAGES = tuple(LANGUAGE_CODES)
@@ -22,14 +29,6 @@ LANGUAGES = tuple(LANGUAGE_CODES)
 SECTION_TAGS = (
     "intro", "verse", "pre-chorus", "chorus", "bridge", "outro", "inst", "solo", "hook", "break", "start", "end",
 )
-STRUCTURES = {
-    "verse, chorus, verse, chorus, bridge, chorus": ("verse", "chorus", "verse", "chorus", "bridge", "chorus"),
-    "intro, verse, chorus, outro": ("intro", "verse", "chorus", "outro"),
-    "verse, pre-chorus, chorus, verse, pre-chorus, chorus": (
-        "verse", "pre-chorus", "chorus", "verse", "pre-chorus", "chorus",
-    ),
-    "verse, chorus": ("verse", "chorus"),
-}
 
 # ACE-Step v1 sampler options, by the upstream argument names (docs: shared/reference/acestep-v1.md).
 V1_SCHEDULERS = ("euler", "heun", "pingpong")

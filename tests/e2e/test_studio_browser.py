@@ -68,8 +68,9 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
 
     # Create: two takes; progress while it runs; both takes with a waveform and a player.
     generate(page, "lighthouse ballad, piano")
-    expect(page.get_by_text(re.compile(r"Queued|Running: (load|diffusion)"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Running: diffusion, step \d+/8"))).to_be_visible()
+    main = page.get_by_test_id("stMain")  # the sidebar's jobs panel shows the same job too
+    expect(main.get_by_text(re.compile(r"Queued|Running: (load|diffusion)"))).to_be_visible()
+    expect(main.get_by_text(re.compile(r"Running: diffusion, step \d+/8"))).to_be_visible()
     screenshot(page, "create-progress")
     job = job_id_of(page)
     audio = page.locator("audio")
@@ -99,16 +100,13 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
     screenshot(page, "library")
     page.get_by_role("link", name="lighthouse ballad, piano · take 1").click()
 
-    # Song: choose 1.0-2.0 s with the region slider's keyboard, repaint it.
+    # Song: type the region 1.0-2.0 s as exact numbers (a drag on the waveform: test_panel_browser.py), repaint it.
     expect(page.get_by_role("heading", name="lighthouse ballad, piano · take 1")).to_be_visible()
-    start, end = page.get_by_role("slider").nth(0), page.get_by_role("slider").nth(1)
-    start.focus()
-    for _ in range(10):
-        start.press("ArrowRight")
-    end.focus()
-    end.press("Home")  # the end thumb stops at the start thumb
-    for _ in range(10):
-        end.press("ArrowRight")
+    for label, value in (("Region start (seconds)", "1.0"), ("Region end (seconds)", "2.0")):
+        box = page.get_by_label(label)
+        box.fill(value)
+        box.press("Enter")
+        expect(box).to_have_value(value)
     page.get_by_role("tab", name="Repaint region").click()
     expect(page.get_by_text("Repaints 1.0 s to 2.0 s")).to_be_visible()
     page.get_by_role("button", name="Repaint", exact=True).click()
@@ -136,6 +134,8 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
     page.get_by_role("textbox", name="Wallet address (receives the token)").fill(chain_info.wallet)
     page.get_by_role("button", name="Sign authorization").click()
     expect(page.get_by_text(re.compile("Signed by 0x"))).to_be_visible()
+    # the authorization's deadline as a date, not a unix time (#14 part 8)
+    expect(page.get_by_text(re.compile(r"valid until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in \d+ (min|h)\)"))).to_be_visible()
     page.get_by_role("button", name="Mint", exact=True).click()
     expect(page.get_by_text(re.compile(r"Minted token 1 \(transaction 0x[0-9a-f]{64}\)"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Mint state: minted: token 1"))).to_be_visible()
@@ -164,7 +164,7 @@ def test_two_sessions_generate_at_once_and_finish_in_order(server, new_page):
     second.get_by_role("button", name="Generate").click()
     second_job = job_id_of(second)
     # while the first runs, the second waits its turn
-    expect(second.get_by_text(re.compile(r"Queued: (next to run|#\d+ in queue)"))).to_be_visible()
+    expect(second.get_by_test_id("stMain").get_by_text(re.compile(r"Queued: (next to run|#\d+ in queue)"))).to_be_visible()
     screenshot(second, "create-queued")
     expect(first.locator("audio")).to_have_count(2, timeout=90_000)
     expect(second.locator("audio")).to_have_count(2, timeout=90_000)

@@ -75,11 +75,13 @@ def test_chain_up_generate_mint_verify_rerender(home, tmp_path):
                                  expected_chain_id=31337)
     token_uri = client.token_uri(1)
     roots, blocks = read_car(open(record["car"], "rb").read())
-    assert roots == [record["audio_cid"], token_uri.removeprefix("ipfs://")]
-    assert unpack(roots[0], blocks) == master.read_bytes()
-    metadata = json.loads(unpack(roots[1], blocks))
-    assert canonical_json(metadata) == unpack(roots[1], blocks)
+    assert roots == [record["audio_cid"], record["manifest_cid"], token_uri.removeprefix("ipfs://")]
+    assert unpack(roots[0], blocks) == master.read_bytes() and master.read_bytes()[:4] == b"fLaC"
+    assert unpack(roots[1], blocks) == master.with_suffix(".c2pa").read_bytes()  # the C2PA sidecar travels too
+    metadata = json.loads(unpack(roots[2], blocks))
+    assert canonical_json(metadata) == unpack(roots[2], blocks)
     assert metadata["animation_url"] == f"ipfs://{record['audio_cid']}"
+    assert metadata["properties"]["c2pa_manifest"] == f"ipfs://{record['manifest_cid']}"
     assert metadata["properties"]["recipe_sha256"] == take["recipe_sha256"] == client.recipe_hash_of(1)
     assert str(tmp_path) not in json.dumps(metadata)
 

@@ -54,6 +54,7 @@ def test_metadata_fields_and_properties():
                                   "studio_signer": "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"}
     assert {"trait_type": "Duration (s)", "display_type": "number", "value": 30.0} in meta["attributes"]
     assert "image" not in make(image=None)
+    assert make(c2pa_manifest="ipfs://bafkreimanifest")["properties"]["c2pa_manifest"] == "ipfs://bafkreimanifest"
 
 
 def test_canonical_json_is_order_independent_compact_utf8():
@@ -71,6 +72,7 @@ def test_canonical_json_is_order_independent_compact_utf8():
     ({"audio_hash": "0x1234"}, "64 hex digits"),
     ({"signer": "0xnot-an-address"}, "20-byte hex address"),
     ({"animation_url": "file:///tmp/a.flac"}, "animation_url must be a URI"),
+    ({"c2pa_manifest": "/home/me/master.c2pa"}, "c2pa_manifest must be a URI"),
     ({"seed": -1}, "seed"),
     ({"name": " "}, "name"),
 ])

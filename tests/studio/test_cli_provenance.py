@@ -54,3 +54,33 @@ def test_verify_exit_codes(tmp_path):
     assert result.exit_code == 1 and "MISMATCH" in result.output and "manifest:  untrusted" in result.output
     result = runner.invoke(main, ["--home", str(tmp_path / "home"), "verify", str(master), "--expected-hash", "0x12"])
     assert result.exit_code == 1 and "64 hex digits" in result.output
+
+
+def test_verify_reads_the_flac_sidecar_and_names_a_broken_binding(tmp_path):
+    """#15: a FLAC master is plain FLAC; `verify` finds its .c2pa sidecar (or --manifest) and
+    reports a changed byte as a binding failure, exit 1."""
+    creds = dev_credentials(tmp_path / "ca")
+    master = tmp_path / "take.flac"
+    sf.write(master, np.random.default_rng(1).uniform(-0.2, 0.2, (4410, 1)).astype("float32"), 44100)
+    tags = ProvenanceTags(generation_id="g", engine="e", model="m", seed=1)
+    seal_master(master, tags=tags, credentials=creds, title="t")
+    home = ["--home", str(tmp_path / "home")]
+    runner = CliRunner()
+    result = runner.invoke(main, [*home, "verify", str(master)])
+    assert result.exit_code == 0, result.output
+    assert "manifest:  untrusted" in result.output and "(sidecar take.c2pa)" in result.output
+
+    renamed = tmp_path / "shared.flac"
+    data = bytearray(master.read_bytes())
+    renamed.write_bytes(data)
+    result = runner.invoke(main, [*home, "verify", str(renamed)])
+    assert result.exit_code == 0 and "manifest:  absent" in result.output
+    result = runner.invoke(main, [*home, "verify", str(renamed), "--manifest", str(tmp_path / "take.c2pa")])
+    assert result.exit_code == 0 and "manifest:  untrusted" in result.output
+
+    data[len(data) // 2] ^= 0x01
+    renamed.write_bytes(data)
+    result = runner.invoke(main, [*home, "verify", str(renamed), "--manifest", str(tmp_path / "take.c2pa")])
+    assert result.exit_code == 1 and "manifest:  invalid" in result.output
+    assert "binding:   FAILED: the file's bytes are not the bytes the manifest signed" in result.output
+    assert "Traceback" not in result.output

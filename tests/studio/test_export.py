@@ -40,7 +40,16 @@ def test_full_disk_leaves_no_partial_copy(studio, take, tmp_path, monkeypatch):
         studio.library.export(take.id, dest)
     assert list(dest.iterdir()) == []
     monkeypatch.setattr(library_module.shutil, "copyfile", real_copy)
-    assert [p.suffix for p in studio.library.export(take.id, dest)] == [".flac", ".mp3", ".json"]
+    assert [p.suffix for p in studio.library.export(take.id, dest)] == [".flac", ".c2pa", ".mp3", ".json"]
+
+
+def test_the_master_travels_with_its_c2pa_sidecar(studio, take, tmp_path):
+    from provenance.seal import verify_file
+
+    exported = studio.library.export(take.id, tmp_path / "out", formats=("master",))
+    assert [p.name for p in exported] == [f"export me take 1 - {take.id}.flac", f"export me take 1 - {take.id}.c2pa"]
+    report = verify_file(exported[0])  # found beside the exported FLAC under its new name
+    assert report.manifest.state == "untrusted" and report.manifest.sidecar == exported[1].name
 
 
 def test_a_missing_library_file_is_named(studio, take, tmp_path):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from provenance.keys import create_keystore
 from studio.cli import main
-from tests.provenance.unixfs_reference import read_car
+from tests.provenance.unixfs_reference import read_car, unpack
 from tests.studio.test_jobs import make_worker
 
 
@@ -60,7 +60,14 @@ def test_pin_uploads_the_take_car_and_checks_the_pinned_roots(studio, ipfs_node,
     assert result.exit_code == 0, result.output
     assert received["path"] == "/api/v0/dag/import?pin-roots=true"
     roots, blocks = read_car(received["car"])
-    assert len(roots) == 2 and f"pinned {roots[0]}, {roots[1]}" in result.output
+    assert len(roots) == 3 and f"pinned {roots[0]}, {roots[1]}, {roots[2]}" in result.output
+    # the master, its C2PA sidecar manifest (named by the metadata) and the metadata
+    master = studio.library.path(take)
+    assert unpack(roots[0], blocks) == master.read_bytes()
+    assert unpack(roots[1], blocks) == studio.library.manifest_path(take).read_bytes()
+    metadata = json.loads(unpack(roots[2], blocks))
+    assert metadata["animation_url"] == f"ipfs://{roots[0]}"
+    assert metadata["properties"]["c2pa_manifest"] == f"ipfs://{roots[1]}"
 
 
 def test_pin_names_a_node_that_does_not_answer(studio, monkeypatch):

@@ -25,6 +25,23 @@ def test_worker_seals_the_master_before_hashing(studio):
     assert report.manifest.state == "trusted" and report.hash_matches is True
 
 
+def test_the_sealed_master_is_plain_flac_with_its_manifest_beside_it(studio):
+    """#15: FLAC tools expect `fLaC` first: no ID3 header in front; the C2PA manifest is the
+    `master.c2pa` sidecar, bound to the exact bytes whose hash the library stores."""
+    from mutagen.flac import FLAC
+
+    job = studio.submit_music(prompt="plain flac", duration=1.0, seeds=[3])
+    make_worker(studio).run_next()
+    take = studio.library.takes_of_job(job.id)[0]
+    master = studio.library.path(take)
+    assert master.read_bytes()[:4] == b"fLaC"
+    assert FLAC(master)["SONGSTUDIO_SEED"] == ["3"]
+    assert studio.library.manifest_path(take) == master.with_name("master.c2pa")
+    report = verify_file(master, expected_hash="0x" + take.audio_sha256.removeprefix("0x"))
+    assert report.manifest.state == "untrusted" and report.manifest.sidecar == "master.c2pa"
+    assert report.hash_matches is True and not report.manifest.binding_failed
+
+
 def test_signer_address_is_tagged_when_a_signer_keystore_exists(studio):
     path = studio.settings.keys_dir / "signer.json"
     address = create_keystore(path, password="pw-for-test", role="signer", kdf="pbkdf2", iterations=2)

@@ -22,9 +22,9 @@ def _take_facts(db: Database) -> list[tuple]:
 
 
 def _before_songs(db: Database) -> str:
-    """The revision migration 0006_songs follows (whatever the chain is re-ordered to)."""
+    """The revision migration 0008_songs follows (whatever the chain is re-ordered to)."""
     with db.engine.connect() as conn:
-        return ScriptDirectory.from_config(alembic_config(conn)).get_revision("0006_songs").down_revision
+        return ScriptDirectory.from_config(alembic_config(conn)).get_revision("0008_songs").down_revision
 
 
 def _up_and_down(db: Database) -> None:

@@ -9,11 +9,13 @@ import datetime as dt
 
 import streamlit as st
 
+from studio.durations import clock
 from studio.records import LibraryQuery
 from studio.ui import paths
 from studio.ui.common import shown_errors, studio
 from studio.ui.plain import md_escape
 from studio.ui.takes import SONG_PAGE, favourite_button, take_label
+from studio.ui.trash import trash_button, undo_notice
 
 PAGE_SIZE = 20
 # Page labels -> the library's sort names ("relevance" only applies to a text search).
@@ -100,19 +102,19 @@ with shown_errors():
     if pages > 1:
         c2.number_input("Page", 1, pages, key="lib-page")
 
+    undo_notice(s)
     selected: list[int] = []
     made_from = s.library.children_counts([t.id for t in rows])
     for take in rows:
         with st.container(border=True):
             c1, c2, c3, c4, c5 = st.columns([4, 2, 2, 2, 1], vertical_alignment="center")
             with c1:
-                st.page_link(SONG_PAGE, label=md_escape(take_label(take)), icon="🎧",
-                             query_params={"take": str(take.id)})
+                st.page_link(SONG_PAGE, label=md_escape(take_label(take)), icon=":material/headphones:", query_params={"take": str(take.id)})
                 lineage = f" · from take {take.parent_take_id}" if take.parent_take_id else ""
                 if made_from.get(take.id):
                     count = made_from[take.id]
                     lineage += f" · {count} take{'s' if count != 1 else ''} made from it"
-                st.caption(f"{take.task} · {take.engine} · {take.duration:.0f} s · seed {take.seed} · "
+                st.caption(f"{take.task} · {take.engine} · {clock(take.duration)} · seed {take.seed} · "
                            f"{take.created_at:%Y-%m-%d %H:%M}{lineage}")
             with c2:
                 favourite_button(s, take, key=f"lib-fav-{take.id}")
@@ -122,22 +124,21 @@ with shown_errors():
                     s.library.update(take.id, rating=stars + 1)
             with c4:
                 if take.trashed:
-                    if st.button("Restore", key=f"lib-restore-{take.id}", icon="♻️"):
+                    if st.button("Restore", key=f"lib-restore-{take.id}", icon=":material/restore_from_trash:"):
                         s.library.restore(take.id)
                         st.rerun()
-                elif st.button("Trash", key=f"lib-trash-{take.id}", icon="🗑️"):
-                    s.library.trash(take.id)
-                    st.rerun()
+                else:
+                    trash_button(s, take, key=f"lib-trash-{take.id}")
             with c5:
-                if st.checkbox("Pick", key=f"lib-pick-{take.id}", label_visibility="collapsed",
-                               help="Pick for export"):
+                if st.checkbox("Pick for export", key=f"lib-pick-{take.id}",
+                               help="Export the picked takes together (none picked: this page)"):
                     selected.append(take.id)
 
     if rows:
         ids = selected or [t.id for t in rows]
         what = f"{len(selected)} picked" if selected else "this page"
         st.download_button(f"Export {what} (zip)", data=lambda: s.export_zip(ids), file_name="songstudio-export.zip",
-                           mime="application/zip", on_click="ignore", icon="📦")
+                           mime="application/zip", on_click="ignore", icon=":material/folder_zip:")
     elif not total:
         # any search or filter (not just the text) can be why nothing is listed
         filtered = query != LibraryQuery(sort=query.sort)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from provenance.errors import ProvenanceError
 from studio import local_chain, minting
+from studio.dates import unix_date
 from studio.errors import StudioError
 from studio.ui.common import query_int, shown_errors, studio
 from studio.ui.takes import take_label
@@ -97,7 +98,7 @@ if st.button("Sign authorization", icon="✍️"):
 if signed_key in st.session_state:
     signed_take = st.session_state[signed_key]
     a = signed_take.signed.authorization
-    st.success(f"Signed by {signed_take.signed.signer} for {a.to}; valid until unix time {a.deadline}.", icon="✅")
+    st.success(f"Signed by {signed_take.signed.signer} for {a.to}; valid until {unix_date(a.deadline)}.", icon="✅")
     st.caption(f"Metadata URI {a.uri} · recipe hash {a.recipe_hash} · CAR {signed_take.content.car}")
     if st.button("Mint", type="primary", icon="🪙"):
         with shown_errors(), st.spinner("Sending the transaction and waiting for its receipt…"):

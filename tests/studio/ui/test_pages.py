@@ -38,7 +38,7 @@ def open_takes_list(app) -> None:
 
 
 def button(at, label: str):
-    matches = [b for b in at.button if b.label == label]
+    matches = [b for b in at.main.button if b.label == label]
     assert matches, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
     return matches[0]
 
@@ -70,13 +70,13 @@ def test_create_queues_a_job_then_shows_takes_side_by_side(app, service, run_job
     spec = json.loads(job.spec)
     assert job.status == "queued" and spec["engine"] == "fake"
     assert spec["request"]["prompt"] == "dreamy synthwave" and spec["request"]["batch_size"] == 2
-    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+    assert [p.proto.text for p in app.main.get("progress")] == ["Queued: next to run"]
     assert "Cancel" in [b.label for b in app.button]
 
     assert [j.status for j in run_jobs()] == ["done"]
     app.run()
     no_errors(app)
-    assert not app.get("progress")  # polling stopped
+    assert not app.main.get("progress")  # polling stopped
     titles = [m.value for m in app.markdown if m.value.startswith("**dreamy")]
     assert titles == ["**dreamy synthwave · take 1**", "**dreamy synthwave · take 2**"]
     assert len(audio_urls(app)) == 2 and all(u.endswith(".mp3") for u in audio_urls(app))
@@ -92,7 +92,7 @@ def test_a_reload_with_the_job_in_the_url_shows_the_same_job(settings, service, 
     fresh = AppTest.from_file(APP, default_timeout=30)
     fresh.query_params["job"] = job.id
     fresh.run()
-    assert [p.proto.text for p in fresh.get("progress")] == ["Queued: next to run"]
+    assert [p.proto.text for p in fresh.main.get("progress")] == ["Queued: next to run"]
     run_jobs()
     fresh.run()
     assert any(m.value == "**reloaded · take 1**" for m in fresh.markdown)
@@ -177,7 +177,7 @@ def test_sampler_options_an_engine_cannot_take_are_named_and_not_sent(app, servi
     assert any("fake engine takes no ACE-Step sampler options" in c.value for c in app.caption)
     (job,) = service.jobs.list()
     assert json.loads(job.spec)["request"]["options"] == {}
-    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+    assert [p.proto.text for p in app.main.get("progress")] == ["Queued: next to run"]
 
 
 def test_a_second_generate_replaces_the_error_and_shows_the_new_job(app, service):
@@ -194,10 +194,10 @@ def test_a_second_generate_replaces_the_error_and_shows_the_new_job(app, service
     assert not app.error
     (job,) = service.jobs.list()
     assert app.query_params["job"] == job.id
-    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+    assert [p.proto.text for p in app.main.get("progress")] == ["Queued: next to run"]
     app.run()  # a full run (e.g. a reload) still has what was typed and the job
     assert app.text_area[0].value == "second try"
-    assert [p.proto.text for p in app.get("progress")] == ["Queued: next to run"]
+    assert [p.proto.text for p in app.main.get("progress")] == ["Queued: next to run"]
 
 
 def test_cancel_a_queued_job(app, service):
@@ -239,7 +239,7 @@ def test_library_search_favourite_rate_trash_restore_export(app, service, make_t
     app.toggle(key="lib-trash").set_value(False).run()
     app.text_input(key="lib-search").set_value("").run()
     app.selectbox(key="lib-sort").set_value("Oldest first").run()
-    labels = [p.proto.label for p in app.get("page_link")]
+    labels = [p.proto.label for p in app.main.get("page_link")]
     assert labels[0].startswith("ocean waves lullaby") and labels[-1] == "desert rock anthem · take 1"
     assert other[0].id not in ids
 
@@ -267,8 +267,11 @@ def test_export_zip_holds_master_mp3_and_parameters(settings, make_takes):
     ui = Studio.open(settings)
     with zipfile.ZipFile(io.BytesIO(ui.export_zip([t.id for t in takes]))) as archive:
         names = sorted(archive.namelist())
-    assert len(names) == 6
-    assert {n.rsplit(".", 1)[1] for n in names} == {"flac", "mp3", "json"}
+    assert len(names) == 8
+    assert {n.rsplit(".", 1)[1] for n in names} == {"flac", "c2pa", "mp3", "json"}
+    # the sidecar has the FLAC's name, which is where C2PA readers look for it
+    assert {n.rsplit(".", 1)[0] for n in names if n.endswith(".c2pa")} == \
+        {n.rsplit(".", 1)[0] for n in names if n.endswith(".flac")}
 
 
 def test_rating_is_stored(app, service, make_takes):
@@ -296,7 +299,7 @@ def test_library_filters_by_duration_engine_and_date_and_shows_lineage(app, make
 
     app.slider(key="lib-duration").set_value((3, 600)).run()
     assert "1 take" in texts(app.caption)
-    assert [p.proto.label for p in app.get("page_link")] == ["short tune · take 2"]  # made from it: its song
+    assert [p.proto.label for p in app.main.get("page_link")] == ["short tune · take 2"]  # made from it: its song
     app.slider(key="lib-duration").set_value((0, 600)).run()
 
     app.selectbox(key="lib-engine").set_value("ace-step-v1").run()
@@ -323,10 +326,12 @@ def test_song_page_repaint_region_makes_a_child_take(app, service, run_jobs, mak
     no_errors(app)
     assert texts(app.title) == ["river song · take 1"]
     assert len(audio_urls(app)) == 1
-    assert sorted(b.proto.label for b in app.get("download_button")) == ["FLAC", "MP3 320", "Parameters JSON", "WAV"]
+    assert sorted(b.proto.label for b in app.get("download_button")) == [
+        "C2PA manifest", "FLAC", "MP3 320", "Parameters JSON", "WAV"]
     assert any("Audio hash" in m.value for m in app.markdown)
 
-    app.slider(key="song-region").set_value((1.0, 2.5)).run()
+    app.number_input(key="song-region-start").set_value(1.0)
+    app.number_input(key="song-region-end").set_value(2.5).run()
     button(app, "Repaint").click().run()
     no_errors(app)
     job = service.jobs.get(app.query_params["job"])
@@ -337,10 +342,10 @@ def test_song_page_repaint_region_makes_a_child_take(app, service, run_jobs, mak
     app.run()
     (child,) = service.library.children(take.id)
     assert child.task == "repaint"
-    assert any(p.proto.label.startswith("New take") for p in app.get("page_link"))
+    assert any(p.proto.label.startswith("New take") for p in app.main.get("page_link"))
 
     open_song(app, child.id)
-    assert any(p.proto.label.startswith("from: river song") for p in app.get("page_link"))
+    assert any(p.proto.label.startswith("from: river song") for p in app.main.get("page_link"))
 
 
 def test_song_page_wav_download_and_provenance_panel(app, settings, make_takes):

@@ -6,8 +6,8 @@ them (retakes, repaints, ... by `parent_take_id`) become one song, titled after 
 (without the " (2)" batch suffix), whose first draft version is their lyrics. No take changes
 otherwise. The downgrade drops the songs and the two take columns (the takes stay).
 
-Revision ID: 0006_songs
-Revises: 0006_recipe
+Revision ID: 0008_songs
+Revises: 0007_job_timeline
 """
 
 import json
@@ -16,8 +16,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_songs"
-down_revision = "0006_recipe"
+revision = "0008_songs"
+down_revision = "0007_job_timeline"
 branch_labels = None
 depends_on = None
 
