@@ -19,12 +19,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import screenshot, settle, start_serve
 from tests.e2e.editing_engine import TARGET
 from tests.e2e.test_studio_browser import fill_form
-
-# The jobs panel, the waveform you can aim at and its geometry helpers come from branch panel
-# (#14 parts 2-3); until it is merged this test cannot run, and says so.
-waveform_geometry = pytest.importorskip("tests.e2e.waveform_geometry",
-                                        reason="needs tests/e2e/waveform_geometry.py from branch panel")
-band_box, drag_across = waveform_geometry.band_box, waveform_geometry.drag_across
+from tests.e2e.waveform_geometry import band_box, drag_across
 
 pytestmark = [pytest.mark.browser, pytest.mark.network]
 
@@ -143,6 +138,6 @@ def test_one_whole_session(studio_server, new_page, monkeypatch):
     expect(page.get_by_role("link", name=re.compile("New take: Dawn Road · repaint"))).to_be_visible()
     page.goto(f"{studio_server.url}/library")
     expect(page.get_by_role("link", name=re.compile("Dawn Road · repaint"))).to_be_visible()
-    expect(page.get_by_text("3 takes", exact=False)).to_be_visible()
+    expect(page.get_by_test_id("stMain").get_by_text(re.compile(r"^3 takes · version"))).to_be_visible()
     settle(page)
     screenshot(page, "session-08-library-after-reload")

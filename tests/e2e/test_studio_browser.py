@@ -96,7 +96,7 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
     page.get_by_role("link", name="Library").click()
     page.get_by_label("Search songs").fill("lighthouse")  # the song: named by its first job's prompt
     page.get_by_label("Search songs").press("Enter")
-    expect(page.get_by_text("2 takes")).to_be_visible()
+    expect(page.get_by_test_id("stMain").get_by_text(re.compile(r"^2 takes · version"))).to_be_visible()
     screenshot(page, "library")
     page.get_by_role("link", name="lighthouse ballad, piano · take 1").click()
 
