@@ -14,6 +14,7 @@ pre-tokenizer (Llama 3's); the chat template and the BOS/EOT ids are copied so
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import math
 import os
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from safetensors import safe_open
 
 _LAYER_MAP = {
     "input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
@@ -136,7 +138,6 @@ def export_llama_gguf(folder: str | Path, out_path: str | Path, *, dtype: str = 
     n_head, n_kv = config["num_attention_heads"], config.get("num_key_value_heads", config["num_attention_heads"])
     head_dim = config.get("head_dim") or config["hidden_size"] // n_head
     tok = _read_tokenizer(folder, config["vocab_size"])
-    from safetensors import safe_open
 
     files = sorted(folder.glob("*.safetensors"))
     if not files:
@@ -222,7 +223,6 @@ def _write(writer: Any, tmp: Path, out_path: Path, *, plan: list, config: dict[s
 def quantize_gguf(src: str | Path, dst: str | Path, *, ftype: str = "Q4_K_M", threads: int = 0) -> Path:
     """Quantise with llama.cpp (through llama-cpp-python). K-quants need rows that are multiples
     of 256, i.e. real model widths, not the tiny test models."""
-    import ctypes
 
     import llama_cpp
 

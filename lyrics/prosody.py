@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
 
+import pronouncing
+import pyphen
+from num2words import num2words
+
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*|\d+")
 _LATIN_VOWELS = "aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýÿœąęėįųůőűаеёиоуыэюяіїєαεηιουω"
 _VOWEL_GROUP = re.compile(f"[{_LATIN_VOWELS}]+")
@@ -58,16 +62,12 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=32)
 def _hyphenator(language: str):
-    import pyphen
-
     code = _PYPHEN_LANG.get(language, language)
     return pyphen.Pyphen(lang=code) if code and code in pyphen.LANGUAGES else None
 
 
 @lru_cache(maxsize=4096)
 def _cmu_phones(word: str) -> str | None:
-    import pronouncing
-
     phones = pronouncing.phones_for_word(word.lower().replace("\u2019", "'"))
     return phones[0] if phones else None
 
@@ -95,8 +95,6 @@ def _fallback_syllables(word: str, language: str) -> int:
 
 def _number_syllables(digits: str, language: str) -> int:
     try:
-        from num2words import num2words
-
         spelled = num2words(int(digits), lang=language)
     except (ImportError, NotImplementedError, OverflowError, ValueError):
         return len(digits)
@@ -122,8 +120,6 @@ def rhyme_key(word: str, language: str = "en") -> str:
     if language == "en":
         phones = _cmu_phones(word)
         if phones:
-            import pronouncing
-
             return re.sub(r"\d", "", pronouncing.rhyming_part(phones))
     if language == "zh" and _CJK.search(word):
         from pypinyin import Style, lazy_pinyin

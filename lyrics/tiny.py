@@ -14,6 +14,10 @@ import os
 import string
 from pathlib import Path
 
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+from lyrics.gguf_export import export_llama_gguf
+
 HF_SUBFOLDER = "hf"
 GGUF_SUBFOLDER = "gguf"
 GGUF_FILE = "tiny-llama.f32.gguf"
@@ -46,7 +50,6 @@ _CORPUS = [
 
 
 def train_tokenizer(vocab_size: int = 512):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
@@ -94,7 +97,6 @@ def build_tiny_lyrics_models(folder: str | os.PathLike, *, seed: int = 0) -> tup
     """Both forms of the tiny model under `folder` (which must not exist yet): the transformers
     folder `hf/` and its GGUF export `gguf/tiny-llama.f32.gguf` (f32: the same weights).
     Returns (hf folder, GGUF file)."""
-    from lyrics.gguf_export import export_llama_gguf
 
     root = Path(folder)
     if root.exists():

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, Protocol
 
 import numpy as np
+from pydantic import TypeAdapter, ValidationError
 
 TASKS_V1 = ("text2music", "retake", "repaint", "extend", "edit", "audio2audio")
 TASKS_15_EXTRA = ("cover", "lego", "extract", "complete")
@@ -76,8 +77,6 @@ class MusicRequest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MusicRequest":
-        from pydantic import TypeAdapter, ValidationError
-
         known = {f for f in cls.__dataclass_fields__}
         unknown = sorted(set(data) - known)
         if unknown:

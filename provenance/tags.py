@@ -53,7 +53,7 @@ class ProvenanceTags:
 
 def write_tags(path: str | Path, tags: ProvenanceTags) -> None:
     """Writes the tags atomically (a tagged copy replaces the file only when complete)."""
-    from provenance.c2pa_manifest import has_manifest  # c2pa is heavy; only needed here
+    from provenance.c2pa_manifest import has_manifest  # noqa: PLC0415  (c2pa is heavy; only needed here)
 
     path = Path(path)
     fmt = audio_format(path)

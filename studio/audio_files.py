@@ -20,7 +20,11 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import lameenc
 import numpy as np
+import soundfile as sf
+from mutagen.flac import FLAC
+from mutagen.id3 import COMM, ID3, TIT2, TSSE, TXXX, USLT
 
 from studio.errors import BadInput, EnvironmentProblem, disk_problem
 
@@ -71,9 +75,6 @@ def check_audio_array(audio: np.ndarray) -> np.ndarray:
 
 
 def write_flac(path: Path, audio: np.ndarray, sample_rate: int, tags: dict[str, str]) -> None:
-    import soundfile as sf
-    from mutagen.flac import FLAC
-
     # Encoded and tagged in memory: libsndfile and mutagen hide the errno of a failed write
     # ("System error"), a plain file write keeps it, so a full disk is named as such.
     buffer = io.BytesIO()
@@ -88,8 +89,6 @@ def write_flac(path: Path, audio: np.ndarray, sample_rate: int, tags: dict[str, 
 
 
 def encode_mp3(audio: np.ndarray, sample_rate: int, *, bitrate: int, quality: int = 2) -> bytes:
-    import lameenc
-
     stereo = audio[:2] if audio.shape[0] >= 2 else audio
     pcm = (np.clip(stereo.T, -1.0, 1.0) * 32767.0).round().astype("<i2")
     encoder = lameenc.Encoder()
@@ -101,8 +100,6 @@ def encode_mp3(audio: np.ndarray, sample_rate: int, *, bitrate: int, quality: in
 
 
 def write_mp3(path: Path, data: bytes, tags: dict[str, str]) -> None:
-    from mutagen.id3 import COMM, ID3, TIT2, TSSE, TXXX, USLT
-
     id3 = ID3()
     id3.add(TIT2(encoding=3, text=tags.get("title", "")))
     if tags.get("lyrics"):
@@ -201,7 +198,6 @@ def _seal(seal: Callable[[Path], None], master: Path) -> None:
 
 def check_readable_audio(path: Path, *, label: str = "audio file") -> None:
     """Fail early, and clearly, on a missing, unreadable or corrupt audio input."""
-    import soundfile as sf
 
     if not path.is_file():
         raise BadInput(f"{label} {path} does not exist; give the path of a WAV, FLAC, OGG or MP3 file")

@@ -10,16 +10,22 @@ import json
 import logging
 import shlex
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
 
+from studio.demo_models import demo_settings_env
+from studio.doctor import run_checks
 from studio.durations import clock
 from studio.errors import BadInput, JobFailed, StudioError, disk_problem
 from studio.mint_state import mint_state
+from studio.model_store import download_model, import_model, list_models
+from studio.serve import serve_studio
+from studio.service import Studio
 from studio.settings import Settings, load_settings
+from studio.worker import Worker, resolve_device
 
 
 class StudioGroup(click.Group):
@@ -70,8 +76,6 @@ class State:
 
     def studio(self):
         if self._studio is None:
-            from studio.service import Studio
-
             self._studio = Studio.open(self.settings)
         return self._studio
 
@@ -103,20 +107,15 @@ def main(ctx: click.Context, home: Path | None, database_url: str | None, verbos
 @pass_state
 def serve(state: State, port: int | None, device: str | None, no_worker: bool, demo: bool) -> None:
     """Start the UI on 127.0.0.1 and a worker process."""
-    from studio.serve import serve_studio
 
     state.studio()  # migrations and the queue are checked before anything starts
     if not no_worker:
-        from studio.worker import resolve_device
-
         resolve_device(device or state.settings.device)  # a device this machine lacks: say so now
     extra_env = _demo_env(state.settings) if demo else {}
     sys.exit(serve_studio(state.settings, port=port, device=device, worker=not no_worker, extra_env=extra_env))
 
 
 def _demo_env(settings: Settings) -> dict[str, str]:
-    from studio.demo_models import demo_settings_env
-
     return demo_settings_env(settings.model_cache, engine_options=settings.engine_options,
                              lyrics_options=settings.lyrics_options)
 
@@ -127,7 +126,6 @@ def _demo_env(settings: Settings) -> dict[str, str]:
 @pass_state
 def worker(state: State, device: str | None, drain: bool) -> None:
     """Run the worker: owns the models, runs one job at a time."""
-    from studio.worker import Worker
 
     studio = state.studio()
     runner = Worker(settings=state.settings, db=studio.db, queue=studio.queue, device=device)
@@ -348,8 +346,6 @@ def _library_filters(fn):
 
 
 def _run_search(state: State, text: str | None, **filters: Any) -> None:
-    from datetime import timezone
-
     as_json = filters.pop("as_json")
     for key in ("since", "until"):
         if filters[key] is not None:
@@ -457,8 +453,6 @@ def models() -> None:
 @models.command("list")
 @pass_state
 def models_list(state: State) -> None:
-    from studio.model_store import list_models
-
     for status in list_models(state.settings):
         mark = "present" if status.present else "missing"
         click.echo(f"{status.info.name:22} {status.info.kind:6} {mark:8} {status.info.repo_id}  ({status.folder})")
@@ -469,8 +463,6 @@ def models_list(state: State) -> None:
 @click.option("--revision", help="hub revision (commit, tag or branch)")
 @pass_state
 def models_download(state: State, name: str, revision: str | None) -> None:
-    from studio.model_store import download_model
-
     click.echo(str(download_model(state.settings, name=name, revision=revision)))
 
 
@@ -480,8 +472,6 @@ def models_download(state: State, name: str, revision: str | None) -> None:
 @click.option("--link", is_flag=True, help="symlink instead of copying")
 @pass_state
 def models_import(state: State, name: str, folder: Path, link: bool) -> None:
-    from studio.model_store import import_model
-
     click.echo(str(import_model(state.settings, name=name, source=folder, link=link)))
 
 
@@ -502,7 +492,6 @@ def models_demo(state: State) -> None:
 @pass_state
 def doctor(state: State, as_json: bool) -> None:
     """Report device, versions, weights present, and whether the DB and queue work."""
-    from studio.doctor import run_checks
 
     report = run_checks(state.settings)
     if as_json:

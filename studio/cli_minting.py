@@ -125,7 +125,7 @@ def chain_down(state):
 @errors_as_messages
 def chain_deploy(state, rpc_url: str):
     """Deploy SongNFT with the owner key (it pays the gas), trusting the signer key; saves the settings."""
-    from provenance.chain import ChainClient  # web3 is heavy; only for chain commands
+    from provenance.chain import ChainClient  # noqa: PLC0415  (web3 is heavy; only for chain commands)
 
     settings = state.settings
     signer = keystore_address(settings.keystore("signer"))

@@ -8,12 +8,14 @@ say nothing about musical or lyric quality. Each folder carries `DEMO_RANDOM_WEI
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable
 
+from lyrics.tiny import GGUF_FILE, GGUF_SUBFOLDER, HF_SUBFOLDER, build_tiny_lyrics_models
 from studio.errors import BadInput, EnvironmentProblem
 
 MARKER_FILE = "DEMO_RANDOM_WEIGHTS.txt"
@@ -37,20 +39,18 @@ def is_demo_model(folder: str | os.PathLike) -> bool:
 
 
 def _build_v1(staging: Path) -> None:
-    from music.acestep_v1.loading.tiny import build_tiny_checkpoint
+    from music.acestep_v1.loading.tiny import build_tiny_checkpoint  # noqa: PLC0415  (heavy: imports cutlet, diffusers, hangul_romanize, py3langid, torch)
 
     build_tiny_checkpoint(staging, seed=SEED)
 
 
 def _build_v15(staging: Path) -> None:
-    from music.acestep15.tiny import build_tiny_checkpoint
+    from music.acestep15.tiny import build_tiny_checkpoint  # noqa: PLC0415  (heavy: imports torch)
 
     build_tiny_checkpoint(staging, turbo=True, seed=SEED)
 
 
 def _build_llama(staging: Path) -> None:
-    from lyrics.tiny import build_tiny_lyrics_models
-
     build_tiny_lyrics_models(staging, seed=SEED)
 
 
@@ -86,8 +86,7 @@ def _install(cache: Path, name: str, build: Callable[[Path], None]) -> Path:
 def demo_options(cache_dir: str | os.PathLike) -> dict:
     """Where the demo models live and the options that load them (nothing is checked or built).
     Everything runs on the CPU: the models are tiny."""
-    from lyrics.tiny import GGUF_FILE, GGUF_SUBFOLDER, HF_SUBFOLDER
-    from music.acestep_v1.loading.tiny import LYRIC_VOCAB_FILE
+    from music.acestep_v1.loading.tiny import LYRIC_VOCAB_FILE  # noqa: PLC0415  (heavy: imports cutlet, diffusers, hangul_romanize, py3langid, torch)
 
     cache = Path(cache_dir).expanduser().resolve()
     v1, v15, llama = (cache / name for name in DEMO_FOLDERS)
@@ -136,7 +135,6 @@ def demo_settings_env(cache_dir: str | os.PathLike, *, engine_options: dict | No
                       lyrics_options: dict | None = None) -> dict[str, str]:
     """Install the demo models and return the SONGSTUDIO_* variables that point the worker at them
     (merged over the given per-engine / per-backend options, which they override)."""
-    import json
 
     installed = install_demo_models(cache_dir)
     engines = dict(engine_options or {})

@@ -8,8 +8,15 @@ import sys
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 
+from lyrics.registry import backends
+from music.registry import engines
+from studio.db import Database
 from studio.errors import StudioError
+from studio.jobs import JobStore
+from studio.model_store import list_models
+from studio.queue import JobQueue
 from studio.settings import Settings
+from studio.worker import resolve_device
 
 PACKAGES = ("torch", "transformers", "diffusers", "streamlit", "sqlmodel", "alembic", "huey", "soundfile",
             "lameenc", "mutagen", "llama_cpp_python", "web3", "eth-account")
@@ -57,9 +64,6 @@ def run_checks(settings: Settings) -> Report:
 
 
 def _check_registries(report: Report, settings: Settings) -> None:
-    from lyrics.registry import backends
-    from music.registry import engines
-
     names = sorted(set(engines.names()) | set(settings.extra_engines))
     level = "ok" if settings.engine in names else "fail"
     report.add("engines", level, f"default {settings.engine}; known: {', '.join(names)}")
@@ -72,8 +76,6 @@ def _check_device(report: Report, settings: Settings) -> None:
     except ImportError:
         report.add("device", "warn", "torch is not installed: no music generation on this machine")
         return
-    from studio.errors import StudioError
-    from studio.worker import resolve_device
 
     try:
         resolve_device(settings.device)
@@ -106,9 +108,6 @@ def _check_home(report: Report, settings: Settings) -> None:
 
 
 def _check_database(report: Report, settings: Settings) -> None:
-    from studio.db import Database
-    from studio.jobs import JobStore
-
     try:
         db = Database.open(settings)
         jobs = JobStore(db)
@@ -120,8 +119,6 @@ def _check_database(report: Report, settings: Settings) -> None:
 
 
 def _check_queue(report: Report, settings: Settings) -> None:
-    from studio.queue import JobQueue
-
     try:
         queue = JobQueue(settings)
         queue.ping()
@@ -134,8 +131,6 @@ def _check_queue(report: Report, settings: Settings) -> None:
 
 
 def _check_models(report: Report, settings: Settings) -> None:
-    from studio.model_store import list_models
-
     for status in list_models(settings):
         if status.present:
             report.add(f"model {status.info.name}", "ok", str(status.folder))

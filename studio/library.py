@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from studio.audio_files import atomic_path
 from studio.db import Database
 from studio.errors import BadInput, EnvironmentProblem, NotFound
 from studio.settings import DEFAULT_SEARCH_RANK_WINDOW
@@ -371,7 +372,6 @@ class Library:
         """Copy a take's files out under readable names ("<title> - <id>.flac"). The master travels
         with its C2PA sidecar manifest ("<title> - <id>.c2pa", the same name, as C2PA readers
         look for it), without which its signed provenance is lost."""
-        from studio.audio_files import atomic_path
 
         take = self.get(take_id)
         try:

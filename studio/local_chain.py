@@ -121,7 +121,7 @@ def chain_up(settings: Settings, *, prompt: Callable[[str], str] | None = None,
              passwords: dict[str, str | None] | None = None) -> LocalChain:
     """Start or reuse anvil, make the keys, fund the owner, deploy, and write the settings file.
     Passwords: `passwords[role]` (the Mint page), else SONGSTUDIO_<ROLE>_PASSWORD, else the prompt."""
-    from provenance.chain import ChainClient  # web3 is heavy; only here
+    from provenance.chain import ChainClient  # noqa: PLC0415  (web3 is heavy; only here)
 
     passwords = passwords or {}
     settings.ensure_home()

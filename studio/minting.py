@@ -227,7 +227,7 @@ def sign_take(settings: Settings, db: "Database", take: Take, master: Path, *, w
 
 
 def connect(settings: Settings):
-    from provenance.chain import ChainClient  # web3 is heavy; only when talking to a chain
+    from provenance.chain import ChainClient  # noqa: PLC0415  (web3 is heavy; only when talking to a chain)
 
     config = chain_config(settings)
     return ChainClient.connect(config.rpc_url).with_contract(config.contract, chain_id=config.chain_id)

@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from provenance.keys import keystore_address
+from provenance.tags import ProvenanceTags
 from studio.settings import Settings
 
 
@@ -20,7 +21,7 @@ class MasterSealer:
 
     @cached_property
     def credentials(self):
-        from provenance.c2pa_manifest import resolve_credentials
+        from provenance.c2pa_manifest import resolve_credentials  # noqa: PLC0415  (heavy: imports c2pa)
 
         return resolve_credentials(cert_chain=self.settings.c2pa_cert_chain,
                                    private_key=self.settings.c2pa_private_key, dev_dir=self.settings.c2pa_dir)
@@ -31,8 +32,7 @@ class MasterSealer:
 
     def __call__(self, master: Path, *, generation_id: str, engine: str, model: str, seed: int, title: str,
                  recipe_json: bytes | None = None) -> None:
-        from provenance.seal import seal_master
-        from provenance.tags import ProvenanceTags
+        from provenance.seal import seal_master  # noqa: PLC0415  (heavy: imports c2pa)
 
         tags = ProvenanceTags(generation_id=generation_id, engine=engine, model=model, seed=seed,
                               signer=self.signer_address())

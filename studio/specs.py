@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from lyrics.format import Lyrics
 from music.engine import CheckedRequest, MusicRequest, RequestError, none_text_as_empty
 from music.registry import engines
 from studio.audio_files import check_readable_audio
@@ -79,7 +80,6 @@ class LyricsJobSpec(BaseModel):
 
     def existing_lyrics(self):
         """The `lyrics` field as `lyrics.format.Lyrics`; BadInput when absent or empty."""
-        from lyrics.format import Lyrics
 
         if self.lyrics is None or (isinstance(self.lyrics, str) and not self.lyrics.strip()):
             raise BadInput(f"a lyrics {self.action} job needs the existing lyrics (the `lyrics` field)")

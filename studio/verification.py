@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile as sf
 
+from music.engine import MusicRequest
+from music.registry import engines
 from provenance.errors import ProvenanceError
 from provenance.validate import hex32, parse_bytes32
 from studio import minting
@@ -33,7 +36,7 @@ MODEL_DIR_OPTION = {"ace-step-1.5": "model_id_or_dir"}  # other engines take `mo
 def verify(settings: Settings, path: Path, *, trust_anchors: Path | None, expected_hash: str | None,
            recipe_file: Path | None, rerender: bool, echo: Callable[[str], None],
            manifest_file: Path | None = None) -> bool:
-    from provenance.seal import verify_file  # c2pa is heavy; only when verifying
+    from provenance.seal import verify_file  # noqa: PLC0415  (c2pa is heavy; only when verifying)
 
     if expected_hash is not None:
         expected_hash = hex32(parse_bytes32(expected_hash, what="expected hash"))
@@ -106,10 +109,7 @@ class RerenderResult:
 
 def rerender_recipe(settings: Settings, recipe: dict[str, Any], master: Path) -> RerenderResult:
     """Run the recipe on this machine's CPU and compare with the master's decoded samples."""
-    import soundfile as sf
 
-    from music.engine import MusicRequest
-    from music.registry import engines
 
     request = dict(recipe["request"])
     if any(isinstance(request.get(name), dict) for name in PATH_FIELDS):

@@ -14,6 +14,8 @@ import threading
 import time
 from typing import Any
 
+from lyrics.errors import LyricsCancelled, LyricsRequestError, UnrepairableOutput
+from lyrics.writer import LyricsWriter
 from music.engine import Cancelled, RequestError
 from music.registry import engines
 from studio.db import Database
@@ -26,6 +28,7 @@ from studio.sealing import MasterSealer
 from studio.settings import Settings
 from studio.specs import LyricsJobSpec, MusicJobSpec, check_with_engine, parse_spec
 from studio.tables import Job
+from studio.take_store import store_result
 from studio.worker_models import WorkerModels
 
 log = logging.getLogger("songstudio.worker")
@@ -187,8 +190,6 @@ class Worker:
         return report
 
     def _run_music(self, job: Job, spec: MusicJobSpec) -> None:
-        from studio.take_store import store_result
-
         progress = self._progress(job)
         checked = spec.checked_request()
         if checked is None:  # queued before submit stored checked requests: check it once, here
@@ -209,9 +210,6 @@ class Worker:
         )
 
     def _run_lyrics(self, job: Job, spec: LyricsJobSpec) -> None:
-        from lyrics.errors import LyricsCancelled, LyricsRequestError, UnrepairableOutput
-        from lyrics.writer import LyricsWriter  # built by the lyrics stage; imported only when needed
-
         progress = self._progress(job)
         progress("lyrics", 0, 1)
         options = self.models.lyrics_options(spec.backend, spec.backend_options)

@@ -10,13 +10,14 @@ from math import gcd
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
 
 from music.engine import RequestError
 
 
 def audio_seconds(path: str, *, role: str) -> float:
     """The file's duration, read from its header only; a clear error if it is not readable audio."""
-    import soundfile as sf
 
     if not Path(path).is_file():
         raise RequestError(f"{role} file not found: {path}")
@@ -33,7 +34,6 @@ def to_model_rate(audio: np.ndarray, *, rate: int, target_rate: int) -> np.ndarr
     """Polyphase resampling (scipy) of `(channels, samples)` audio; exact no-op at the same rate."""
     if rate == target_rate:
         return audio
-    from scipy.signal import resample_poly
 
     g = gcd(rate, target_rate)
     return resample_poly(audio, target_rate // g, rate // g, axis=-1).astype(np.float32)
@@ -41,7 +41,6 @@ def to_model_rate(audio: np.ndarray, *, rate: int, target_rate: int) -> np.ndarr
 
 def load_stereo(path: str, *, target_rate: int, role: str):
     """Read a file as a float32 torch tensor `[2, samples]` at `target_rate` (mono is duplicated)."""
-    import soundfile as sf
     import torch
 
     audio_seconds(path, role=role)  # same checks and messages as validation

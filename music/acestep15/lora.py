@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from safetensors import safe_open
+
 from music.engine import RequestError
 
 ADAPTER_NAME = "songstudio"
@@ -35,7 +37,6 @@ def alpha_scale(weights: Path) -> float:
     config_path = weights.parent / "adapter_config.json"
     if not config_path.is_file():
         return 1.0
-    from safetensors import safe_open
 
     with safe_open(str(weights), framework="pt") as handle:
         if METADATA_KEY in (handle.metadata() or {}):

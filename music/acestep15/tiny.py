@@ -15,6 +15,11 @@ import os
 from pathlib import Path
 
 import torch
+from diffusers import AceStepPipeline, AutoencoderOobleck, FlowMatchEulerDiscreteScheduler
+from diffusers.models.transformers.ace_step_transformer import AceStepTransformer1DModel
+from diffusers.pipelines.ace_step import AceStepAudioTokenDetokenizer, AceStepAudioTokenizer, AceStepConditionEncoder
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+from transformers import PreTrainedTokenizerFast, Qwen3Config, Qwen3Model
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 ACOUSTIC_DIM = 4
@@ -27,8 +32,6 @@ POOLER = dict(audio_acoustic_hidden_dim=ACOUSTIC_DIM, pool_window_size=5, num_at
 
 def byte_level_tokenizer():
     """A byte-level BPE tokenizer with no merges: deterministic, needs no training data or hub."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
 
     alphabet = pre_tokenizers.ByteLevel.alphabet()
     vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS + sorted(alphabet))}
@@ -49,14 +52,6 @@ def build_pipeline(*, turbo: bool, seed: int = 0):
 
 
 def _build_pipeline(*, turbo: bool, seed: int):
-    from diffusers import AceStepPipeline, AutoencoderOobleck, FlowMatchEulerDiscreteScheduler
-    from diffusers.models.transformers.ace_step_transformer import AceStepTransformer1DModel
-    from diffusers.pipelines.ace_step import (
-        AceStepAudioTokenDetokenizer,
-        AceStepAudioTokenizer,
-        AceStepConditionEncoder,
-    )
-    from transformers import Qwen3Config, Qwen3Model
 
     tokenizer = byte_level_tokenizer()
     torch.manual_seed(seed)

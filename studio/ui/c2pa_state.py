@@ -14,7 +14,7 @@ STATE_WORDS = {
 
 def c2pa_state(path: Path) -> str:
     try:
-        from provenance.c2pa_manifest import read_manifest  # needs the c2pa extra
+        from provenance.c2pa_manifest import read_manifest  # noqa: PLC0415  (needs the c2pa extra)
     except ImportError:
         return "not checked (install the c2pa extra)"
     if not path.is_file():

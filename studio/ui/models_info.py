@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from studio.demo_models import is_demo_model
 from studio.model_store import ModelStatus, list_models
 from studio.settings import Settings
 
@@ -17,7 +18,6 @@ def real_weights_present(settings: Settings) -> bool:
 
 def demo_models_in_use(settings: Settings) -> bool:
     """True when the worker's engine options point at the tiny random-weight demo models."""
-    from studio.demo_models import is_demo_model
 
     folders = [opts.get("model_dir") or opts.get("model_id_or_dir") for opts in settings.engine_options.values()]
     return any(folder and is_demo_model(folder) for folder in folders)

@@ -70,7 +70,7 @@ def test_generate_no_wait_then_worker_then_library(run, tmp_path):
     run("library", "set", str(take_id), "--trash")
     assert "Best walk" not in run("library", "list").output
     exported = run("library", "export", str(take_id), str(tmp_path / "out")).stdout.splitlines()
-    assert [Path(p).suffix for p in exported] == [".flac", ".c2pa", ".mp3", ".json"]  # the master with its C2PA sidecar
+    assert [Path(p).suffix for p in exported] == [".flac", ".c2pa", ".mp3", ".json"]  # the master travels with its C2PA sidecar
     assert all(Path(p).is_file() for p in exported)
 
 

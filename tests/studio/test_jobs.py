@@ -5,14 +5,13 @@ from __future__ import annotations
 import errno
 import json
 import sqlite3
-import sys
 import threading
-import types
 from pathlib import Path
 
 import pytest
 import soundfile as sf
 
+from studio import worker as worker_module
 from studio.errors import BadInput, EnvironmentProblem, NotFound
 from studio.service import Studio
 from studio.settings import Settings
@@ -215,7 +214,7 @@ def test_lyrics_job_uses_the_backend_registry_and_writer(studio, monkeypatch):
 
     monkeypatch.setattr(backends, "_factories", dict(backends._factories))
     backends.register("fake-lyrics", lambda **options: Backend(**options))
-    monkeypatch.setitem(sys.modules, "lyrics.writer", types.SimpleNamespace(LyricsWriter=LyricsWriter))
+    monkeypatch.setattr(worker_module, "LyricsWriter", LyricsWriter)  # the worker's own name for the writer
     job = studio.submit_lyrics(theme="rain", backend="fake-lyrics", genre="folk",
                                backend_options={"temperature": 0.1})
     assert job.kind == "lyrics"
@@ -282,7 +281,7 @@ def test_leftovers_of_a_crash_are_replaced_not_kept(studio):
     [take] = studio.library.takes_of_job(job.id)
     assert sf.info(str(studio.library.path(take))).frames == 24000
     assert sorted(p.name for p in (media / "takes" / job.id / "0").iterdir()) == [
-        "master.flac", "params.json", "preview.mp3", "take.mp3", "waveform.json"]
+        "master.c2pa", "master.flac", "params.json", "preview.mp3", "take.mp3", "waveform.json"]
     assert staging_files(studio.settings) == []
 
 
