@@ -25,7 +25,7 @@ import pronouncing
 from lyrics.backends.base import Backend, Message, SamplingParams
 from lyrics.budget import SongPlan
 from lyrics.constraints import MAX_LINE_CHARS, MAX_TITLE_CHARS, Constraint
-from lyrics.errors import Cancelled, UnrepairableOutput
+from lyrics.errors import LyricsCancelled, UnrepairableOutput
 from lyrics.prosody import count_syllables, line_rhyme_key, words
 from lyrics.quality import PromptCopyCheck
 
@@ -217,7 +217,7 @@ class LineComposer:
     def _sample(self, prefix: str, constraint: Constraint, *, seed: int, max_tokens: int,
                 temperature: float | None = None) -> str:
         if self.cancel.is_set():
-            raise Cancelled("generation cancelled")
+            raise LyricsCancelled("generation cancelled")
         params = replace(self.sampling, seed=seed, max_tokens=max_tokens,
                          temperature=self.sampling.temperature if temperature is None else temperature)
         text = "".join(self.backend.stream(self.messages, params=params, constraint=constraint,

@@ -20,7 +20,7 @@ class ModelNotFound(LyricsError, FileNotFoundError):
     """The model file or folder is missing; the message says how to get it."""
 
 
-class Cancelled(LyricsError):
+class LyricsCancelled(LyricsError):
     """Generation was cancelled by the caller."""
 
 

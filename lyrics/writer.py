@@ -15,7 +15,7 @@ Public API (used by `studio`):
         show(chunk)                                   # (JSON text when the backend is constrained by schema)
     lyrics = stream.result()                          # parsed, validated, repaired Lyrics
     stream.report, stream.changes, stream.raw         # validation report, repairs made, model text
-    stream.cancel()  /  writer.cancel()               # from another thread; result() raises Cancelled
+    stream.cancel()  /  writer.cancel()               # from another thread; result() raises LyricsCancelled
 
     writer.rewrite(lyrics, "chorus", "more hopeful")  # section: index, tag or "Verse 2"
     writer.continue_(lyrics, sections=["bridge", "chorus"])
@@ -40,7 +40,7 @@ from lyrics.backends.base import Backend, Message, SamplingParams
 from lyrics.budget import plan_song
 from lyrics.composer import SEED_STRIDE, LineComposer
 from lyrics.constraints import Constraint, Shape
-from lyrics.errors import Cancelled, LyricsRequestError, UnrepairableOutput
+from lyrics.errors import LyricsCancelled, LyricsRequestError, UnrepairableOutput
 from lyrics.format import Lyrics, Section, ValidationReport, clean_title
 from lyrics.languages import language_code
 from lyrics.quality import PromptCopyCheck, assess
@@ -153,7 +153,7 @@ class GenerationStream(Iterator[str], Generic[T]):
         except StopIteration:
             self._end()
             raise
-        except Cancelled:
+        except LyricsCancelled:
             self._cancelled = True
             self._end()
             raise StopIteration from None
@@ -179,7 +179,7 @@ class GenerationStream(Iterator[str], Generic[T]):
         for _ in self:
             pass
         if self.cancelled:
-            raise Cancelled("generation cancelled; the partial text is in .raw")
+            raise LyricsCancelled("generation cancelled; the partial text is in .raw")
         if self._value is None:
             if self.failure is not None:
                 raise UnrepairableOutput(self.failure, raw=self.raw)

@@ -110,14 +110,16 @@ class CheckedRequest:
 
 
 @dataclass(kw_only=True)
-class Take:
+class RenderedTake:
+    """One take's audio as an engine renders it (the library's row for a stored take is studio.tables.Take)."""
+
     audio: np.ndarray  # float32, shape (channels, samples)
     seed: int
 
 
 @dataclass(kw_only=True)
 class MusicResult:
-    takes: list[Take]
+    takes: list[RenderedTake]
     sample_rate: int
     engine: str
     model_id: str

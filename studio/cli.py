@@ -168,9 +168,8 @@ def _option_pairs(pairs: tuple[str, ...]) -> dict[str, Any]:
     return options
 
 
-def _print_progress(view) -> None:
-    job = view.job
-    where = f" #{view.queue_position} in queue" if view.queue_position else ""
+def _print_progress(job) -> None:
+    where = f" #{job.position} in queue" if job.position else ""
     steps = f" {job.step}/{job.total}" if job.total else ""
     click.echo(f"job {job.id}: {job.status} {job.stage}{steps}{where}", err=True)
 
@@ -200,7 +199,9 @@ def _print_progress(view) -> None:
                    "(edit_n_min 0.6, edit_n_max 1.0) or remix (0.2, 0.4)")
 @click.option("--lora", help="LoRA folder (with pytorch_lora_weights.safetensors) or hub id")
 @click.option("--lora-weight", type=float, help="LoRA weight, -3 to 3 (default 1)")
-@click.option("--title", default="")
+@click.option("--title", default="", help="title of the new song the takes start (default: the prompt)")
+@click.option("--song", "song_id", type=int,
+              help="song id to add the takes to (default: the parent's song, else a new song)")
 @click.option("--tag", "tags", multiple=True, help="library tag; repeatable")
 @click.option("--parent", type=int, help="parent take id (lineage)")
 @click.option("-o", "--option", "options", multiple=True, help="engine option KEY=VALUE (JSON values allowed)")
@@ -211,7 +212,8 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
              duration: float, seeds: tuple[int, ...], takes: int, engine: str | None, model: str | None,
              steps: int | None, guidance: float | None, task: str, source: Path | None,
              region: tuple[float, float] | None, reference: Path | None, reference_strength: float | None,
-             preset: str | None, lora: str | None, lora_weight: float | None, title: str, tags: tuple[str, ...], parent: int | None,
+             preset: str | None, lora: str | None, lora_weight: float | None, title: str, song_id: int | None,
+             tags: tuple[str, ...], parent: int | None,
              options: tuple[str, ...], wait: bool, timeout: float | None) -> None:
     """Queue a music job. Prints the master files (--wait) or the job id (--no-wait)."""
     if prompt_opt and prompt:
@@ -259,13 +261,13 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
             raise BadInput("--lora-weight needs --lora (the LoRA to weigh)")
         request["lora_weight"] = lora_weight
     job = studio.submit_music(engine=engine, model=model, title=title, tags=list(tags), parent_take_id=parent,
-                              **request)
+                              song_id=song_id, **request)
     if not wait:
         click.echo(job.id)
         return
     job = studio.wait(job.id, timeout=timeout, on_change=_print_progress)
     _exit_unless_done(job)
-    for path in studio.output_paths(job):
+    for path in studio.output_paths(job.id):
         click.echo(str(path))
 
 
@@ -299,12 +301,12 @@ def jobs_list(state: State, status: str | None, limit: int) -> None:
 @click.argument("job_id")
 @pass_state
 def jobs_show(state: State, job_id: str) -> None:
-    view = state.studio().view(job_id)
-    job = view.job
+    studio = state.studio()
+    job = studio.jobs.get(job_id)
     data = job.model_dump(mode="json")
     data["spec"] = json.loads(job.spec)
     data["result"] = json.loads(job.result) if job.result else None
-    data["queue_position"] = view.queue_position
+    data["queue_position"] = studio.jobs.queue_position(job)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -330,7 +332,7 @@ def jobs_retry(state: State, job_id: str, wait: bool) -> None:
     if wait:
         job = studio.wait(job.id, on_change=_print_progress)
         _exit_unless_done(job)
-        for path in studio.output_paths(job):
+        for path in studio.output_paths(job.id):
             click.echo(str(path))
 
 

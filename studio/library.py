@@ -379,7 +379,7 @@ class Library:
         except OSError as exc:
             raise EnvironmentProblem(f"cannot create the export folder {dest}: {exc.strerror or exc}; "
                                      "give a writable folder") from None
-        stem = re.sub(r"[^\w\- ]+", "", take.title).strip()[:60] or "take"
+        stem = " ".join(re.sub(r"[^\w\- ]+", " ", take.title).split())[:60] or "take"
         out = []
         for which in formats:
             source = self.path(take, which)

@@ -35,6 +35,7 @@ class MusicJobSpec(BaseModel):
     title: str = ""
     tags: list[str] = Field(default_factory=list)
     parent_take_id: int | None = None
+    song_id: int | None = None  # the song the takes belong to (named "<song> · <what made it>")
     # set by `check_music_spec`: what the engine's check learned; None on a spec not checked yet
     facts: dict[str, Any] | None = None
     adapter: dict[str, Any] | None = None  # a library LoRA adapter named in `lora` (studio.adapter_store)

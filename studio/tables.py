@@ -1,4 +1,5 @@
-"""The library's tables: takes (the songs), jobs (the queue's truth) and mints.
+"""The library's tables: songs (title, lyric draft with versions, notes), their takes, jobs (the
+queue's truth) and mints.
 
 Timestamps are timezone-aware UTC. SQLite hands them back naive, so `utc()` normalises on read.
 The schema itself is created by the Alembic migrations in `studio/migrations`, not by
@@ -30,6 +31,38 @@ def utc(value: datetime | None) -> datetime | None:
 
 def _ts(nullable: bool = True, index: bool = False) -> Column:
     return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class Song(SQLModel, table=True):
+    """The unit of a session: a title, the lyric draft being written (with every saved edit kept as a
+    `SongVersion`), notes, and the takes made for it (`Take.song_id`)."""
+
+    __tablename__ = "song"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    title: str = ""
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    draft: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))  # JSON: the editor
+    lyrics: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # the draft as lyrics text
+    version: int = 0  # number of the newest SongVersion (0: never saved)
+    created_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False, index=True))
+
+
+class SongVersion(SQLModel, table=True):
+    """One saved edit of a song's title, draft and notes; any of them can be restored."""
+
+    __tablename__ = "song_version"
+    __table_args__ = (UniqueConstraint("song_id", "number", name="uq_song_version_number"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    song_id: int = Field(foreign_key="song.id", index=True)
+    number: int
+    title: str = ""
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    draft: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    lyrics: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=now_utc, sa_column=_ts(nullable=False))
 
 
 class Take(SQLModel, table=True):
@@ -70,6 +103,8 @@ class Take(SQLModel, table=True):
     # how the take was made, canonical JSON (studio.recipe), and 0x + its sha256 (migration 0006_recipe)
     recipe: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
     recipe_sha256: Optional[str] = None
+    song_id: Optional[int] = Field(default=None, foreign_key="song.id", index=True)  # migration 0006
+    made_by: str = ""  # what made it, e.g. "take 3", "repaint 0:12–0:20" (empty before songs existed)
     favourite: bool = Field(default=False, index=True)
     rating: int = 0  # 0 = unrated, 1..5
     trashed_at: Optional[datetime] = Field(default=None, sa_column=_ts())
@@ -128,7 +163,7 @@ class Mint(SQLModel, table=True):
 
 
 class Adapter(SQLModel, table=True):
-    """A LoRA adapter trained by the studio (migration 0008_lora_adapters); files in `folder`
+    """A LoRA adapter trained by the studio (migration 0009_lora_adapters); files in `folder`
     (relative to <home>/adapters): pytorch_lora_weights.safetensors + adapter.json."""
 
     __tablename__ = "adapter"

@@ -27,6 +27,7 @@ from studio.jobs import JobStore, LostClaim
 from studio.recipe import RecipeContext, build_recipe, recipe_bytes, recipe_hash
 from studio.specs import MusicJobSpec
 from studio.tables import Job, Mint, Take
+from studio.take_names import song_take_names
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
@@ -58,12 +59,13 @@ def store_result(
     model = model_label(result, recipe)
     parent = _parent(db, spec.parent_take_id)
     rows: list[Take] = []
+    names = _names(db, spec, len(result.takes))
     try:
         for index, take in enumerate(result.takes):
             progress("encode", index, len(result.takes))
             parameters = _parameters(spec=spec, result=result, seed=take.seed, index=index, job_id=job.id)
             tags = {
-                "title": _title(spec, index, len(result.takes)),
+                "title": names[index][0],
                 "lyrics": request.get("lyrics", ""),
                 "prompt": request.get("prompt", ""),
                 "model": model,
@@ -85,7 +87,7 @@ def store_result(
                 seal=seal,
             )
             row = _row(job=job, spec=spec, result=result, take=take, index=index, title=tags["title"], sha=sha,
-                       parameters=parameters)
+                       parameters=parameters, made_by=names[index][1])
             if recipe_json is not None:
                 row.recipe, row.recipe_sha256 = recipe_json.decode(), recipe_hash(recipe_json)
             rows.append(row)
@@ -146,6 +148,14 @@ def _make_read_only(folder: Path) -> None:
             path.chmod(READ_ONLY)
 
 
+def _names(db: Database, spec: MusicJobSpec, count: int) -> list[tuple[str, str]]:
+    """(title, made_by) per take: named after the song and what made it, or (no song) as before."""
+    if spec.song_id is not None:
+        with db.read() as session:
+            return song_take_names(session, spec.song_id, spec.request, count)
+    return [(_title(spec, index, count), "") for index in range(count)]
+
+
 def _title(spec: MusicJobSpec, index: int, count: int) -> str:
     base = spec.title.strip() or (spec.request.get("prompt", "").strip()[:60] or "Untitled")
     return base if count == 1 else f"{base} ({index + 1})"
@@ -169,7 +179,7 @@ def _parameters(*, spec: MusicJobSpec, result: MusicResult, seed: int, index: in
 
 
 def _row(*, job: Job, spec: MusicJobSpec, result: MusicResult, take, index: int, title: str, sha: str,
-         parameters: dict[str, Any]) -> Take:
+         parameters: dict[str, Any], made_by: str) -> Take:
     folder = f"takes/{job.id}/{index}"
     return Take(
         job_id=job.id,
@@ -195,4 +205,6 @@ def _row(*, job: Job, spec: MusicJobSpec, result: MusicResult, take, index: int,
         params_file=f"{folder}/{TAKE_FILES['params']}",
         audio_sha256=sha,
         parent_take_id=spec.parent_take_id,
+        song_id=spec.song_id,
+        made_by=made_by,
     )

@@ -14,8 +14,7 @@ import threading
 import time
 from typing import Any
 
-from lyrics.errors import Cancelled as LyricsCancelled
-from lyrics.errors import LyricsRequestError, UnrepairableOutput
+from lyrics.errors import LyricsCancelled, LyricsRequestError, UnrepairableOutput
 from lyrics.writer import LyricsWriter
 from music.engine import Cancelled, RequestError
 from music.registry import engines

@@ -12,7 +12,7 @@ from typing import Any, Iterator, Sequence
 from lyrics.backends.base import Backend, Message, SamplingParams
 from lyrics.backends.model_files import DEFAULT_MODEL, DEFAULT_MODEL_REVISION, resolve_hf_folder
 from lyrics.constraints import Constraint
-from lyrics.errors import BackendUnavailable, Cancelled
+from lyrics.errors import BackendUnavailable, LyricsCancelled
 
 _STOP_TOKENS = ("<|eot_id|>", "<|end_of_text|>", "<|eom_id|>")
 
@@ -105,7 +105,7 @@ class TransformersBackend(Backend):
         if failure:
             raise failure[0]
         if cancel is not None and cancel.is_set():
-            raise Cancelled("generation cancelled")
+            raise LyricsCancelled("generation cancelled")
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self._source}

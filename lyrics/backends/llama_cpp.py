@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 from lyrics.backends.base import Backend, Message, SamplingParams
 from lyrics.backends.model_files import DEFAULT_GGUF_FILE, DEFAULT_GGUF_REPO, resolve_gguf
 from lyrics.constraints import Constraint
-from lyrics.errors import BackendUnavailable, Cancelled
+from lyrics.errors import BackendUnavailable, LyricsCancelled
 
 INSTALL_HINT = ("llama-cpp-python is not installed; `pip install 'songstudio[llama]'` "
                 "(it compiles llama.cpp: a few minutes on first install)")
@@ -91,7 +91,7 @@ class LlamaCppBackend(Backend):
                     if text:
                         yield text
                     if cancel is not None and cancel.is_set():
-                        raise Cancelled("generation cancelled")
+                        raise LyricsCancelled("generation cancelled")
                     if count >= budget:
                         break
             finally:

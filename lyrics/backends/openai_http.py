@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from lyrics.backends.base import Backend, Message, SamplingParams
 from lyrics.constraints import Constraint
-from lyrics.errors import BackendUnavailable, Cancelled
+from lyrics.errors import BackendUnavailable, LyricsCancelled
 
 
 class ServerAdapter:
@@ -133,7 +133,7 @@ class OpenAIBackend(Backend):
             try:
                 for chunk in chunks:
                     if cancel is not None and cancel.is_set():
-                        raise Cancelled("generation cancelled")
+                        raise LyricsCancelled("generation cancelled")
                     if getattr(chunk, "usage", None) is not None:
                         usage = chunk.usage.completion_tokens
                     if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:

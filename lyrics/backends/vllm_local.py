@@ -12,7 +12,7 @@ from typing import Any, Iterator, Sequence
 from lyrics.backends.base import Backend, Message, SamplingParams
 from lyrics.backends.model_files import DEFAULT_MODEL, DEFAULT_MODEL_REVISION
 from lyrics.constraints import Constraint
-from lyrics.errors import BackendUnavailable, Cancelled
+from lyrics.errors import BackendUnavailable, LyricsCancelled
 
 
 class VLLMBackend(Backend):
@@ -58,11 +58,11 @@ class VLLMBackend(Backend):
         sampling = self.sampling_params(params, constraint)
         with self._lock:
             if cancel is not None and cancel.is_set():
-                raise Cancelled("generation cancelled")
+                raise LyricsCancelled("generation cancelled")
             outputs = self._llm.chat([list(messages)], sampling_params=sampling, use_tqdm=False)
         text = outputs[0].outputs[0].text
         if cancel is not None and cancel.is_set():
-            raise Cancelled("generation cancelled")
+            raise LyricsCancelled("generation cancelled")
         if text:
             yield text
 

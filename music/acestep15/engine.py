@@ -35,8 +35,8 @@ from music.engine import (
     MusicRequest,
     MusicResult,
     ProgressCallback,
+    RenderedTake,
     RequestError,
-    Take,
     no_progress,
 )
 
@@ -227,7 +227,7 @@ class ACEStep15Engine(MusicEngine):
                 f"the pipeline returned {audio.shape[-1]} samples ({'finite' if np.isfinite(audio).all() else 'NaN/inf'}) "
                 f"where {target_samples} finite samples were expected"
             )
-        takes = [Take(audio=np.ascontiguousarray(take, dtype=np.float32), seed=seed) for take, seed in zip(audio, plan.seeds)]
+        takes = [RenderedTake(audio=np.ascontiguousarray(take, dtype=np.float32), seed=seed) for take, seed in zip(audio, plan.seeds)]
         last_step = marks[-1] if marks else finished
         return MusicResult(
             takes=takes,

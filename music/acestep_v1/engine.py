@@ -41,8 +41,8 @@ from music.engine import (
     MusicRequest,
     MusicResult,
     ProgressCallback,
+    RenderedTake,
     RequestError,
-    Take,
     no_progress,
 )
 
@@ -213,7 +213,7 @@ class ACEStepV1Engine(MusicEngine):
         out = pipe.run_text2music(call, progress=progress)
 
         audio = out.audio.numpy().astype(np.float32, copy=False)
-        takes = [Take(audio=np.ascontiguousarray(audio[i]), seed=seed) for i, seed in enumerate(out.seeds)]
+        takes = [RenderedTake(audio=np.ascontiguousarray(audio[i]), seed=seed) for i, seed in enumerate(out.seeds)]
         parameters = {**out.parameters, "lyrics": request.lyrics, "seeds": list(out.seeds)}
         if notes:
             parameters["warnings"] = notes

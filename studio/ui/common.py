@@ -9,9 +9,10 @@ import streamlit as st
 
 from music.engine import RequestError
 from studio.errors import StudioError
+from studio.service import Studio
 from studio.settings import load_settings
-from studio.ui.backend import Studio
-from studio.ui.models_info import demo_models_in_use
+from studio.ui.models_info import demo_models_in_use, real_weights_present
+from studio.ui.plain import md_escape
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,17 +37,16 @@ def shown_errors() -> Iterator[None]:
     try:
         yield
     except USER_ERRORS as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(md_escape(str(exc)), icon="⚠️")  # it may quote user text: escaped, never Markdown
 
 
 def demo_notice(s: Studio) -> None:
     """Say plainly when no real weights are present, and what can still be tried."""
-
     if demo_models_in_use(s.settings):
         st.warning("This studio runs on the tiny demo models: their weights are random, so every take is "
                    "noise. They show how each step works, not how a song sounds.", icon="🧪")
         return
-    if s.real_weights_present():
+    if real_weights_present(s.settings):
         return
     st.info(f"No real model weights were found in {s.settings.model_cache}, so real songs cannot be made on "
             "this machine yet; Settings lists what is missing and how to get it. To try every step anyway, "

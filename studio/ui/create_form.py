@@ -65,7 +65,7 @@ def engine_family(engine: str) -> str:
     return "other"
 
 
-def parse_seeds(text: str, takes: int) -> list[int]:
+def parse_seed_text(text: str, takes: int) -> list[int]:
     """'12, 34' -> [12, 34]; one seed is used for every take (as upstream does). Errors say what to fix."""
     pieces = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
     if not pieces:
@@ -97,11 +97,11 @@ def build_request(form: CreateForm) -> MusicRequest:
     if not form.prompt.strip() and not lyrics:
         raise RequestError("write a prompt (style tags) or lyrics, or both")
     if form.lock_seeds:
-        seeds = parse_seeds(form.seeds_text, form.takes)
+        seeds = parse_seed_text(form.seeds_text, form.takes)
     else:
         if form.seeds_text.strip():  # checked even when unused: a typo here is still a typo
             try:
-                parse_seeds(form.seeds_text, form.takes)
+                parse_seed_text(form.seeds_text, form.takes)
             except RequestError as exc:
                 raise RequestError(f"{exc} (Lock seeds is off, so they would not be used: fix or clear them)") from None
         seeds = random_seeds(form.takes)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from studio.records import TakeView
+from studio.service import Studio
 from studio.ui.waveform import Envelope
 
 
@@ -16,3 +18,9 @@ def read_envelope(path: Path, *, duration: float) -> Envelope | None:
                         duration=float(data.get("duration") or duration))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def take_envelope(s: Studio, take: TakeView) -> Envelope | None:
+    """The take's stored envelope, or None when it has none (or it is unreadable)."""
+    path = s.file_path(take, "waveform")
+    return read_envelope(path, duration=take.duration) if path.is_file() else None

@@ -13,8 +13,8 @@ from __future__ import annotations
 import streamlit as st
 
 from studio.jobs import ACTIVE
+from studio.service import Studio
 from studio.ui import job_rows, paths
-from studio.ui.backend import Studio
 from studio.ui.job_rows import PanelJob
 from studio.ui.progress import describe, estimates, fraction
 

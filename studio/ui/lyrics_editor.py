@@ -15,6 +15,8 @@ import streamlit as st
 
 from lyrics.format import Lyrics, Section
 from lyrics.prosody import analyse_lines
+from studio.records import Draft, DraftSection
+from studio.ui.presets import SECTION_TAGS
 
 EDITOR_KEY = "write-sections"
 REWRITE_KEY = "write-rewrite-target"  # {"job": id, "uid": section uid} of the rewrite in flight
@@ -40,11 +42,26 @@ def lyrics_from_job(result: dict[str, Any]) -> Lyrics:
     raise ValueError(f"the lyrics job finished without lyrics (result keys: {', '.join(result) or 'none'})")
 
 
-def _new_section(tag: str, lines: tuple[str, ...]) -> EditorSection:
+def _new_section(tag: str, lines: tuple[str, ...], *, text: str | None = None) -> EditorSection:
     section = EditorSection(uid=next(_uids))
-    st.session_state[f"write-tag-{section.uid}"] = tag
-    st.session_state[f"write-lines-{section.uid}"] = "\n".join(lines)
+    st.session_state[f"write-tag-{section.uid}"] = tag if tag in SECTION_TAGS else "verse"
+    st.session_state[f"write-lines-{section.uid}"] = "\n".join(lines) if text is None else text
     return section
+
+
+def load_draft(title: str, draft: Draft) -> None:
+    """Put a stored song draft into the editor: each section's text exactly as it was typed."""
+    sections = draft.sections or (DraftSection(tag="verse", text=""),)
+    st.session_state[EDITOR_KEY] = [_new_section(s.tag, (), text=s.text) for s in sections]
+    st.session_state["write-title"] = title
+
+
+def editor_draft() -> Draft:
+    """What the editor holds now, as typed (the draft that is saved)."""
+    return Draft(sections=tuple(
+        DraftSection(tag=st.session_state.get(f"write-tag-{s.uid}", "verse"),
+                     text=st.session_state.get(f"write-lines-{s.uid}", ""))
+        for s in st.session_state.get(EDITOR_KEY, [])))
 
 
 def load_into_editor(lyrics: Lyrics | None) -> None:

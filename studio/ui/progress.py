@@ -7,12 +7,16 @@ Time estimates come from the stage times stored in the job rows (`studio.job_tim
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import streamlit as st
 
+from studio.errors import BadInput
 from studio.job_timeline import format_eta, parse_timeline, queue_wait, remaining_running, typical_seconds
-from studio.ui.backend import ACTIVE, JobView, Studio
+from studio.jobs import ACTIVE
+from studio.records import JobView
+from studio.service import Studio
 from studio.ui.job_rows import PanelJob, active_and_recent, finished_runs, panel_job
 
 POLL_SECONDS = 0.5
@@ -104,7 +108,8 @@ def _poll(s: Studio, job_id: str, key: str) -> None:
         if job.partial:
             st.text(job.partial)  # what the lyrics model has written so far, as the worker streams it
         if st.button("Cancel", key=f"{key}-cancel", icon=":material/stop_circle:"):
-            s.cancel(job_id)
+            with contextlib.suppress(BadInput):  # it ended meanwhile: the panel shows how
+                s.cancel(job_id)
             st.rerun(scope="app")
 
     poll()

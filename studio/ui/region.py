@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.ui.backend import TakeView
+from studio.records import TakeView
 from studio.ui.waveform import mss, selected_region
 
 START, END, CHART, OWNER = "song-region-start", "song-region-end", "song-wave", "song-region-take"

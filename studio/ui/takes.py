@@ -7,8 +7,11 @@ from typing import Callable
 import streamlit as st
 
 from studio.durations import clock
+from studio.records import TakeView
+from studio.service import Studio
 from studio.ui import paths
-from studio.ui.backend import Studio, TakeView
+from studio.ui.envelope_file import take_envelope
+from studio.ui.plain import md_escape
 from studio.ui.waveform import SELECTION, peak_dbfs, waveform_chart
 
 SONG_PAGE = paths.SONG
@@ -23,7 +26,7 @@ def player(s: Studio, take: TakeView, *, region: tuple[float, float] | None = No
            on_select: Callable[[], None] | None = None) -> None:
     """Waveform from the stored envelope plus the browser player on the small MP3 preview. With
     `on_select` (and a `key`), dragging across the waveform selects a region."""
-    envelope = s.envelope(take)
+    envelope = take_envelope(s, take)
     if envelope is not None:
         chart = waveform_chart(envelope, region=region, extend=extend, selectable=on_select is not None)
         if on_select is not None:
@@ -44,14 +47,14 @@ def player(s: Studio, take: TakeView, *, region: tuple[float, float] | None = No
 def favourite_button(s: Studio, take: TakeView, *, key: str) -> None:
     label = "★ Favourite" if take.favourite else "☆ Favourite"
     if st.button(label, key=key, help="Mark or unmark as favourite"):
-        s.set_favourite(take.id, not take.favourite)
+        s.library.update(take.id, favourite=not take.favourite)
         st.rerun()
 
 
 def take_card(s: Studio, take: TakeView, *, key: str) -> None:
     """Compact card used side by side on the Create page."""
     with st.container(border=True):
-        st.markdown(f"**{take_label(take)}**")
+        st.markdown(f"**{md_escape(take_label(take))}**")  # user text: escaped, never Markdown
         st.caption(f"seed {take.seed} · {clock(take.duration)} · {take.engine}")
         player(s, take)
         left, right = st.columns(2)

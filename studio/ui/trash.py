@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.ui.backend import Studio, TakeView
+from studio.records import TakeView
+from studio.service import Studio
 
 UNDO = "lib-undo"  # {"id", "title"} of the take trashed last
 
 
 def trash_button(s: Studio, take: TakeView, *, key: str) -> None:
     if st.button("Trash", key=key, icon=":material/delete:", help="Move to the trash; Undo brings it back"):
-        s.trash(take.id)
+        s.library.trash(take.id)
         st.session_state[UNDO] = {"id": take.id, "title": take.title or f"Take {take.id}"}
         st.rerun()
 
@@ -27,6 +28,6 @@ def undo_notice(s: Studio) -> None:
         c1.caption(f"Moved take {last['id']} to the trash:")
         c2.text(last["title"])
         if c3.button("Undo", key="lib-undo-button", icon=":material/undo:", type="primary"):
-            s.restore(last["id"])
+            s.library.restore(last["id"])
             del st.session_state[UNDO]
             st.rerun()

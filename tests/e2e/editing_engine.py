@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from music.acestep_v1.modes.arguments import EDIT_PRESETS
 from music.engine import (
     TASKS_V1,
     CheckedRequest,
@@ -32,6 +33,11 @@ class EditingEngine(FakeEngine):
     @classmethod
     def tasks_for(cls, model_dir: str | None) -> tuple[str, ...]:
         return TASKS_V1
+
+    @classmethod
+    def presets(cls) -> dict[str, dict[str, Any]]:
+        """ACE-Step v1's edit strengths, as the v1 engine offers them (the Song page's Edit lists them)."""
+        return {name: {"edit_n_min": low, "edit_n_max": high} for name, (low, high) in EDIT_PRESETS.items()}
 
     @classmethod
     def check(cls, request: MusicRequest, *, model_dir: str | None = None,

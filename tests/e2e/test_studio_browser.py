@@ -94,14 +94,14 @@ def test_write_create_play_library_repaint_download_mint(server, chain, new_page
 
     # Library: find the takes by a word of the prompt, open one.
     page.get_by_role("link", name="Library").click()
-    page.get_by_label("Search").fill("lighthouse")
-    page.get_by_label("Search").press("Enter")
-    expect(page.get_by_text("2 takes", exact=True)).to_be_visible()
+    page.get_by_label("Search songs").fill("lighthouse")  # the song: named by its first job's prompt
+    page.get_by_label("Search songs").press("Enter")
+    expect(page.get_by_test_id("stMain").get_by_text(re.compile(r"^2 takes · version"))).to_be_visible()
     screenshot(page, "library")
-    page.get_by_role("link", name="lighthouse ballad, piano (1)").click()
+    page.get_by_role("link", name="lighthouse ballad, piano · take 1").click()
 
     # Song: type the region 1.0-2.0 s as exact numbers (a drag on the waveform: test_panel_browser.py), repaint it.
-    expect(page.get_by_role("heading", name="lighthouse ballad, piano (1)")).to_be_visible()
+    expect(page.get_by_role("heading", name="lighthouse ballad, piano · take 1")).to_be_visible()
     for label, value in (("Region start (seconds)", "1.0"), ("Region end (seconds)", "2.0")):
         box = page.get_by_label(label)
         box.fill(value)

@@ -12,7 +12,7 @@ import pytest
 
 from lyrics import backends
 from lyrics.backends.base import SamplingParams
-from lyrics.errors import BackendUnavailable, Cancelled, ModelNotFound
+from lyrics.errors import BackendUnavailable, LyricsCancelled, ModelNotFound
 from lyrics.format import Lyrics
 from lyrics.tags import V1_TAGS
 from lyrics.writer import LyricsWriter
@@ -94,7 +94,7 @@ def test_llama_cpp_seed_is_reproducible_and_rewrite_titles_work(llama):
 def test_llama_cpp_cancel_stops_generation(llama):
     cancel = threading.Event()
     got = []
-    with pytest.raises(Cancelled):
+    with pytest.raises(LyricsCancelled):
         for chunk in llama.stream(MESSAGES, params=SamplingParams(max_tokens=500, seed=1), cancel=cancel):
             got.append(chunk)
             if len(got) == 3:
@@ -121,7 +121,7 @@ def test_transformers_seed_and_cancel(hf):
     assert hf.complete(MESSAGES, params=params) == hf.complete(MESSAGES, params=params)
     cancel = threading.Event()
     got = []
-    with pytest.raises(Cancelled):
+    with pytest.raises(LyricsCancelled):
         for chunk in hf.stream(MESSAGES, params=SamplingParams(max_tokens=400, seed=1), cancel=cancel):
             got.append(chunk)
             cancel.set()

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from lyrics.backends.base import Backend
-from lyrics.errors import Cancelled, LyricsRequestError, UnrepairableOutput
+from lyrics.errors import LyricsCancelled, LyricsRequestError, UnrepairableOutput
 from lyrics.format import Lyrics
 from lyrics.writer import LyricsWriter, parse_structure
 
@@ -30,7 +30,7 @@ class Scripted(Backend):
             if self.gate is not None and i == 2:
                 self.gate.wait(5)
             if cancel is not None and cancel.is_set():
-                raise Cancelled("cancelled")
+                raise LyricsCancelled("cancelled")
             yield word if i == 0 else " " + word
 
 
@@ -139,7 +139,7 @@ def test_cancel_from_another_thread():
     gate.set()
     consumer.join(5)
     assert seen == ["Title:", " Paper"] and stream.cancelled
-    with pytest.raises(Cancelled):
+    with pytest.raises(LyricsCancelled):
         stream.result()
     assert stream.raw == "Title: Paper"  # the partial text is kept
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import sqlalchemy as sa
+
 from studio.tables import Take
 
 
@@ -37,7 +39,13 @@ def take_row(n: int, **fields: Any) -> Take:
 
 
 def add_takes(db, rows: list[Take]) -> list[int]:
+    """Insert the rows with the columns the database has now (an older revision lacks newer ones)."""
+    present = {c["name"] for c in sa.inspect(db.engine).get_columns("take")}
+    columns = [sa.column(name, Take.__table__.c[name].type) for name in present if name in Take.__table__.c and name != "id"]
+    table = sa.table("take", sa.column("id", sa.Integer), *columns)
+    ids = []
     with db.write() as session:
-        session.add_all(rows)
-        session.flush()
-        return [row.id for row in rows]
+        for row in rows:
+            values = {k: v for k, v in row.model_dump().items() if k in present and k != "id"}
+            ids.append(session.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one())
+    return ids

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from music.engine import CheckedRequest, MusicEngine, MusicResult, ProgressCallback, Take, no_progress
+from music.engine import CheckedRequest, MusicEngine, MusicResult, ProgressCallback, RenderedTake, no_progress
 
 TARGET = "tests.studio.fake_engine:FakeEngine.from_settings"
 
@@ -60,7 +60,7 @@ class FakeEngine(MusicEngine):
             audio = np.stack([tone, 0.5 * tone]).astype(np.float32)
             if request.options.get("nan"):
                 audio[0, 0] = np.nan
-            takes.append(Take(audio=audio, seed=int(seed)))
+            takes.append(RenderedTake(audio=audio, seed=int(seed)))
         return MusicResult(
             takes=takes,
             sample_rate=self.sample_rate,

@@ -9,7 +9,7 @@ from typing import Iterator, Sequence
 import pytest
 
 from lyrics.backends.base import Backend, Message, SamplingParams
-from lyrics.errors import Cancelled
+from lyrics.errors import LyricsCancelled
 
 
 class ScriptedBackend(Backend):
@@ -37,12 +37,12 @@ class ScriptedBackend(Backend):
                         break
             if cancel.is_set():
                 self.cancel_seen.set()
-                raise Cancelled("cancelled")
+                raise LyricsCancelled("cancelled")
             yield chunk
         while self.endless:
             if cancel.wait(0.05):
                 self.cancel_seen.set()
-                raise Cancelled("cancelled")
+                raise LyricsCancelled("cancelled")
             yield "la "
 
     def close(self) -> None:

@@ -53,7 +53,11 @@ def test_generate_no_wait_then_worker_then_library(run, tmp_path):
     run("worker", "--drain")
     assert json.loads(run("jobs", "show", job_id).stdout)["status"] == "done"
     listed = run("library", "list").output
-    assert "Walk (1)" in listed and "Walk (2)" in listed
+    assert "Walk · take 1" in listed and "Walk · take 2" in listed  # a new song, named by --title
+    song_id = shown["spec"]["song_id"]
+    run("generate", "night walk, piano", "-d", "1", "--song", str(song_id), "--no-wait")
+    run("worker", "--drain")
+    assert "Walk · take 3" in run("library", "list").output  # added to that song
     found = run("library", "search", "walking", "--json").stdout.strip().splitlines()
     takes = [json.loads(line) for line in found]
     assert sorted(t["seed"] for t in takes) == [3, 4]

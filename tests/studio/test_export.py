@@ -36,7 +36,7 @@ def test_full_disk_leaves_no_partial_copy(studio, take, tmp_path, monkeypatch):
 
     monkeypatch.setattr(library_module.shutil, "copyfile", full_disk)
     dest = tmp_path / "out"
-    with pytest.raises(EnvironmentProblem, match="disk full while writing .*export me - .*flac"):
+    with pytest.raises(EnvironmentProblem, match="disk full while writing .*export me take 1 - .*flac"):
         studio.library.export(take.id, dest)
     assert list(dest.iterdir()) == []
     monkeypatch.setattr(library_module.shutil, "copyfile", real_copy)
@@ -47,7 +47,7 @@ def test_the_master_travels_with_its_c2pa_sidecar(studio, take, tmp_path):
     from provenance.seal import verify_file
 
     exported = studio.library.export(take.id, tmp_path / "out", formats=("master",))
-    assert [p.name for p in exported] == [f"export me - {take.id}.flac", f"export me - {take.id}.c2pa"]
+    assert [p.name for p in exported] == [f"export me take 1 - {take.id}.flac", f"export me take 1 - {take.id}.c2pa"]
     report = verify_file(exported[0])  # found beside the exported FLAC under its new name
     assert report.manifest.state == "untrusted" and report.manifest.sidecar == exported[1].name
 

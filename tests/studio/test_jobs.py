@@ -41,15 +41,15 @@ def test_submit_returns_at_once_and_the_worker_stores_every_take(studio):
                                 tags=["demo"])
     second = studio.submit_music(lyrics="[verse]\nhello", duration=1.0)
     assert first.status == "queued" and len(first.id) == 12
-    assert studio.view(first.id).queue_position == 1 and studio.view(second.id).queue_position == 2
+    assert studio.view(first.id).position == 1 and studio.view(second.id).position == 2
     assert studio.queue.pending() == 2
 
     worker = make_worker(studio)
     done = worker.run_next()
     assert done.id == first.id and done.status == "done" and done.attempts == 1
-    assert studio.view(second.id).queue_position == 1
+    assert studio.view(second.id).position == 1
     takes = studio.library.takes_of_job(first.id)
-    assert [(t.take_index, t.seed, t.title) for t in takes] == [(0, 7, "Dream (1)"), (1, 8, "Dream (2)")]
+    assert [(t.take_index, t.seed, t.title) for t in takes] == [(0, 7, "Dream · take 1"), (1, 8, "Dream · take 2")]
     assert json.loads(done.result) == {"take_ids": [t.id for t in takes]}
     take = takes[0]
     assert (take.engine, take.model_id, take.revision, take.sample_rate, take.channels) == ("fake", "fake-sine", "1",
@@ -60,7 +60,7 @@ def test_submit_returns_at_once_and_the_worker_stores_every_take(studio):
     master = studio.library.path(take)
     assert sf.info(str(master)).subtype == "PCM_24"
     assert not master.stat().st_mode & 0o222  # immutable once stored
-    assert studio.output_paths(done) == [studio.library.path(t) for t in takes]
+    assert studio.output_paths(done.id) == [studio.library.path(t) for t in takes]
     assert staging_files(studio.settings) == []
     assert worker.run_next().id == second.id
     assert worker.run_next() is None

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from studio.db import Database
 from studio.tables import SQLModel
 
-HEAD_REVISION = "0008_lora_adapters"  # the newest migration; bump with each new one
+HEAD_REVISION = "0009_lora_adapters"  # the newest migration; bump with each new one
 SEARCH_OBJECTS = {"take_fts", "take_fts_data", "take_fts_idx", "take_fts_docsize", "take_fts_config", "ix_take_search"}
 
 

@@ -124,12 +124,11 @@ def test_relative_source_from_another_folder_is_resolved_and_runs(studio_env, tm
 
 
 def test_python_api_and_ui_submit_use_the_same_check(studio):
-    from studio.ui.backend import Studio as UIStudio
-
+    # one service: the CLI passes request fields, the pages a MusicRequest
     with pytest.raises(BadInput, match="steps limit"):
         studio.submit_music(engine="fake", prompt="x", duration=1, steps=10**8)
     with pytest.raises(BadInput, match="over the limit of 8 takes"):
-        UIStudio(studio).submit_music(MusicRequest(prompt="x", duration=1, batch_size=9), engine="fake")
+        studio.submit_music(MusicRequest(prompt="x", duration=1, batch_size=9), engine="fake")
     assert studio.jobs.list() == []
 
 

@@ -81,7 +81,7 @@ def test_cancel_queued_and_running_with_a_real_worker(studio, studio_env, spawn_
     running = studio.submit_music(prompt="long", duration=1, steps=400, options={"step_delay": 0.05})
     waiting = studio.submit_music(prompt="waits", duration=1)
     wait_for(lambda: studio.jobs.get(running.id).step >= 3, timeout=60, what="the long job to run")
-    assert studio.view(waiting.id).queue_position == 1
+    assert studio.view(waiting.id).position == 1
     assert studio.jobs.cancel(waiting.id).status == "cancelled"
     studio.jobs.cancel(running.id)
     stopped = wait_for(lambda: (j := studio.jobs.get(running.id)).status != "running" and j, timeout=20,

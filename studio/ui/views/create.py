@@ -32,11 +32,20 @@ from studio.ui.limits import EngineLimits, limits_for
 from studio.ui.lyric_meter import measure
 from studio.ui.meter_view import show_meter
 from studio.ui.progress import job_status_panel
+from studio.ui.song_session import CURRENT_SONG, current_song
 from studio.ui.takes import take_card
 
 s = studio()
 st.title("Create")
 demo_notice(s)
+song = current_song(s, open_latest=False)  # takes go into this song; none yet: Generate starts one
+if song is not None:
+    c1, c2 = st.columns([5, 1], vertical_alignment="center")
+    c1.text(f"Song: {song.title or 'untitled'} (takes are named after it)")
+    if c2.button("New song", key="create-new-song", help="The next Generate starts a new song"):
+        st.session_state.pop(CURRENT_SONG, None)
+        del st.query_params["song"]
+        st.rerun()
 
 # Widgets are keyed and read their values from session state. Values handed over by other pages
 # ("send to Create", "use these settings") are written into that state once. (Passing them as
@@ -153,11 +162,13 @@ def generate() -> None:
     try:
         request = build_request(form)
         request.lora, request.lora_weight = chosen_adapter()  # a library adapter, by name
-        job_id = s.submit_music(request, engine=form.engine)
+        job_id = s.submit_music(request, engine=form.engine, song_id=song.id if song else None).id
     except USER_ERRORS as exc:
         st.session_state["create-outcome"] = ("error", str(exc))
     else:
         st.query_params["job"] = [job_id, *url_jobs()][:JOBS_SHOWN]
+        if song is None:  # the job started a song: the next Generate adds to it
+            st.session_state[CURRENT_SONG] = s.song_of_job(job_id)
         if engine_family(form.engine) == "other" and (form.v1 != AdvancedV1() or form.v15 != Advanced15()):
             st.session_state["create-outcome"] = (
                 "note", f"The {form.engine} engine takes no ACE-Step sampler options; they were not sent.")

@@ -1,6 +1,8 @@
-"""Library: search, filter, sort and page through the takes; favourite, rate, trash, restore, export.
+"""Library: the songs with their takes (search over song titles, drafts and notes); or every take:
+search, filter, sort and page through them; favourite, rate, trash, restore, export.
 
 Only one page of rows is read from the database per run, so the page stays fast at any size.
+Titles are user text: shown escaped, never as Markdown.
 """
 
 import datetime as dt
@@ -8,15 +10,57 @@ import datetime as dt
 import streamlit as st
 
 from studio.durations import clock
-from studio.ui.backend import SORTS, LibraryQuery
+from studio.records import LibraryQuery
+from studio.ui import paths
 from studio.ui.common import shown_errors, studio
+from studio.ui.plain import md_escape
 from studio.ui.takes import SONG_PAGE, favourite_button, take_label
 from studio.ui.trash import trash_button, undo_notice
 
 PAGE_SIZE = 20
+# Page labels -> the library's sort names ("relevance" only applies to a text search).
+SORTS = {
+    "Newest first": "newest",
+    "Oldest first": "oldest",
+    "Best match": "relevance",
+    "Best rated": "rating",
+    "Longest": "duration",
+    "Title A-Z": "title",
+}
 
 s = studio()
 st.title("Library")
+show = st.segmented_control("Show", ["Songs", "All takes"], default="Songs", key="lib-show")
+
+
+def songs_view() -> None:
+    text = st.text_input("Search songs", placeholder="title, lyrics or notes", key="lib-song-search")
+    page = int(st.session_state.get("lib-song-page", 1))
+    songs, total = s.songs.search(text.strip(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    c1, c2 = st.columns([4, 1])
+    c1.caption(f"{total} song{'s' if total != 1 else ''}")
+    if pages > 1:
+        c2.number_input("Page", 1, pages, key="lib-song-page")
+    takes = s.songs.takes([song.id for song in songs])
+    for song in songs:
+        with st.container(border=True):
+            c1, c2 = st.columns([5, 1], vertical_alignment="center")
+            c1.markdown(f"**{md_escape(song.title or 'Untitled')}**")
+            c2.page_link(paths.WRITE, label="Write", icon=":material/edit_note:", query_params={"song": str(song.id)})
+            count = len(takes[song.id])
+            st.caption(f"{count} take{'s' if count != 1 else ''} · version {song.version} · "
+                       f"edited {song.updated_at:%Y-%m-%d %H:%M}")
+            for take in takes[song.id]:
+                st.page_link(SONG_PAGE, label=md_escape(take_label(take)), icon=":material/headphones:",
+                             query_params={"take": str(take.id)})
+    if not total:
+        st.info("No songs match." if text.strip() else "No songs yet. Start one on the Write or Create page.")
+
+
+if show != "All takes":
+    songs_view()
+    st.stop()
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([3, 2, 2])
@@ -41,7 +85,7 @@ query = LibraryQuery(
     created_to=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, dt.timezone.utc) if date_to else None,
     min_duration=float(durations[0]) if durations[0] > 0 else None,
     max_duration=float(durations[1]) if durations[1] < 600 else None,
-    sort=sort,
+    sort=SORTS[sort],
 )
 
 with shown_errors():
@@ -60,12 +104,12 @@ with shown_errors():
 
     undo_notice(s)
     selected: list[int] = []
-    made_from = s.children_counts([t.id for t in rows])
+    made_from = s.library.children_counts([t.id for t in rows])
     for take in rows:
         with st.container(border=True):
             c1, c2, c3, c4, c5 = st.columns([4, 2, 2, 2, 1], vertical_alignment="center")
             with c1:
-                st.page_link(SONG_PAGE, label=take_label(take), icon=":material/headphones:", query_params={"take": str(take.id)})
+                st.page_link(SONG_PAGE, label=md_escape(take_label(take)), icon=":material/headphones:", query_params={"take": str(take.id)})
                 lineage = f" · from take {take.parent_take_id}" if take.parent_take_id else ""
                 if made_from.get(take.id):
                     count = made_from[take.id]
@@ -77,11 +121,11 @@ with shown_errors():
             with c3:
                 stars = st.feedback("stars", key=f"lib-rate-{take.id}", default=take.rating - 1 if take.rating else None)
                 if stars is not None and stars + 1 != take.rating:
-                    s.set_rating(take.id, stars + 1)
+                    s.library.update(take.id, rating=stars + 1)
             with c4:
                 if take.trashed:
                     if st.button("Restore", key=f"lib-restore-{take.id}", icon=":material/restore_from_trash:"):
-                        s.restore(take.id)
+                        s.library.restore(take.id)
                         st.rerun()
                 else:
                     trash_button(s, take, key=f"lib-trash-{take.id}")

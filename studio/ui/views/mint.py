@@ -11,7 +11,6 @@ from provenance.errors import ProvenanceError
 from studio import local_chain, minting
 from studio.dates import unix_date
 from studio.errors import StudioError
-from studio.mint_state import mint_state
 from studio.ui.common import query_int, shown_errors, studio
 from studio.ui.takes import take_label
 
@@ -44,7 +43,7 @@ if outcome is not None:
     kind, text = outcome
     {"success": st.success, "error": st.error, "warning": st.warning}[kind](text)
 
-state = mint_state(s.db, take.id)
+state = s.mint_state(take.id)
 st.markdown(f"**Mint state:** {state.text}")
 if state.status == "minted":
     st.success(f"This take is minted as token {state.token_id} (transaction {state.tx_hash}). "

@@ -1,4 +1,6 @@
-"""Song: one take with its player and region, edit actions as jobs, downloads, lineage, provenance.
+"""Song: one take of a song with its player and region, edit actions as jobs (their takes join the
+same song), downloads, lineage, provenance. User text (titles, prompts) is escaped or shown as
+plain text, never rendered as Markdown.
 
 URL: ?take=<id>[&job=<id of an action started here>].
 """
@@ -10,9 +12,12 @@ import streamlit as st
 from studio.durations import clock
 from studio.ui import edits, paths
 from studio.ui import region as region_picker
+from studio.ui.c2pa_state import c2pa_state
 from studio.ui.common import query_int, shown_errors, studio
 from studio.ui.create_form import form_from_request
+from studio.ui.plain import md_escape
 from studio.ui.progress import job_status_panel
+from studio.ui.provenance_view import provenance_facts
 from studio.ui.takes import SONG_PAGE, favourite_button, player, take_label
 from studio.ui.uploads import check_uploaded_audio
 from studio.ui.waveform import mss
@@ -26,10 +31,17 @@ if take is None:
     st.page_link(paths.LIBRARY, label="Go to the Library", icon=":material/library_music:")
     st.stop()
 
-st.title(take_label(take))
-st.caption(f"{take.task} · {take.engine} ({take.model_id or 'default model'}) · seed {take.seed} · "
-           f"{clock(take.duration)} · {take.sample_rate} Hz · created {take.created_at:%Y-%m-%d %H:%M}"
-           + (" · in the trash" if take.trashed else ""))
+st.title(md_escape(take_label(take)))
+song = s.songs.find(take.song_id)
+if song is not None:
+    c1, c2 = st.columns([5, 1], vertical_alignment="center")
+    count = len(s.songs.takes([song.id])[song.id])
+    c1.text(f"Song: {song.title or 'untitled'} · {count} take{'s' if count != 1 else ''}")
+    c2.page_link(paths.WRITE, label="Write", icon=":material/edit_note:", query_params={"song": str(song.id)})
+    st.session_state["current-song"] = song.id  # Create adds to the song being listened to
+st.caption(md_escape(f"{take.task} · {take.engine} ({take.model_id or 'default model'}) · seed {take.seed} · "
+                     f"{clock(take.duration)} · {take.sample_rate} Hz · created {take.created_at:%Y-%m-%d %H:%M}"
+                     + (" · in the trash" if take.trashed else "")))
 
 # The region (drag on the waveform or exact numbers) for Repaint; the Extend tab shows its new parts.
 region_picker.reset_for(take)
@@ -42,7 +54,7 @@ with c1:
     favourite_button(s, take, key="song-fav")
 with c2:
     if st.button("Use these settings", icon=":material/tune:", help="Open Create with this take's prompt, lyrics and seed"):
-        st.session_state["create_prefill"] = form_from_request(s.request_of(take), engine=take.engine,
+        st.session_state["create_prefill"] = form_from_request(take.request, engine=take.engine,
                                                                         seed=take.seed)
         st.switch_page(paths.CREATE)
 
@@ -53,19 +65,19 @@ if parent or children:
     with st.container(border=True):
         st.markdown("**Lineage**")
         if parent:
-            st.page_link(SONG_PAGE, label=f"from: {take_label(parent)}", icon=":material/arrow_upward:", query_params={"take": str(parent.id)})
+            st.page_link(SONG_PAGE, label=f"from: {md_escape(take_label(parent))}", icon=":material/arrow_upward:", query_params={"take": str(parent.id)})
         for child in children:
-            st.page_link(SONG_PAGE, label=f"{child.task}: {take_label(child)}", icon=":material/subdirectory_arrow_right:",
+            st.page_link(SONG_PAGE, label=f"{child.task}: {md_escape(take_label(child))}", icon=":material/subdirectory_arrow_right:",
                          query_params={"take": str(child.id)})
 
 source = edits.Source(engine=take.engine, prompt=take.prompt, lyrics=take.lyrics, duration=take.duration,
-                      seed=take.seed, master_path=str(s.file_path(take, "master")), request=s.request_of(take))
+                      seed=take.seed, master_path=str(s.file_path(take, "master")), request=take.request)
 
 
 def submit(build) -> None:
     with shown_errors():
-        job_id = s.submit_music(build(), engine=take.engine, parent_take_id=take.id, title=take.title)
-        st.query_params["job"] = job_id
+        job = s.submit_music(build(), engine=take.engine, parent_take_id=take.id)
+        st.query_params["job"] = job.id
 
 
 st.subheader("Make a new take from this one")
@@ -121,7 +133,7 @@ if job_id:
     job = job_status_panel(s, job_id, key="song-job")
     if job is not None and job.status == "done":
         for new in s.takes_of_job(job_id):
-            st.page_link(SONG_PAGE, label=f"New take: {take_label(new)}", icon=":material/auto_awesome:", query_params={"take": str(new.id)})
+            st.page_link(SONG_PAGE, label=f"New take: {md_escape(take_label(new))}", icon=":material/auto_awesome:", query_params={"take": str(new.id)})
 
 st.subheader("Download")
 stem = s.download_stem(take)
@@ -132,7 +144,7 @@ c2.download_button("WAV", data=lambda: s.wav_bytes(take), file_name=f"{stem}.wav
                    on_click="ignore", icon=":material/download:")
 c3.download_button("MP3 320", data=lambda: s.file_path(take, "mp3").read_bytes(), file_name=f"{stem}.mp3",
                    mime="audio/mpeg", on_click="ignore", icon=":material/download:")
-c4.download_button("Parameters JSON", data=lambda: json.dumps(s.parameters(take), indent=2, sort_keys=True),
+c4.download_button("Parameters JSON", data=lambda: json.dumps(take.parameters, indent=2, sort_keys=True),
                    file_name=f"{stem}.json", mime="application/json", on_click="ignore", icon=":material/download:")
 manifest = s.manifest_path(take)
 if manifest is not None:  # the FLAC's C2PA manifest: same name, so C2PA readers find it beside the file
@@ -142,10 +154,11 @@ if manifest is not None:  # the FLAC's C2PA manifest: same name, so C2PA readers
 
 st.subheader("Provenance")
 with st.container(border=True):
-    facts = s.provenance(take)
+    facts = provenance_facts(audio_sha256=take.audio_sha256, mint=s.mint_state(take.id),
+                             c2pa=c2pa_state(s.file_path(take, "master")), recipe_sha256=take.recipe_sha256)
     for label, value in facts.items():
         st.markdown(f"**{label}:** {value}")
     st.page_link(paths.MINT, label="Sign and mint this take", icon=":material/token:", query_params={"take": str(take.id)})
 
 with st.expander("Parameters"):
-    st.json(s.parameters(take))
+    st.json(take.parameters)

@@ -13,6 +13,7 @@ from music.acestep15.engine import ACEStep15Engine
 from music.acestep_v1.engine import ACEStepV1Engine
 from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
 from studio.errors import BadInput
+from studio.ui.plain import shown
 from studio.ui.uploads import check_uploaded_audio
 from tests.studio.ui.test_pages import button, no_errors
 
@@ -134,7 +135,7 @@ def test_a_ten_thousand_character_theme_gets_a_clear_message_and_queues_nothing(
     app.text_input[0].set_value("a long walk by the sea " * 435)  # 10,005 characters
     button(app, "Write lyrics").click().run()
     no_errors(app)
-    (error,) = [e.value for e in app.main.error]
+    (error,) = [shown(e.value) for e in app.main.error]  # as a reader sees it (user text is escaped)
     assert error.endswith("Shorten the theme (10,004 characters)"), error  # the theme as submitted: stripped
     assert "ValueError" not in error and "n_ctx" not in error.split("(")[0]
     assert service.jobs.list() == []

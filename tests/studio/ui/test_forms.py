@@ -15,23 +15,23 @@ from studio.ui.create_form import (
     CreateForm,
     build_request,
     form_from_request,
-    parse_seeds,
+    parse_seed_text,
 )
 from studio.ui.presets import compose_prompt
 from studio.ui.waveform import Envelope, envelope_frame, waveform_chart
 
 
 def test_seeds_one_for_all_or_one_per_take():
-    assert parse_seeds("42", 3) == [42, 42, 42]
-    assert parse_seeds("1, 2;3", 3) == [1, 2, 3]
+    assert parse_seed_text("42", 3) == [42, 42, 42]
+    assert parse_seed_text("1, 2;3", 3) == [1, 2, 3]
     with pytest.raises(RequestError, match="2 seeds for 3 takes"):
-        parse_seeds("1,2", 3)
+        parse_seed_text("1,2", 3)
     with pytest.raises(RequestError, match="not a whole number"):
-        parse_seeds("-5", 1)
+        parse_seed_text("-5", 1)
     with pytest.raises(RequestError, match="too large"):
-        parse_seeds(str(2**32), 1)
+        parse_seed_text(str(2**32), 1)
     with pytest.raises(RequestError, match="at least one seed"):
-        parse_seeds(" ", 1)
+        parse_seed_text(" ", 1)
 
 
 def test_random_seeds_are_explicit_and_differ():
@@ -118,7 +118,7 @@ def test_non_v1_engines_get_no_upstream_option_names():
 
 
 def test_progress_lines():
-    from studio.ui.backend import JobView
+    from studio.records import JobView
     from studio.ui.progress import describe, fraction
 
     def job(**kw):

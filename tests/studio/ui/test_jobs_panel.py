@@ -42,8 +42,9 @@ def test_a_second_job_on_create_does_not_hide_the_first(app, service, run_jobs):
     run_jobs()
     app.run()
     no_errors(app)
-    titles = [m.value for m in app.main.markdown if m.value.endswith(" song**")]
-    assert titles == ["**second song**", "**first song**"]  # both jobs' takes, each under its job
+    titles = [m.value for m in app.main.markdown if m.value.startswith("**first song · take")]
+    # both jobs' takes, each under its job; the second Generate added to the song the first one started
+    assert titles == ["**first song · take 2**", "**first song · take 1**"]
 
 
 def test_the_sidebar_lists_every_queued_job_on_every_page_with_its_place(app, service, run_jobs):

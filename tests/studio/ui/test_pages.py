@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from studio.ui.plain import shown
+
 PAGES = ["views/write.py", "views/create.py", "views/library.py", "views/song.py", "views/mint.py",
          "views/settings.py"]
 
 
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    """The text as a reader sees it (user text is backslash-escaped for Markdown)."""
+    return [shown(e.value) for e in elements]
 
 
 def no_errors(at) -> None:
@@ -26,6 +29,12 @@ def no_errors(at) -> None:
 
 def audio_urls(at) -> list[str]:
     return [a.proto.url for a in at.get("audio")]
+
+
+def open_takes_list(app) -> None:
+    """The Library's list of every take (it opens on the songs)."""
+    app.session_state["lib-show"] = "All takes"
+    app.switch_page("views/library.py").run()
 
 
 def button(at, label: str):
@@ -69,7 +78,7 @@ def test_create_queues_a_job_then_shows_takes_side_by_side(app, service, run_job
     no_errors(app)
     assert not app.main.get("progress")  # polling stopped
     titles = [m.value for m in app.markdown if m.value.startswith("**dreamy")]
-    assert titles == ["**dreamy synthwave (1)**", "**dreamy synthwave (2)**"]
+    assert titles == ["**dreamy synthwave · take 1**", "**dreamy synthwave · take 2**"]
     assert len(audio_urls(app)) == 2 and all(u.endswith(".mp3") for u in audio_urls(app))
     assert len(app.get("vega_lite_chart")) == 2  # a waveform per take
 
@@ -86,7 +95,7 @@ def test_a_reload_with_the_job_in_the_url_shows_the_same_job(settings, service, 
     assert [p.proto.text for p in fresh.main.get("progress")] == ["Queued: next to run"]
     run_jobs()
     fresh.run()
-    assert any(m.value == "**reloaded**" for m in fresh.markdown)
+    assert any(m.value == "**reloaded · take 1**" for m in fresh.markdown)
     assert len(audio_urls(fresh)) == 1
 
 
@@ -205,7 +214,7 @@ def test_cancel_a_queued_job(app, service):
 def test_library_search_favourite_rate_trash_restore_export(app, service, make_takes):
     first = make_takes(2, prompt="ocean waves lullaby")
     other = make_takes(1, prompt="desert rock anthem")
-    app.switch_page("views/library.py").run()
+    open_takes_list(app)
     no_errors(app)
     assert "3 takes" in texts(app.caption)
 
@@ -231,7 +240,7 @@ def test_library_search_favourite_rate_trash_restore_export(app, service, make_t
     app.text_input(key="lib-search").set_value("").run()
     app.selectbox(key="lib-sort").set_value("Oldest first").run()
     labels = [p.proto.label for p in app.main.get("page_link")]
-    assert labels[0].startswith("ocean waves lullaby") and labels[-1] == "desert rock anthem"
+    assert labels[0].startswith("ocean waves lullaby") and labels[-1] == "desert rock anthem · take 1"
     assert other[0].id not in ids
 
     (export,) = app.get("download_button")
@@ -241,7 +250,7 @@ def test_library_search_favourite_rate_trash_restore_export(app, service, make_t
 def test_library_says_when_best_match_ranked_only_the_newest_matches(app, make_takes, monkeypatch):
     make_takes(3, prompt="ocean waves lullaby")
     monkeypatch.setenv("SONGSTUDIO_SEARCH_RANK_WINDOW", "2")
-    app.switch_page("views/library.py").run()
+    open_takes_list(app)
     app.text_input(key="lib-search").set_value("ocean").run()
     app.selectbox(key="lib-sort").set_value("Best match").run()
     no_errors(app)
@@ -251,8 +260,8 @@ def test_library_says_when_best_match_ranked_only_the_newest_matches(app, make_t
     assert "3 takes" in texts(app.caption) and note not in texts(app.caption)
 
 
-def test_export_zip_holds_master_manifest_mp3_and_parameters(settings, make_takes):
-    from studio.ui.backend import Studio
+def test_export_zip_holds_master_mp3_and_parameters(settings, make_takes):
+    from studio.service import Studio
 
     takes = make_takes(2, prompt="zip me")
     ui = Studio.open(settings)
@@ -267,16 +276,14 @@ def test_export_zip_holds_master_manifest_mp3_and_parameters(settings, make_take
 
 def test_rating_is_stored(app, service, make_takes):
     (take,) = make_takes(1)
-    app.switch_page("views/library.py").run()
+    open_takes_list(app)
     app.get("feedback")[0]  # the stars widget is there
     app.session_state[f"lib-rate-{take.id}"] = 3  # the fourth star (AppTest cannot click st.feedback)
     app.run()
     no_errors(app)
     assert service.library.get(take.id).rating == 4
-    from studio.ui.backend import Studio
-
     with pytest.raises(Exception, match="rating"):
-        Studio(service).set_rating(take.id, 9)
+        service.library.update(take.id, rating=9)
 
 
 def test_library_filters_by_duration_engine_and_date_and_shows_lineage(app, make_takes):
@@ -284,7 +291,7 @@ def test_library_filters_by_duration_engine_and_date_and_shows_lineage(app, make
 
     (short,) = make_takes(1, prompt="short tune", duration=2.0)
     (long,) = make_takes(1, prompt="long tune", duration=4.0, parent_take_id=short.id)
-    app.switch_page("views/library.py").run()
+    open_takes_list(app)
     no_errors(app)
     assert "2 takes" in texts(app.caption)
     assert any(c.endswith(f"from take {short.id}") for c in texts(app.caption))  # lineage: parent
@@ -292,7 +299,7 @@ def test_library_filters_by_duration_engine_and_date_and_shows_lineage(app, make
 
     app.slider(key="lib-duration").set_value((3, 600)).run()
     assert "1 take" in texts(app.caption)
-    assert [p.proto.label for p in app.main.get("page_link")] == ["long tune"]
+    assert [p.proto.label for p in app.main.get("page_link")] == ["short tune · take 2"]  # made from it: its song
     app.slider(key="lib-duration").set_value((0, 600)).run()
 
     app.selectbox(key="lib-engine").set_value("ace-step-v1").run()
@@ -317,7 +324,7 @@ def test_song_page_repaint_region_makes_a_child_take(app, service, run_jobs, mak
     (take,) = make_takes(1, prompt="river song", duration=4.0)
     open_song(app, take.id)
     no_errors(app)
-    assert texts(app.title) == ["river song"]
+    assert texts(app.title) == ["river song · take 1"]
     assert len(audio_urls(app)) == 1
     assert sorted(b.proto.label for b in app.get("download_button")) == [
         "C2PA manifest", "FLAC", "MP3 320", "Parameters JSON", "WAV"]
@@ -344,7 +351,7 @@ def test_song_page_repaint_region_makes_a_child_take(app, service, run_jobs, mak
 def test_song_page_wav_download_and_provenance_panel(app, settings, make_takes):
     import soundfile as sf
 
-    from studio.ui.backend import Studio
+    from studio.service import Studio
 
     (take,) = make_takes(1, prompt="wav me", duration=2.0)
     ui = Studio.open(settings)

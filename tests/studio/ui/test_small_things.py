@@ -38,6 +38,7 @@ def test_a_5_s_v1_request_makes_4_92_s_of_whole_latent_frames():
 def test_library_song_card_and_cli_show_the_same_length(settings, make_takes, app):
     (take,) = make_takes(1, duration=2.0)
     shown = clock(take.duration)
+    app.session_state["lib-show"] = "All takes"  # the Library opens on the songs
     app.switch_page("views/library.py").run()
     assert any(shown in c.value for c in app.main.caption)
     app.query_params["take"] = str(take.id)
@@ -89,6 +90,7 @@ def test_a_built_wheel_carries_the_data_folder(tmp_path):
 
 def test_trash_says_what_went_and_undo_brings_it_back(app, service, make_takes):
     first, second = make_takes(2, prompt="undo me")
+    app.session_state["lib-show"] = "All takes"  # the Library opens on the songs
     app.switch_page("views/library.py").run()
     app.button(key=f"lib-trash-{first.id}").click().run()
     no_errors(app)
@@ -103,6 +105,7 @@ def test_trash_says_what_went_and_undo_brings_it_back(app, service, make_takes):
 
 def test_the_library_pick_box_has_a_visible_label(app, make_takes):
     (take,) = make_takes(1)
+    app.session_state["lib-show"] = "All takes"  # the Library opens on the songs
     app.switch_page("views/library.py").run()
     pick = app.checkbox(key=f"lib-pick-{take.id}")
     assert pick.label == "Pick for export" and pick.proto.label_visibility.value == 0  # VISIBLE

@@ -1,14 +1,14 @@
 """LoRA adapters the studio trained: one row per adapter, its files under <home>/adapters/<name>.
 
-Revision ID: 0008_lora_adapters
-Revises: 0007_job_timeline
+Revision ID: 0009_lora_adapters
+Revises: 0008_songs
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_lora_adapters"
-down_revision = "0007_job_timeline"
+revision = "0009_lora_adapters"
+down_revision = "0008_songs"
 branch_labels = None
 depends_on = None
 
