@@ -21,6 +21,7 @@ from studio.cli import main
 
 PASSWORD = "disk-test-password"  # keystores made by `keys new` here; never a real key
 ADDRESS = "0x" + "11" * 20
+LYRICS = "[verse]\nrain on the window\ngrey on the glass"
 
 # The arguments each command runs with; every leaf command of the CLI must be listed (the test
 # fails on one that is not), so a new command gets its disk-full and read-only path checked.
@@ -54,6 +55,14 @@ ARGUMENTS: dict[str, list[str]] = {
     "sign": ["1", "--to", ADDRESS],
     "mint": ["1", "--to", ADDRESS],
     "pin": ["1"],
+    "lyrics draft": ["rain on the window", "--no-wait"],
+    "lyrics rewrite": ["--text", LYRICS, "--section", "verse", "--instruction", "brighter", "--no-wait"],
+    "lyrics continue": ["--text", LYRICS, "--no-wait"],
+    "lyrics titles": ["--text", LYRICS, "--no-wait"],
+    "train lora": ["-e", "ace-step-v1", "--data", "1", "--steps", "1", "--name", "mine", "--no-wait"],
+    "adapters list": [],
+    "adapters show": ["mine"],
+    "adapters delete": ["mine"],
 }
 
 
