@@ -19,6 +19,7 @@ from tokenizers import Tokenizer
 
 from studio.errors import BadInput
 
+MAX_THEME_CHARS = 1000  # a theme is a sentence or a paragraph; the draft is written from it
 LLAMA_CPP_DEFAULT_CTX = 4096  # lyrics.backends.llama_cpp's n_ctx default
 UNKNOWN_CONTEXT_TOKENS = 8192  # a backend whose context is not in its options (HTTP, vLLM)
 # the writer's instructions (about 300 tokens) and its answer (max_tokens 768 by default)
@@ -38,6 +39,13 @@ def context_tokens(backend: str, options: Mapping[str, Any]) -> tuple[int, str]:
         except (OSError, ValueError, KeyError):
             pass
     return UNKNOWN_CONTEXT_TOKENS, "the lyrics model's assumed context"
+
+
+def check_theme_length(theme: str) -> None:
+    """A theme longer than MAX_THEME_CHARS is refused, whatever the model's context could hold."""
+    if len(theme) > MAX_THEME_CHARS:
+        raise BadInput(f"the theme is {len(theme):,} characters; a theme is at most {MAX_THEME_CHARS:,}. "
+                       f"Shorten the theme ({len(theme):,} characters)")
 
 
 def check_lyrics_context(fields: Mapping[str, str], *, backend: str, options: Mapping[str, Any]) -> None:

@@ -19,7 +19,7 @@ from music.registry import engines
 from studio.audio_files import check_readable_audio
 from studio.errors import BadInput, EnvironmentProblem
 from studio.lyrics_jobs import check_draft_request
-from studio.lyrics_limits import check_lyrics_context
+from studio.lyrics_limits import check_lyrics_context, check_theme_length
 from studio.model_store import resolve_model_dir
 from studio.settings import Settings
 from studio.train_spec import TrainJobSpec
@@ -105,6 +105,7 @@ def check_lyrics_spec(spec: LyricsJobSpec, *, backend_options: dict[str, Any] | 
     if spec.action == "draft":
         if not spec.theme.strip():
             raise BadInput("give a theme for the lyrics")
+        check_theme_length(spec.theme.strip())
         check_draft_request(spec)
         check_lyrics_context({"theme": spec.theme, "genre": spec.genre, "mood": spec.mood},
                              backend=spec.backend, options=options)

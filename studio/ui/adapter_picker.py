@@ -12,7 +12,7 @@ WEIGHT_RANGE = (-3.0, 3.0)
 
 
 def adapter_names(s, engine: str) -> list[str]:
-    return [row.name for row in s.service.adapters.list(engine=engine)]
+    return [row.name for row in s.adapters.list(engine=engine)]
 
 
 def adapter_controls(s, engine: str) -> None:

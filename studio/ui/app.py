@@ -16,7 +16,7 @@ from studio.ui import paths
 from studio.ui.common import studio
 from studio.ui.jobs_panel import sidebar_panel
 
-st.set_page_config(page_title="Song Studio", page_icon="🎵", layout="wide")
+st.set_page_config(page_title="Song Studio", page_icon=":material/music_note:", layout="wide")
 
 navigation = st.navigation(
     [

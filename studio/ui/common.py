@@ -37,21 +37,21 @@ def shown_errors() -> Iterator[None]:
     try:
         yield
     except USER_ERRORS as exc:
-        st.error(md_escape(str(exc)), icon="⚠️")  # it may quote user text: escaped, never Markdown
+        st.error(md_escape(str(exc)), icon=":material/warning:")  # it may quote user text: escaped, never Markdown
 
 
 def demo_notice(s: Studio) -> None:
     """Say plainly when no real weights are present, and what can still be tried."""
     if demo_models_in_use(s.settings):
         st.warning("This studio runs on the tiny demo models: their weights are random, so every take is "
-                   "noise. They show how each step works, not how a song sounds.", icon="🧪")
+                   "noise. They show how each step works, not how a song sounds.", icon=":material/science:")
         return
     if real_weights_present(s.settings):
         return
     st.info(f"No real model weights were found in {s.settings.model_cache}, so real songs cannot be made on "
             "this machine yet; Settings lists what is missing and how to get it. To try every step anyway, "
             "restart with `songstudio serve --demo` (tiny models with random weights: their output is noise).",
-            icon="ℹ️")
+            icon=":material/info:")
 
 
 def query_int(name: str) -> int | None:

@@ -81,7 +81,3 @@ def finished_runs(jobs: JobStore, kind: str, *, limit: int = 10) -> list[Finishe
     return [r for r in runs if r is not None]
 
 
-def retry(handle: Any, job_id: str) -> None:
-    """Queue a failed or cancelled job again with its stored spec, and wake a worker. `handle` is
-    the page's studio: the UI backend wraps the service (`.service`); the service retries itself."""
-    getattr(handle, "service", handle).retry(job_id)

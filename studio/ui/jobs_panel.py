@@ -16,6 +16,7 @@ from studio.jobs import ACTIVE
 from studio.service import Studio
 from studio.ui import job_rows, paths
 from studio.ui.job_rows import PanelJob
+from studio.ui.plain import md_escape
 from studio.ui.progress import describe, estimates, fraction
 
 SIDEBAR_POLL_SECONDS = 1.0
@@ -61,7 +62,7 @@ def job_row(s: Studio, job: PanelJob, eta: float | None, *, key: str, compact: b
         if not compact and job.error:
             st.text(job.error)  # it may quote the person's own words: text, never Markdown
     else:
-        st.caption(describe(job))
+        st.caption(md_escape(describe(job)))  # a failure quotes user text
     if job.status in ACTIVE and not job.cancel_requested:
         if st.button("Cancel", key=f"{key}-cancel-{job.id}", icon=":material/stop_circle:"):
             s.cancel(job.id)
@@ -69,7 +70,7 @@ def job_row(s: Studio, job: PanelJob, eta: float | None, *, key: str, compact: b
     if job.status in ("failed", "cancelled"):
         if st.button("Retry", key=f"{key}-retry-{job.id}", icon=":material/replay:",
                      help="Queue it again with exactly what was asked"):
-            job_rows.retry(s, job.id)
+            s.retry(job.id)
             st.rerun(scope="app")
     if job.status == "done":
         ids = job.take_ids[: 2 if compact else 8]

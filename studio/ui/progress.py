@@ -18,6 +18,7 @@ from studio.jobs import ACTIVE
 from studio.records import JobView
 from studio.service import Studio
 from studio.ui.job_rows import PanelJob, active_and_recent, finished_runs, panel_job
+from studio.ui.plain import md_escape
 
 POLL_SECONDS = 0.5
 
@@ -91,7 +92,7 @@ def job_status_panel(s: Studio, job_id: str, *, key: str) -> JobView | None:
     if job.status in ACTIVE:
         _poll(s, job_id, key)
     elif job.status == "failed":
-        st.error(describe(job), icon=":material/warning:")
+        st.error(md_escape(describe(job)), icon=":material/warning:")  # a failure quotes user text
     elif job.status == "cancelled":
         st.info("Cancelled. Nothing was added to the library.", icon=":material/stop_circle:")
     return job

@@ -133,7 +133,10 @@ def test_python_api_and_ui_submit_use_the_same_check(studio):
 
 
 def test_a_theme_longer_than_the_lyrics_context_is_refused(studio, monkeypatch):
-    with pytest.raises(BadInput, match=r"context is 4096 tokens \(the llama-cpp backend's n_ctx\)"):
+    small = {"backend_options": {"n_ctx": 1200}}  # 100 tokens left for the user's text
+    with pytest.raises(BadInput, match=r"context is 1200 tokens \(the llama-cpp backend's n_ctx\)"):
+        studio.submit_lyrics(theme="rain " * 150, backend="llama-cpp", **small)  # 750 characters
+    with pytest.raises(BadInput, match=r"a theme is at most 1,000\. Shorten the theme \(9,999 characters\)$"):  # the theme as submitted: stripped
         studio.submit_lyrics(theme="rain " * 2000, backend="llama-cpp")
     studio.submit_lyrics(theme="rain on the window", backend="llama-cpp")
     with pytest.raises(BadInput, match=r"Shorten the lyrics \(\d[\d,]* characters\)$"):
@@ -258,12 +261,12 @@ def test_a_long_theme_is_counted_with_the_lyrics_models_own_tokenizer(studio, tm
 
     folder = tmp_path / "llm"
     folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({"max_position_embeddings": 4096}))
+    (folder / "config.json").write_text(json.dumps({"max_position_embeddings": 1400}))  # 300 tokens for the text
     tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0, "rain": 1}, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     tokenizer.save(str(folder / "tokenizer.json"))
     options = {"backend_options": {"model": str(folder)}}
-    studio.submit_lyrics(theme="rain " * 2000, backend="transformers", **options)  # 10,000 bytes, 2,000 tokens
-    with pytest.raises(BadInput, match=r"the theme is 4000 tokens; the lyrics model's context is 4096 tokens"):
-        studio.submit_lyrics(theme="rain " * 4000, backend="transformers", **options)
+    studio.submit_lyrics(theme="rain " * 190, backend="transformers", **options)  # 950 bytes, 190 tokens
+    with pytest.raises(BadInput, match=r"the theme is 400 tokens; the lyrics model's context is 1400 tokens"):
+        studio.submit_lyrics(theme="a " * 400, backend="transformers", **options)  # 800 bytes, 400 tokens
     assert len(studio.jobs.list()) == 1

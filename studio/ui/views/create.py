@@ -31,6 +31,7 @@ from studio.ui.jobs_panel import fragments_to_rerun_after_submit
 from studio.ui.limits import EngineLimits, limits_for
 from studio.ui.lyric_meter import measure
 from studio.ui.meter_view import show_meter
+from studio.ui.plain import md_escape
 from studio.ui.progress import job_status_panel
 from studio.ui.song_session import CURRENT_SONG, current_song
 from studio.ui.takes import take_card
@@ -251,7 +252,7 @@ def job_panel() -> None:
     if outcome is not None:
         kind, text = outcome
         if kind == "error":
-            st.error(text, icon=":material/warning:")
+            st.error(md_escape(text), icon=":material/warning:")  # it may quote user text
         else:
             st.caption(text)
     job_ids = url_jobs()

@@ -12,6 +12,7 @@ from studio import local_chain, minting
 from studio.dates import unix_date
 from studio.errors import StudioError
 from studio.ui.common import query_int, shown_errors, studio
+from studio.ui.plain import md_escape
 from studio.ui.takes import take_label
 
 REAL_NETWORK_STEPS = """\
@@ -32,7 +33,7 @@ if chosen != take_id:
     st.query_params["take"] = str(int(chosen))
 take = s.take(int(chosen))
 if take is None:
-    st.info(f"There is no take {int(chosen)}. Open one from the Library and choose “Sign and mint”.", icon="🪙")
+    st.info(f"There is no take {int(chosen)}. Open one from the Library and choose “Sign and mint”.", icon=":material/token:")
     st.stop()
 
 st.text(f"{take_label(take)} · {take.engine} · seed {take.seed}")
@@ -47,7 +48,7 @@ state = s.mint_state(take.id)
 st.markdown(f"**Mint state:** {state.text}")
 if state.status == "minted":
     st.success(f"This take is minted as token {state.token_id} (transaction {state.tx_hash}). "
-               "A take is minted once.", icon="🪙")
+               "A take is minted once.", icon=":material/token:")
     st.stop()
 
 with st.expander("Keystore passwords (when not set in the environment)"):
@@ -58,18 +59,18 @@ try:
     config = minting.chain_config(s.settings)
 except StudioError as exc:
     config = None
-    st.error(str(exc), icon="⚠️")
+    st.error(md_escape(str(exc)), icon=":material/warning:")
     st.subheader("Set up a local test chain")
     st.write("Starts anvil on this computer (127.0.0.1), creates the owner and signer keys if there are none "
              "(with the passwords above, 8 or more characters), funds the owner, deploys the SongNFT contract "
              "and saves the settings. Tokens on it are for trying things out only.")
-    if st.button("Set up a local test chain", icon="⛓️"):
+    if st.button("Set up a local test chain", icon=":material/link:"):
         with shown_errors(), st.spinner("Starting anvil and deploying the contract…"):
             try:
                 chain = local_chain.chain_up(s.settings, passwords={"signer": signer_password or None,
                                                                     "owner": owner_password or None})
             except ProvenanceError as exc:
-                st.error(str(exc), icon="⚠️")
+                st.error(md_escape(str(exc)), icon=":material/warning:")
             else:
                 st.session_state["mint-outcome"] = (
                     "success", f"Local chain {chain.chain_id} at {chain.rpc_url}, contract {chain.contract}.")
@@ -84,7 +85,7 @@ st.caption("The token's metadata names the audio by its IPFS content address; bo
            "file you can upload to any pinning service.")
 
 signed_key = f"mint-signed-{take.id}"
-if st.button("Sign authorization", icon="✍️"):
+if st.button("Sign authorization", icon=":material/edit:"):
     with shown_errors():
         try:
             row, master = minting.load_take(s.library, take.id)
@@ -93,21 +94,21 @@ if st.button("Sign authorization", icon="✍️"):
             st.session_state[signed_key] = minting.sign_take(s.settings, s.db, row, master, wallet=wallet,
                                                              signer=signer)
         except ProvenanceError as exc:
-            st.error(str(exc), icon="⚠️")
+            st.error(md_escape(str(exc)), icon=":material/warning:")
 
 if signed_key in st.session_state:
     signed_take = st.session_state[signed_key]
     a = signed_take.signed.authorization
-    st.success(f"Signed by {signed_take.signed.signer} for {a.to}; valid until {unix_date(a.deadline)}.", icon="✅")
+    st.success(f"Signed by {signed_take.signed.signer} for {a.to}; valid until {unix_date(a.deadline)}.", icon=":material/check_circle:")
     st.caption(f"Metadata URI {a.uri} · recipe hash {a.recipe_hash} · CAR {signed_take.content.car}")
-    if st.button("Mint", type="primary", icon="🪙"):
+    if st.button("Mint", type="primary", icon=":material/token:"):
         with shown_errors(), st.spinner("Sending the transaction and waiting for its receipt…"):
             try:
                 sender = minting.unlock_role(s.settings, "owner", password=owner_password or None)
                 record = minting.mint_signed(s.settings, s.db, take.id, signed_take.signed,
                                              row_id=signed_take.row_id, sender=sender)
             except ProvenanceError as exc:
-                st.error(str(exc), icon="⚠️")
+                st.error(md_escape(str(exc)), icon=":material/warning:")
             else:
                 del st.session_state[signed_key]  # an authorization is single use
                 if record.status == "minted":

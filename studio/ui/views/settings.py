@@ -29,14 +29,14 @@ for status in music_models(cfg):
     if status.info.engine in demo_engines and not status.present:
         st.info(f"{status.info.name}: the demo model is in use (tiny, random weights: takes are noise). "
                 f"For real songs, `songstudio models download {status.info.name}` ({status.info.size_hint}).",
-                icon="🧪")
+                icon=":material/science:")
     elif status.present:
-        st.success(f"{status.info.name}: present in `{status.folder}`", icon="✅")
+        st.success(f"{status.info.name}: present in `{status.folder}`", icon=":material/check_circle:")
     else:
         st.warning(f"{status.info.name} ({status.info.size_hint}): not present. Download with "
                    f"`songstudio models download {status.info.name}` or import a folder with "
                    f"`songstudio models import {status.info.name} PATH`. Missing: {', '.join(status.missing[:3])}"
-                   + ("…" if len(status.missing) > 3 else ""), icon="⚠️")
+                   + ("…" if len(status.missing) > 3 else ""), icon=":material/warning:")
 
 st.subheader("Device and storage")
 st.write(f"Device: **{cfg.device}** · dtype: {cfg.dtype or 'engine default'}")
@@ -55,6 +55,6 @@ for role, state in keystore_state(cfg).items():
     st.write(f"{role}: {state}")
 
 st.subheader("Doctor")
-if st.button("Run `songstudio doctor`", icon="🩺"):
+if st.button("Run `songstudio doctor`", icon=":material/health_and_safety:"):
     with st.spinner("Checking…"):
         st.code(doctor_report(cfg), language=None)

@@ -15,6 +15,7 @@ from studio.train_spec import DEFAULTS, TRAINABLE, TrainClip, TrainJobSpec
 from studio.ui.adapter_picker import try_on_create
 from studio.ui.common import USER_ERRORS, demo_notice, studio
 from studio.ui.paths import CREATE
+from studio.ui.plain import md_escape
 
 s = studio()
 st.title("Train")
@@ -59,15 +60,15 @@ def clips_from_page() -> tuple[list[TrainClip], list[int]]:
     return clips, take_ids
 
 
-if st.button("Train", type="primary", icon="🎓", key="train-submit"):
+if st.button("Train", type="primary", icon=":material/school:", key="train-submit"):
     try:
         clips, take_ids = clips_from_page()
         spec = TrainJobSpec(engine=engine, name=name.strip(), clips=clips, take_ids=take_ids,
                             steps=int(st.session_state["train-steps"]), rank=int(st.session_state["train-rank"]),
                             learning_rate=float(st.session_state["train-lr"]))
-        job = s.service.submit(spec)
+        job = s.submit(spec)
     except USER_ERRORS as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(md_escape(str(exc)), icon=":material/warning:")
     else:
         st.query_params["job"] = job.id
 
@@ -95,27 +96,27 @@ if job_id:
     def live() -> None:
         job = s.job(job_id)
         if job is None:
-            st.warning(f"Job {job_id} is not in this library.", icon="⚠️")
+            st.warning(f"Job {job_id} is not in this library.", icon=":material/warning:")
             return
         if job.kind != "train":
-            st.warning("That job is not a training job.", icon="⚠️")
+            st.warning("That job is not a training job.", icon=":material/warning:")
             return
         loss_panel(job)
         if job.status in ("queued", "running"):
-            if st.button("Cancel", key="train-cancel", icon="⏹️"):
+            if st.button("Cancel", key="train-cancel", icon=":material/stop_circle:"):
                 s.cancel(job_id)
         elif job.status in ("failed", "cancelled"):
             if job.error:
-                st.error(job.error, icon="⚠️")
-            st.info("Stopped. Resume continues from the last checkpoint.", icon="⏹️")
-            if st.button("Resume", key="train-resume", icon="▶️"):
-                s.service.retry(job_id)
+                st.error(md_escape(job.error), icon=":material/warning:")
+            st.info("Stopped. Resume continues from the last checkpoint.", icon=":material/stop_circle:")
+            if st.button("Resume", key="train-resume", icon=":material/play_arrow:"):
+                s.retry(job_id)
         elif job.status == "done":
             adapter = job.result.get("adapter", "")
-            st.success("Adapter ready", icon="✅")
+            st.success("Adapter ready", icon=":material/check_circle:")
             st.text(f"{adapter}: loss {job.result['first_loss']:.4f} -> {job.result['final_loss']:.4f} "
                     f"in {job.result['steps']} steps")
-            if st.button("Try it on Create", key="train-try", icon="🎵"):
+            if st.button("Try it on Create", key="train-try", icon=":material/music_note:"):
                 spec = json.loads(s.jobs.get(job_id).spec)
                 try_on_create(adapter, spec["engine"])
                 st.switch_page(str(CREATE))

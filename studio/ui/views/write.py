@@ -8,6 +8,7 @@ is being written.
 
 import streamlit as st
 
+from studio.lyrics_limits import MAX_THEME_CHARS
 from studio.ui import paths, presets, write_assist
 from studio.ui.common import demo_notice, shown_errors, studio
 from studio.ui.create_form import CreateForm
@@ -33,7 +34,8 @@ song = current_song(s, open_latest=True)
 sync_editor(song)
 
 with st.form("write"):
-    theme = st.text_input("Theme", placeholder="what the song is about, e.g. leaving a small town at dawn")
+    theme = st.text_input("Theme", placeholder="what the song is about, e.g. leaving a small town at dawn",
+                          help=f"at most {MAX_THEME_CHARS:,} characters")
     c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 3, 2])
     genre = c1.selectbox("Genre", presets.GENRES)
     mood = c2.selectbox("Mood", presets.MOODS)
@@ -41,7 +43,7 @@ with st.form("write"):
     structure = c4.selectbox("Structure", list(presets.STRUCTURES))
     length = c5.selectbox("Length", ("short", "medium", "long"), index=1)
     draft_options = {"length": length, **write_assist.form_fields()}
-    write = st.form_submit_button("Write lyrics", type="primary", icon="✍️")
+    write = st.form_submit_button("Write lyrics", type="primary", icon=":material/edit:")
 
 if write:
     with shown_errors():
@@ -83,7 +85,7 @@ for index, section in enumerate(sections):
                       disabled=index == len(sections) - 1)
             c4.button("Remove", key=f"write-remove-{section.uid}", on_click=remove_section, args=(index,))
             st.text_area("Lines", key=f"write-lines-{section.uid}", height=130, label_visibility="collapsed")
-            with st.popover("Rewrite", icon="🔁"):
+            with st.popover("Rewrite", icon=":material/autorenew:"):
                 instruction = st.text_input("Instruction", key=f"write-instruction-{section.uid}",
                                             placeholder="e.g. more hopeful, mention the river")
                 if st.button("Rewrite this section", key=f"write-rewrite-{section.uid}"):
@@ -97,7 +99,7 @@ for index, section in enumerate(sections):
             st.caption("syllables / target · rhyme")
             st.code(write_assist.line_hints(section.uid, st.session_state[f"write-lines-{section.uid}"], lang_code)
                     or " ", language=None)
-st.button("Add section", icon="➕", on_click=add_section)
+st.button("Add section", icon=":material/add:", on_click=add_section)
 st.text_area("Notes", key="write-notes", height=80, placeholder="ideas, chords, references: kept with the song")
 
 with shown_errors():
@@ -119,7 +121,7 @@ with st.expander(f"Versions ({song.version})"):
         c2.button("Restore", key=f"write-restore-{version.number}", disabled=version.number == song.version,
                   on_click=restore_version, args=(s, song.id, version.number))
 
-if st.button("Send to Create", type="primary", icon="🎵", disabled=not lyrics.sections):
+if st.button("Send to Create", type="primary", icon=":material/music_note:", disabled=not lyrics.sections):
     takes = s.songs.takes([song.id])[song.id]
     st.session_state[CURRENT_SONG] = song.id
     # the style prompt stays the song's own (its last take's), never a preset put in its place

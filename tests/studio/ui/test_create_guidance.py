@@ -50,7 +50,7 @@ def test_bad_seeds_are_refused_even_when_lock_seeds_is_off(app, service, seeds):
     app.text_input(key="create-seeds").set_value(seeds)
     assert app.toggle(key="create-lock").value is False
     button(app, "Generate").click().run()
-    (error,) = [e.value for e in app.main.error]
+    (error,) = [shown(e.value) for e in app.main.error]  # as a reader sees it (user text is escaped)
     assert "Lock seeds is off" in error and ("'abc' is not a whole number" in error or "3 seeds for 2 takes" in error)
     assert service.jobs.list() == []
 
@@ -79,7 +79,7 @@ def test_lyrics_longer_than_the_song_get_a_warning_and_a_huge_line_is_named_befo
     (warning,) = [w.value for w in app.main.warning]
     assert warning.startswith("The words take about") and "but the song is 10 s" in warning
     app.text_area(key="create-lyrics").set_value("x" * 10_000).run()
-    (error,) = [e.value for e in app.main.error]
+    (error,) = [shown(e.value) for e in app.main.error]  # as a reader sees it (user text is escaped)
     assert "a lyric line is 10,000 characters long; lines are at most 1,000 characters" in error
 
 
@@ -124,7 +124,7 @@ def test_ten_thousand_characters_of_lyrics_are_refused_at_generate_in_plain_word
     app.text_area(key="create-prompt").set_value("too long")
     button(app, "Generate").click().run()
     no_errors(app)
-    (error,) = [e.value for e in app.main.error]
+    (error,) = [shown(e.value) for e in app.main.error]  # as a reader sees it (user text is escaped)
     assert re.search(r"a lyric line is 10,[0-9]{3} characters long; lines are at most 1,000 characters", error), error
     assert "ValueError" not in error and "Traceback" not in error
     assert service.jobs.list() == []

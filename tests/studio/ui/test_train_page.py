@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from studio.tables import Adapter
+from studio.ui.plain import shown
 
 
 def no_errors(app) -> None:
@@ -19,7 +20,7 @@ def test_train_page_renders_and_a_nameless_run_is_refused(app, service):
     assert [t.value for t in app.title] == ["Train"]
     [b for b in app.button if b.label == "Train"][0].click().run()
     no_errors(app)
-    assert any("adapter name ''" in e.value for e in app.error), [e.value for e in app.error]
+    assert any("adapter name ''" in shown(e.value) for e in app.error), [e.value for e in app.error]
     assert service.jobs.list() == []
 
 
