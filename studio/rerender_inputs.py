@@ -48,13 +48,17 @@ def resolve_request(settings: Settings, recipe: dict[str, Any], master: Path) ->
     request = dict(recipe["request"])
     if not needs_lookup(request):
         return request
-    finder = InputFinder(settings, Database.open(settings), master)
-    for name in PATH_FIELDS:
-        ref = request.get(name)
-        if isinstance(ref, dict):
-            found = (finder.lora(ref, engine=recipe["engine"]["name"]) if name == "lora"
-                     else finder.audio(ref, role=ROLES[name], parent=recipe.get("parent")))
-            request[name] = str(found)
+    db = Database.open(settings)
+    try:
+        finder = InputFinder(settings, db, master)
+        for name in PATH_FIELDS:
+            ref = request.get(name)
+            if isinstance(ref, dict):
+                found = (finder.lora(ref, engine=recipe["engine"]["name"]) if name == "lora"
+                         else finder.audio(ref, role=ROLES[name], parent=recipe.get("parent")))
+                request[name] = str(found)
+    finally:
+        db.dispose()
     return request
 
 
