@@ -29,6 +29,9 @@ from studio.specs import MusicJobSpec
 RECIPE_FORMAT = "songstudio-recipe/1"
 PATH_FIELDS = ("source_audio", "reference_audio", "lora")  # request fields that name files
 DIGEST_CACHE_VERSION = 1
+# seeds an engine draws itself when the request leaves them out (ACE-Step's retake/repaint noise);
+# the recipe records the drawn ones among the request's options so a re-render draws the same
+DRAWN_SEED_OPTIONS = ("retake_seeds",)
 
 
 def code_version() -> str:
@@ -122,7 +125,7 @@ def recipe_context(settings: Settings, spec: MusicJobSpec, engine, device: str) 
         code_version=code_version())
 
 
-def _file_ref(value: str | None) -> dict[str, Any] | str | None:
+def file_ref(value: str | None) -> dict[str, Any] | str | None:
     """A request's file or folder (a LoRA adapter) by content, never by where it lies here."""
     if not value:
         return value
@@ -141,9 +144,13 @@ def build_recipe(*, context: RecipeContext, spec: MusicJobSpec, result, take_ind
                  parent: dict[str, Any] | None) -> dict[str, Any]:
     request = dict(spec.request)
     request["seeds"] = [int(t.seed) for t in result.takes]  # exact seeds of the whole job
+    drawn = {name: result.parameters[name] for name in DRAWN_SEED_OPTIONS
+             if result.parameters.get(name) is not None and (request.get("options") or {}).get(name) is None}
+    if drawn:
+        request["options"] = {**(request.get("options") or {}), **drawn}
     for name in PATH_FIELDS:
         if name in request:
-            request[name] = _file_ref(request[name])
+            request[name] = file_ref(request[name])
     model = dict(context.model)
     if result.revision and not model.get("revision"):
         model["revision"] = result.revision

@@ -4,7 +4,8 @@
 2. the recipe (sealed in the manifest, or given with --recipe) against the recipe hash the
    token for this audio was minted with, when a chain is configured;
 3. with --rerender: the recipe is run again with the weights it names (found in the model cache
-   and checked file by file against its digests) and the decoded samples are compared with the
+   and checked file by file against its digests) and the files it names by content (found by
+   studio.rerender_inputs) and the decoded samples are compared with the
    file's: "reproduced: identical audio hash", or the measured difference and why.
 """
 
@@ -27,7 +28,8 @@ from provenance.errors import ProvenanceError
 from provenance.validate import hex32, parse_bytes32
 from studio import minting
 from studio.errors import BadInput, StudioError
-from studio.recipe import PATH_FIELDS, recipe_hash, weight_digests
+from studio.recipe import recipe_hash, weight_digests
+from studio.rerender_inputs import resolve_request
 from studio.settings import Settings
 
 MODEL_DIR_OPTION = {"ace-step-1.5": "model_id_or_dir"}  # other engines take `model_dir`
@@ -108,14 +110,9 @@ class RerenderResult:
 
 
 def rerender_recipe(settings: Settings, recipe: dict[str, Any], master: Path) -> RerenderResult:
-    """Run the recipe on this machine's CPU and compare with the master's decoded samples."""
-
-
-    request = dict(recipe["request"])
-    if any(isinstance(request.get(name), dict) for name in PATH_FIELDS):
-        used = ", ".join(name for name in PATH_FIELDS if isinstance(request.get(name), dict))
-        raise BadInput(f"this take was made from files ({used}) that the recipe names by content only; "
-                       "re-rendering such takes (edits, LoRAs) is not supported yet")
+    """Run the recipe on this machine's CPU and compare with the master's decoded samples.
+    Files the recipe names by content (an edit's source audio, a LoRA) are found again first."""
+    request = resolve_request(settings, recipe, master)
     engine_name = recipe["engine"]["name"]
     folder = find_weights(settings, recipe)
     options = dict(settings.engine_options.get(engine_name, {}))

@@ -4,6 +4,7 @@ this proves the wiring and determinism, not the sound."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 
@@ -56,3 +57,40 @@ def test_verify_rerender_reproduces_a_demo_take_and_catches_a_changed_recipe(dem
     assert "warning:   this recipe differs from the one sealed in the file" in result.output
     assert "not reproduced: the re-render differs (max abs difference" in result.output and "SNR" in result.output
     assert "this recipe does not make this audio" in result.output
+
+
+def test_verify_rerender_finds_an_edits_source_by_hash_and_names_it_when_missing(demo_home):
+    """A repaint's recipe names its source only by SHA-256: --rerender finds it among the library's
+    masters and reproduces the take; with that master gone it says which input and where it looked."""
+    settings = Settings()
+    studio = Studio.open(settings)
+    worker = Worker(settings=settings, db=studio.db, queue=studio.queue)
+    worker.prepare()
+    first = studio.submit_music(engine="ace-step-v1", prompt="pop, synth", duration=2.0, seeds=[11], steps=3)
+    assert worker.run_next().status == "done"
+    (parent,) = studio.library.takes_of_job(first.id)
+    source = studio.library.path(parent)
+    edit = studio.submit_music(engine="ace-step-v1", task="repaint", prompt="pop, piano", duration=2.0, seeds=[5],
+                               steps=3, source_audio=str(source), region_start=0.5, region_end=1.5,
+                               parent_take_id=parent.id)
+    assert worker.run_next().status == "done"
+    (take,) = studio.library.takes_of_job(edit.id)
+    recipe = json.loads(take.recipe)
+    assert recipe["request"]["source_audio"] == {"sha256": parent.audio_sha256}
+    # the retake noise seeds the engine drew are recorded, so the re-render draws the same noise
+    assert recipe["request"]["options"]["retake_seeds"] == json.loads(take.parameters)["parameters"]["retake_seeds"]
+    master = studio.library.path(take)
+
+    result = CliRunner().invoke(main, ["verify", str(master), "--rerender"])
+    assert result.exit_code == 0, result.output
+    assert "reproduced: identical audio hash" in result.output
+
+    source.chmod(0o600)
+    source.unlink()  # the source is gone from the library (and was never an upload)
+    result = CliRunner().invoke(main, ["verify", str(master), "--rerender"])
+    assert result.exit_code == 3, result.output
+    assert "reproduced" not in result.output
+    assert (f"the source audio this take was made with (sha256 {parent.audio_sha256}) is not on this machine"
+            in result.output)
+    assert f"the parent take {parent.id}'s master" in result.output
+    assert "the masters of the library's takes" in result.output and "the uploads folder" in result.output

@@ -9,7 +9,7 @@ import json
 from provenance.c2pa_manifest import read_manifest
 from provenance.tags import read_tags
 from studio import recipe as recipe_module
-from studio.recipe import PATH_FIELDS, _file_ref, recipe_hash, weight_digests
+from studio.recipe import PATH_FIELDS, file_ref, recipe_hash, weight_digests
 from tests.studio.test_jobs import make_worker
 
 
@@ -50,7 +50,7 @@ def test_a_child_take_names_its_parent_and_files_are_named_by_hash(studio):
                                                   "recipe_sha256": parent.recipe_sha256, "token_id": None}
     source = studio.library.path(parent)  # an edit's source audio is recorded by content, not by path
     assert "source_audio" in PATH_FIELDS
-    assert _file_ref(str(source)) == {"sha256": hashlib.sha256(source.read_bytes()).hexdigest()}
+    assert file_ref(str(source)) == {"sha256": hashlib.sha256(source.read_bytes()).hexdigest()}
 
 
 def test_weight_digests_are_cached_per_folder(tmp_path, monkeypatch):
@@ -70,7 +70,7 @@ def test_a_lora_folder_and_a_missing_path_are_named_without_their_location(tmp_p
     adapter = tmp_path / "my-lora"
     adapter.mkdir()
     (adapter / "adapter.safetensors").write_bytes(b"lora")
-    assert _file_ref(str(adapter)) == {"name": "my-lora",
+    assert file_ref(str(adapter)) == {"name": "my-lora",
                                       "files": {"adapter.safetensors": hashlib.sha256(b"lora").hexdigest()}}
-    assert _file_ref(str(tmp_path / "gone.safetensors")) == {"name": "gone.safetensors"}
-    assert _file_ref("some-registry-lora") == "some-registry-lora"
+    assert file_ref(str(tmp_path / "gone.safetensors")) == {"name": "gone.safetensors"}
+    assert file_ref("some-registry-lora") == "some-registry-lora"
