@@ -23,8 +23,8 @@ from studio.errors import BadInput
 
 
 def _progress(view) -> None:
-    job = view.job
-    where = f" #{view.queue_position} in queue" if view.queue_position else ""
+    job = view  # the one JobView: the job's fields and its queue position
+    where = f" #{view.position} in queue" if view.position else ""
     click.echo(f"job {job.id}: {job.status} {job.stage}{where}", err=True)
 
 

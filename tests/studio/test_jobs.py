@@ -208,7 +208,7 @@ def test_lyrics_job_uses_the_backend_registry_and_writer(studio, monkeypatch):
         def __init__(self, backend):
             assert backend.options == {"temperature": 0.1}
 
-        def draft_stream(self, *, theme, genre, mood, language, structure, length, seed):
+        def draft_stream(self, *, theme, genre, mood, language, structure, length, seed, **budget):
             assert (theme, genre, language) == ("rain", "folk", "en")
             return Stream()
 
@@ -220,7 +220,9 @@ def test_lyrics_job_uses_the_backend_registry_and_writer(studio, monkeypatch):
     assert job.kind == "lyrics"
     done = make_worker(studio).run_next()
     assert done.status == "done", done.error
-    assert json.loads(done.result) == {"title": "Rain", "lyrics": "[verse]\nrain on the window"}
+    result = json.loads(done.result)
+    assert {key: result[key] for key in ("title", "lyrics")} == {"title": "Rain", "lyrics": "[verse]\nrain on the window"}
+    assert result["model"]["label"] == "the fake-lyrics backend's model"  # which model wrote it
 
 
 def test_locked_database_is_a_clear_error(studio_env, monkeypatch):
