@@ -26,7 +26,7 @@ def _store(state) -> AdapterStore:
 
 
 def _print_training(view) -> None:
-    job = view.job
+    job = view  # the one JobView: the job's fields and its queue position
     if job.stage == "train" and job.total:
         extra = ""
         if job.partial:
@@ -34,7 +34,7 @@ def _print_training(view) -> None:
             extra = f" loss {data['loss']:.4f} eta {data['eta_s']:.0f} s"
         click.echo(f"job {job.id}: step {job.step}/{job.total}{extra}", err=True)
     else:
-        where = f" #{view.queue_position} in queue" if view.queue_position else ""
+        where = f" #{view.position} in queue" if view.position else ""
         click.echo(f"job {job.id}: {job.status} {job.stage}{where}", err=True)
 
 
@@ -80,7 +80,7 @@ def train_lora(state, engine, data, steps, name, rank, learning_rate, seed, chec
         reason = f": {job.error}" if job.error else ""
         raise JobFailed(f"job {job.id} {job.status}{reason}. `songstudio jobs retry {job.id}` resumes it "
                         "from its last checkpoint")
-    result = json.loads(job.result)
+    result = job.result  # the JobView holds the parsed result
     click.echo(f"adapter {result['adapter']}: loss {result['first_loss']:.4f} -> {result['final_loss']:.4f} "
                f"in {result['steps']} steps")
 
