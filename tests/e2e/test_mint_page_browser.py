@@ -52,6 +52,8 @@ def test_set_up_a_local_chain_sign_and_mint_from_the_page(tmp_path, new_page):
             expect(page.get_by_text(re.compile(r"This take is minted as token 1"))).to_be_visible()
             expect(page.get_by_role("button", name="Sign authorization")).to_have_count(0)
             page.goto(f"{server.url}/song?take=1")
+            page.wait_for_timeout(3000)
+            screenshot(page, "mint-song")
             expect(page.get_by_text(re.compile(r"minted: token 1 \(tx 0x"))).to_be_visible()
             screenshot(page, "song-minted")
         finally:
