@@ -16,7 +16,9 @@ from studio.ui import paths
 from studio.ui.common import studio
 from studio.ui.jobs_panel import sidebar_panel
 
-st.set_page_config(page_title="Song Studio", page_icon=":material/music_note:", layout="wide")
+# the tab icon: an emoji is drawn in the page; a Material page_icon (and, without one, the current
+# page's Material icon) would be fetched from a CDN, and the studio works offline
+st.set_page_config(page_title="Song Studio", page_icon="🎵", layout="wide")
 
 navigation = st.navigation(
     [

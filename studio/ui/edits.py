@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from music.engine import MusicRequest, RequestError
-from music.registry import engines
 from studio.ui.create_form import engine_family, random_seeds
 
 MAX_TOTAL_SECONDS = 240.0
@@ -73,9 +72,9 @@ def extend(source: Source, *, left: float, right: float) -> MusicRequest:
                         options=_v1(source, {"retake_variance": 1.0}))
 
 
-def edit(source: Source, *, prompt: str, lyrics: str, mode: str) -> MusicRequest:
-    """Change the words (only_lyrics) or the style (remix) while keeping the take's shape."""
-    presets = edit_presets(source.engine)
+def edit(source: Source, *, prompt: str, lyrics: str, mode: str, presets: dict[str, dict[str, Any]]) -> MusicRequest:
+    """Change the words (only_lyrics) or the style (remix) while keeping the take's shape;
+    `presets`: the engine's named edit strengths (`Studio.engine_presets`)."""
     if mode not in presets:
         raise RequestError(f"edit mode must be one of {', '.join(presets) or 'none'}, got {mode!r}")
     if prompt.strip() == source.prompt.strip() and lyrics.strip() == source.lyrics.strip():
@@ -83,11 +82,6 @@ def edit(source: Source, *, prompt: str, lyrics: str, mode: str) -> MusicRequest
     return MusicRequest(**_base(source, task="edit", seeds=[source.seed], source_audio=source.master_path),
                         options=_v1(source, {"edit_target_prompt": prompt.strip(), "edit_target_lyrics": lyrics.strip(),
                                              **presets[mode]}))
-
-
-def edit_presets(engine: str) -> dict[str, dict[str, Any]]:
-    """The engine's named edit strengths (its `options`), as the CLI offers them."""
-    return engines.presets(engine)
 
 
 def audio2audio(source: Source, *, reference_path: str, strength: float) -> MusicRequest:

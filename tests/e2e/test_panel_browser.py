@@ -80,7 +80,7 @@ def test_song_waveform_fills_the_chart_and_a_drag_sets_the_repaint_region(studio
 
 
 PAGES = {"/write": "Write", "/create": "Create", "/library": "Library", "/song": "Song", "/jobs": "Jobs",
-         "/mint": "Mint", "/settings": "Settings"}
+         "/mint": "Mint", "/train": "Train", "/settings": "Settings"}
 
 
 def test_every_page_has_its_own_address_and_the_sidebar_uses_material_icons(studio_server, new_page):

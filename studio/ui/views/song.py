@@ -10,6 +10,7 @@ import json
 import streamlit as st
 
 from studio.durations import clock
+from studio.errors import BadInput
 from studio.ui import edits, paths
 from studio.ui import region as region_picker
 from studio.ui.c2pa_state import c2pa_state
@@ -104,10 +105,16 @@ with extend_tab:
 with edit_tab:
     new_prompt = st.text_area("Prompt", value=take.prompt, key="edit-prompt")
     new_lyrics = st.text_area("Lyrics", value=take.lyrics, key="edit-lyrics", height=160)
-    mode = st.radio("Edit type", list(edits.edit_presets(source.engine)), horizontal=True, key="edit-mode",
-                    format_func={"only_lyrics": "Only lyrics", "remix": "Remix"}.get)
-    if st.button("Edit", key="edit-go", type="primary"):
-        submit(lambda: edits.edit(source, prompt=new_prompt, lyrics=new_lyrics, mode=mode))
+    try:
+        presets = s.engine_presets(source.engine)  # the service registers plug-in engines first
+    except BadInput as exc:  # a take from an engine this studio does not have
+        presets = {}
+        st.info(md_escape(f"Editing is not available here: {exc}"), icon=":material/info:")
+    if presets:
+        mode = st.radio("Edit type", list(presets), horizontal=True, key="edit-mode",
+                        format_func={"only_lyrics": "Only lyrics", "remix": "Remix"}.get)
+        if st.button("Edit", key="edit-go", type="primary"):
+            submit(lambda: edits.edit(source, prompt=new_prompt, lyrics=new_lyrics, mode=mode, presets=presets))
 with a2a_tab:
     origin = st.radio("Reference", ["This take", "Another library take", "Upload"], horizontal=True, key="a2a-origin")
     reference: str | None = str(s.file_path(take, "master")) if origin == "This take" else None

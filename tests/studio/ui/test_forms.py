@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from music.engine import RequestError
+from music.registry import engines
 from studio.ui import edits
 from studio.ui.create_form import (
     INSTRUMENTAL_LYRICS,
@@ -99,11 +100,12 @@ def test_extend_grows_the_song_and_caps_it():
 
 
 def test_edit_and_retake_and_audio2audio():
-    request = edits.edit(SOURCE, prompt="rock", lyrics="[verse]\nnew words", mode="only_lyrics")
+    request = edits.edit(SOURCE, prompt="rock", lyrics="[verse]\nnew words", mode="only_lyrics",
+                            presets=engines.presets("ace-step-v1"))
     assert request.options["edit_target_lyrics"] == "[verse]\nnew words"
     assert (request.options["edit_n_min"], request.options["edit_n_max"]) == (0.6, 1.0)
     with pytest.raises(RequestError, match="nothing to change"):
-        edits.edit(SOURCE, prompt="rock", lyrics="[verse]\nla", mode="remix")
+        edits.edit(SOURCE, prompt="rock", lyrics="[verse]\nla", mode="remix", presets=engines.presets("ace-step-v1"))
     retake = edits.retake(SOURCE, variance=0.5, takes=2)
     assert retake.seeds == [7, 7] and len(retake.options["retake_seeds"]) == 2
     with pytest.raises(RequestError, match="variance"):
