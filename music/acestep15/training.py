@@ -33,7 +33,7 @@ from music.acestep15.request_mapping import MAX_DURATION
 from music.training.adapter_file import weights_digest, write_adapter
 from music.training.clips import ClipSource, Window, check_clips, dataset_digest, dataset_windows
 from music.training.feature_cache import FeatureCache
-from music.training.loop import LoraRun, RunResult, TrainSettings, step_seed
+from music.training.loop import LoraRun, RunResult, TrainSettings, fixed_draw_loss, step_seed
 
 ENGINE = "ace-step-1.5"
 ADAPTER = "songstudio_train"
@@ -145,12 +145,7 @@ class AceStep15LoraTrainer:
     @torch.no_grad()
     def eval_loss(self, draws: int = 16, *, seed: int = 12345) -> float:
         """Mean loss over fixed draws without dropout (see the v1 trainer)."""
-        total = 0.0
-        with torch.random.fork_rng(devices=[]):
-            for i in range(draws):
-                torch.manual_seed(step_seed(seed, i))
-                total += float(self.loss(1 + i % max(1, len(self.examples)), dropout=False))
-        return total / draws
+        return fixed_draw_loss(self.loss, len(self.examples), draws, seed)
 
     # ---- the run ----------------------------------------------------------------------------
     def inject(self) -> None:

@@ -84,6 +84,17 @@ def step_seed(seed: int, step: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}:{step}".encode()).digest()[:8], "big") >> 1
 
 
+def fixed_draw_loss(loss: Callable[..., torch.Tensor], examples: int, draws: int, seed: int) -> float:
+    """Mean of `loss(step, dropout=False)` over `draws` fixed seeded draws, the global RNG restored:
+    a number that moves only with the weights (the training loss jumps with the draws)."""
+    total = 0.0
+    with torch.random.fork_rng(devices=[]):
+        for i in range(draws):
+            torch.manual_seed(step_seed(seed, i))
+            total += float(loss(1 + i % max(1, examples), dropout=False))
+    return total / draws
+
+
 def lr_factor(step: int, *, warmup: int, total: int) -> float:
     """Upstream's schedule: linear warm-up over `warmup` steps, then linear decay to 0 at `total`."""
     if step < warmup:

@@ -41,7 +41,7 @@ from music.training.adapter_file import (
 )
 from music.training.clips import ClipSource, check_clips, dataset_digest, dataset_windows
 from music.training.feature_cache import FeatureCache
-from music.training.loop import LoraRun, RunResult, TrainSettings, step_seed
+from music.training.loop import LoraRun, RunResult, TrainSettings, fixed_draw_loss, step_seed
 
 log = logging.getLogger(__name__)
 
@@ -201,12 +201,7 @@ class V1LoraTrainer:
     def eval_loss(self, draws: int = 16, *, seed: int = 12345) -> float:
         """Mean loss over `draws` fixed (window, sigma, noise) draws, no condition dropout: a
         number that moves only with the weights (the training loss jumps with the draws)."""
-        total = 0.0
-        with torch.random.fork_rng(devices=[]):
-            for i in range(draws):
-                torch.manual_seed(step_seed(seed, i))
-                total += float(self.loss(1 + i % max(1, len(self.examples)), dropout=False))
-        return total / draws
+        return fixed_draw_loss(self.loss, len(self.examples), draws, seed)
 
     # ---- the run ----------------------------------------------------------------------------
     def make_run(self) -> LoraRun:
