@@ -69,7 +69,16 @@ log = logging.getLogger(__name__)
 LONG_DECODE_WINDOW = 512  # latent frames (~47.6 s) per DCAE window with overlapped_decode
 ERG_TAU = 0.01
 
-__all__ = ["ACEStepV1Pipeline", "ConditionSet", "GenerationOutput", "Text2MusicCall"]
+__all__ = ["ACEStepV1Pipeline", "ConditionSet", "GenerationOutput", "Text2MusicCall", "batched_guidance_for"]
+
+
+def batched_guidance_for(device: torch.device) -> bool:
+    """Whether a guided step runs its passes as one batched forward on `device`.
+
+    On a CPU a batch-1 forward already keeps every core busy, and the batched step measured
+    slower than two forwards (bench/bench_v1_full_size.py, docs/acestep-v1.md); on a GPU a
+    batch-1 forward of a few hundred tokens leaves the device mostly idle, so batching pays."""
+    return torch.device(device).type != "cpu"
 
 
 class ACEStepV1Pipeline:
@@ -85,6 +94,7 @@ class ACEStepV1Pipeline:
         info: ckpt.CheckpointInfo | None = None,
         cache_dir: str | os.PathLike | None = None,
         offload: bool = False,
+        compile_dit: bool = False,
     ):
         self.transformer = transformer
         self.dcae = dcae
@@ -95,7 +105,7 @@ class ACEStepV1Pipeline:
         self.info = info
         self.cache_dir = cache_dir
         self._lyric_tokenizer = None
-        self.batched_guidance = True  # one forward for all passes of a guided step
+        self.batched_guidance = batched_guidance_for(self.device)
         # cross-attention K/V once per call: 2·blocks·rows·L·width values (about 0.6 GB fp32 for
         # a guided call with 565 context tokens at full size); off recomputes them every step
         self.cache_cross_attention = True
@@ -107,6 +117,9 @@ class ACEStepV1Pipeline:
         parked += [text_encoder.model] if text_encoder is not None else []
         self.offload.park_all(*parked)
         self.lora = LoraSlot(transformer, cache_dir=cache_dir)
+        self.compile_dit = compile_dit
+        if compile_dit:
+            transformer.compile_blocks()
 
     # ---- loading ----------------------------------------------------------------------------
     @classmethod
@@ -119,6 +132,7 @@ class ACEStepV1Pipeline:
         lyric_vocab: str | os.PathLike | None = None,
         cache_dir: str | os.PathLike | None = None,
         offload: bool = False,
+        compile_dit: bool = False,
     ) -> "ACEStepV1Pipeline":
         """Load the official folder layout (or download a hub id into `cache_dir`)."""
         if dtype not in (torch.float32, torch.bfloat16, torch.float16):
@@ -142,6 +156,7 @@ class ACEStepV1Pipeline:
             info=ckpt.describe(folder, source=os.fspath(checkpoint_dir)),
             cache_dir=cache_dir,
             offload=offload,
+            compile_dit=compile_dit,
         )
 
     # ---- lyrics -----------------------------------------------------------------------------

@@ -286,6 +286,19 @@ class ACEStepDiT(nn.Module):
         self.lyric_proj = nn.Linear(config.lyric_encoder.output_size, width)
         self.proj_in = PatchEmbed(config.in_channels, width, config.patch_size)
         self.final_layer = FinalLayer(width, config.patch_size, config.out_channels)
+        # torch.compile'd views of the blocks (`compile_blocks`); a plain list so that the state
+        # dict and LoRA module names stay those of `transformer_blocks`
+        self.compiled_blocks: list[nn.Module] | None = None
+
+    def compile_blocks(self) -> None:
+        """Run every block through torch.compile from now on (dynamic over song length).
+
+        One compiled graph serves all blocks (same code, parameters passed as inputs). It fuses
+        the elementwise work between the GEMMs (norms, modulation, RoPE, the GLUMBConv middle);
+        the GEMMs and attention stay on the same kernels. Results differ from eager by rounding
+        only (docs/acestep-v1.md has the measured deviation). The first forward pays the compile
+        (or reads Inductor's on-disk cache); `compiled_blocks = None` goes back to eager."""
+        self.compiled_blocks = [torch.compile(block, dynamic=True) for block in self.transformer_blocks]
 
     # ---- conditions -------------------------------------------------------------------------
     def encode(
@@ -347,7 +360,8 @@ class ACEStepDiT(nn.Module):
                 context.shape[1], cfg.attention_head_dim, cfg.rope_theta, device=h.device, dtype=context.dtype
             )
         attn_mask = cross_attention_mask(frame_mask, conditions.mask, dtype=h.dtype)
-        for index, block in enumerate(self.transformer_blocks):
+        blocks = self.compiled_blocks if self.compiled_blocks is not None and not torch.is_grad_enabled() else self.transformer_blocks
+        for index, block in enumerate(blocks):
             h = block(
                 h,
                 context=context,

@@ -119,12 +119,14 @@ def test_batched_guidance_equals_separate_forwards(v1_pipeline, v1_cases, v1_ten
     name = "t2m_double_condition"
     kwargs = {k: v for k, v in v1_cases[name]["kwargs"].items() if k != "lyrics"}
     ids = stored_lyric_ids(v1_tensors(name))
-    batched = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
-    v1_pipeline.batched_guidance = False
+    default = v1_pipeline.batched_guidance
     try:
+        v1_pipeline.batched_guidance = True
+        batched = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+        v1_pipeline.batched_guidance = False
         separate = v1_pipeline.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
     finally:
-        v1_pipeline.batched_guidance = True
+        v1_pipeline.batched_guidance = default
     assert max_abs(batched.latents, separate.latents) < 1e-5
 
 

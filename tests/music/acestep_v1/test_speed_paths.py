@@ -1,0 +1,88 @@
+"""The guided step's path per device, and compiled DiT blocks (issue #18's exact-path speedups).
+
+Tiny random weights: these prove the paths give the same numbers, not the speed (that is
+bench/bench_v1_full_size.py's job)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from music.acestep_v1.pipeline import ACEStepV1Pipeline, batched_guidance_for
+from tests.music.acestep_v1.reference_cases import TOLERANCE, max_abs, stored_lyric_ids
+
+
+def test_cpu_takes_two_forwards_and_accelerators_batch():
+    assert batched_guidance_for(torch.device("cpu")) is False
+    assert batched_guidance_for(torch.device("cuda")) is True
+    assert batched_guidance_for(torch.device("mps")) is True
+
+
+def test_a_cpu_pipeline_defaults_to_two_forwards(v1_pipeline):
+    pipe = ACEStepV1Pipeline(transformer=v1_pipeline.transformer, dcae=None, text_encoder=None,
+                             lyric_vocab=None, device="cpu", dtype=torch.float32)
+    assert pipe.batched_guidance is False and pipe.compile_dit is False
+    assert v1_pipeline.transformer.compiled_blocks is None
+
+
+@pytest.fixture
+def compiled(v1_pipeline):
+    """The session pipeline with compiled blocks for one test, eager again afterwards."""
+    v1_pipeline.transformer.compile_blocks()
+    try:
+        yield v1_pipeline
+    finally:
+        v1_pipeline.transformer.compiled_blocks = None
+
+
+def test_compiled_blocks_keep_upstream_parity(compiled, v1_cases, v1_tensors):
+    """A guided reference case (APG, ERG on) through compiled blocks: still within the parity
+    tolerance of upstream's stored output, and close to our eager run."""
+    name = "t2m_euler_apg"
+    case, tensors = v1_cases[name], v1_tensors(name)
+    kwargs = {k: v for k, v in case["kwargs"].items() if k != "lyrics"}
+    ids = stored_lyric_ids(tensors)
+    fast = compiled.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+    assert max_abs(fast.latents, tensors["target_latents"]) < TOLERANCE
+    assert max_abs(fast.audio, tensors["waveform"]) < TOLERANCE
+    blocks = compiled.transformer.compiled_blocks
+    compiled.transformer.compiled_blocks = None
+    try:
+        eager = compiled.generate_with_token_ids(lyric_token_ids=ids, sample_rate=44100, **kwargs)
+    finally:
+        compiled.transformer.compiled_blocks = blocks
+    assert max_abs(fast.latents, eager.latents) < 1e-4
+
+
+def test_compiled_blocks_are_used_for_inference_and_never_for_training(compiled):
+    """With gradients on (LoRA training) the eager blocks run, so autograd and checkpointing see
+    the plain modules; under inference_mode the compiled ones do."""
+    dit = compiled.transformer
+    calls = []
+    original = dit.compiled_blocks
+    dit.compiled_blocks = [_Recorder(block, calls) for block in original]
+    try:
+        latents = torch.randn(1, 8, 16, 6)
+        conditions = dit.encode(
+            text_states=torch.randn(1, 3, dit.config.text_embedding_dim), text_mask=torch.ones(1, 3, dtype=torch.long),
+            speaker_embeds=torch.zeros(1, dit.config.speaker_embedding_dim),
+            lyric_ids=torch.ones(1, 4, dtype=torch.long), lyric_mask=torch.ones(1, 4, dtype=torch.long),
+        )
+        with torch.inference_mode():
+            dit.decode(latents=latents, timestep=torch.tensor([500.0]), conditions=conditions)
+        assert len(calls) == len(dit.transformer_blocks)
+        calls.clear()
+        with torch.enable_grad():
+            dit.decode(latents=latents, timestep=torch.tensor([500.0]), conditions=conditions)
+        assert calls == []
+    finally:
+        dit.compiled_blocks = original
+
+
+class _Recorder:
+    def __init__(self, block, calls):
+        self.block, self.calls = block, calls
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(1)
+        return self.block(*args, **kwargs)
