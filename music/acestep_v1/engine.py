@@ -78,10 +78,12 @@ class ACEStepV1Engine(MusicEngine):
         lyric_vocab: str | None,
         overlapped_decode: bool = False,
         offload: bool = False,
+        compile_dit: bool = False,
         pipeline=None,
     ):
         self.source = source
         self.offload = offload
+        self.compile_dit = compile_dit
         self.overlapped_decode = overlapped_decode
         self.device = device
         self.dtype = dtype
@@ -100,11 +102,14 @@ class ACEStepV1Engine(MusicEngine):
         lyric_vocab: str | os.PathLike | None = None,
         offload: bool = False,
         overlapped_decode: bool = False,
+        compile_dit: bool = False,
         **unknown: Any,
     ) -> "ACEStepV1Engine":
         """Cheap: checks the settings and a local folder's layout; weights load on first use.
         `model_dir` None means the hub repo, downloaded into `cache_dir` when online.
-        `overlapped_decode` decodes songs over 48 s in DCAE windows (lower peak memory)."""
+        `overlapped_decode` decodes songs over 48 s in DCAE windows (lower peak memory).
+        `compile_dit` runs the DiT blocks through torch.compile (exact path, rounding-level
+        differences; the first song of a worker pays the compile, see docs/acestep-v1.md)."""
         if unknown:
             raise TypeError(f"unknown ace-step-v1 setting(s): {', '.join(sorted(unknown))}")
         if dtype not in DTYPES:
@@ -116,7 +121,7 @@ class ACEStepV1Engine(MusicEngine):
             source=source, device=device, dtype=DTYPES[dtype],
             cache_dir=None if cache_dir is None else os.fspath(cache_dir),
             lyric_vocab=None if lyric_vocab is None else os.fspath(lyric_vocab),
-            overlapped_decode=overlapped_decode, offload=offload,
+            overlapped_decode=overlapped_decode, offload=offload, compile_dit=bool(compile_dit),
         )
 
     @property
@@ -124,7 +129,7 @@ class ACEStepV1Engine(MusicEngine):
         if self._pipeline is None:
             self._pipeline = ACEStepV1Pipeline.from_pretrained(
                 self.source, device=self.device, dtype=self.dtype, lyric_vocab=self.lyric_vocab, cache_dir=self.cache_dir,
-                offload=self.offload,
+                offload=self.offload, compile_dit=self.compile_dit,
             )
         return self._pipeline
 

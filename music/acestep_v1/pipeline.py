@@ -431,6 +431,8 @@ class ACEStepV1Pipeline:
     def run_text2music(self, call: Text2MusicCall, *, progress: ProgressCallback = no_progress) -> GenerationOutput:
         parameters = dict(call.parameters)
         parameters.update(self._apply_lora(call.mode.arguments))
+        if self.transformer.compiled_blocks is not None:  # same maths, other rounding: say so
+            parameters["compiled_dit"] = True
         timings = {"tokenize": call.tokenize_seconds}
         clock = time.perf_counter()
         with self.offload.use(self.text_encoder.model, self.transformer):

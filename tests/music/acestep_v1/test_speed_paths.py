@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from music.acestep_v1.engine import ACEStepV1Engine
 from music.acestep_v1.pipeline import ACEStepV1Pipeline, batched_guidance_for
 from tests.music.acestep_v1.reference_cases import TOLERANCE, max_abs, stored_lyric_ids
 
@@ -86,3 +87,18 @@ class _Recorder:
     def __call__(self, *args, **kwargs):
         self.calls.append(1)
         return self.block(*args, **kwargs)
+
+
+def test_a_compiled_run_says_so_in_its_parameters(compiled):
+    out = compiled.generate_with_token_ids(lyric_token_ids=[], audio_duration=0.5, infer_step=1, manual_seeds=[1],
+                                           guidance_scale=1.0)
+    assert out.parameters["compiled_dit"] is True
+
+
+def test_the_engine_setting_reaches_the_pipeline(v1_reference, tmp_path):
+    engine = ACEStepV1Engine.from_settings(model_dir=v1_reference / "checkpoint", compile_dit=True,
+                                           lyric_vocab=v1_reference / "lyrics_vocab.json", cache_dir=tmp_path)
+    assert engine.compile_dit is True
+    assert engine.pipeline.compile_dit is True and engine.pipeline.transformer.compiled_blocks is not None
+    plain = ACEStepV1Engine.from_settings(model_dir=v1_reference / "checkpoint", cache_dir=tmp_path)
+    assert plain.compile_dit is False
