@@ -12,7 +12,8 @@ Stages, with the pipeline's defaults (Euler, APG, guidance interval 0.5, ERG tag
   and our cross-attention K/V cache);
 * DiT steps: the --steps sampling loop (27 = the RTF setting of upstream's README), guided
   inside the interval;
-* DCAE decode: latents -> mel (diffusers' AutoencoderDC decoder in both);
+* DCAE decode: latents -> mel (diffusers' AutoencoderDC decoder in both), on the shared input
+  latents rather than each run's random-weight DiT output, so both decode the same numbers;
 * vocoder: mel -> 44.1 kHz stereo (ours: both channels in one batch, weight norm folded;
   upstream: one channel at a time).
 
@@ -95,8 +96,9 @@ def run_ours(*, dtype_name: str, seconds: float, steps: int, layers: int, text_t
     denoise(1)
     first_step = perf_counter() - clock  # with --compile: includes the compile
     clock = perf_counter()
-    latents = denoise(steps)
+    denoise(steps)
     seconds_by_stage["DiT steps"] = perf_counter() - clock
+    latents = inputs.latents  # the same numbers upstream's run decodes (see v1_upstream.py)
     pipe.dcae.latents_to_mel(latents)
     clock = perf_counter()
     mel = pipe.dcae.latents_to_mel(latents)

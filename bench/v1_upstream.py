@@ -260,9 +260,11 @@ def song_stages(path: Path, *, dtype: torch.dtype, args) -> dict:
         dit_stage(cond, null)
         args.steps = warm
         clock = perf_counter()
-        latents = dit_stage(cond, null)
+        dit_stage(cond, null)
         seconds["DiT steps"] = perf_counter() - clock
-        mels = stage("DCAE decode", dcae_stage, latents)
+        # decode the shared input latents, not this run's random-weight output: both codes then
+        # decode the same numbers (random-weight DiT outputs can drift into denormals)
+        mels = stage("DCAE decode", dcae_stage, latents0)
         stage("vocoder", vocoder_stage, mels)
     return seconds
 
