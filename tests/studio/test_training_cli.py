@@ -218,3 +218,43 @@ def test_train_on_library_takes_by_id(run):
     run("worker", "--drain")
     assert json.loads(run("jobs", "show", train_job).stdout)["status"] == "done"
     assert json.loads(run("adapters", "show", "from-takes").stdout)["info"]["clips"] == [f"take {i}" for i in ids]
+
+
+def test_a_training_job_over_the_device_memory_is_refused_at_submit(run, tmp_path, monkeypatch):
+    clips = three_clips(tmp_path / "clips")
+    # the demo model's run: 0.42 GiB of runtime plus a few MiB (see music.training.memory)
+    monkeypatch.setenv("SONGSTUDIO_DEVICE_MEMORY_GIB", "0.3")
+    out = run("train", "lora", "-e", "ace-step-v1", "--data", str(clips), "--name", "big", "--rank", "4",
+              "--no-wait", code=2).output
+    assert "this training job needs about 0.43 GiB of memory (weights" in out, out
+    assert "rank 4 adapter" in out and "30 s window" in out
+    assert "the limit is 0.30 GiB (SONGSTUDIO_DEVICE_MEMORY_GIB)" in out
+    assert "lower rank (--rank) or fewer seconds per window (--window)" in out
+    monkeypatch.setenv("SONGSTUDIO_DEVICE_MEMORY_GIB", "0.45")
+    out = run("train", "lora", "-e", "ace-step-v1", "--data", str(clips), "--name", "big", "--rank", "256",
+              "--no-wait", code=2).output
+    assert "rank 256 adapter" in out and "the limit is 0.45 GiB" in out
+    assert run("jobs", "list").output.strip() == ""  # nothing was queued
+    job_id = run("train", "lora", "-e", "ace-step-v1", "--data", str(clips), "--name", "big", "--rank", "4",
+                 "--no-wait").stdout.strip()
+    assert json.loads(run("jobs", "show", job_id).stdout)["status"] == "queued"
+    monkeypatch.delenv("SONGSTUDIO_DEVICE_MEMORY_GIB")  # unset: the device's total memory here (the CPU's RAM)
+    run("train", "lora", "-e", "ace-step-v1", "--data", str(clips), "--name", "big2", "--rank", "4", "--no-wait")
+
+
+def test_the_worker_refuses_a_training_job_larger_than_free_memory_and_it_can_be_retried(run, tmp_path, monkeypatch):
+    from studio import worker_models
+
+    job_id = train(run, three_clips(tmp_path / "clips"))
+    monkeypatch.setattr(worker_models, "free_bytes", lambda device: 2**20)
+    run("worker", "--drain")
+    failed = json.loads(run("jobs", "show", job_id).stdout)
+    assert failed["status"] == "failed"
+    assert "this training job needs about 0.4" in failed["error"] and "beyond its loaded weights" in failed["error"]
+    assert "the cpu device has 0.00 GiB free" in failed["error"] and "retry the job" in failed["error"]
+    # refused once the model was loaded: no features stage, no training step
+    assert [e["stage"] for e in json.loads(failed["timeline"])] == ["load"] and failed["partial"] is None
+    monkeypatch.setattr(worker_models, "free_bytes", lambda device: 2**40)
+    run("jobs", "retry", job_id)
+    run("worker", "--drain")
+    assert json.loads(run("jobs", "show", job_id).stdout)["status"] == "done"

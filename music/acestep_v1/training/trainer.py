@@ -32,6 +32,7 @@ from safetensors.torch import save_file
 from torch.utils.checkpoint import checkpoint
 
 from music.acestep_v1.training.features import SAMPLE_RATE, window_features
+from music.acestep_v1.training.plan import TARGET_MODULES
 from music.training.adapter_file import (
     LORA_FILE,
     METADATA_KEY,
@@ -48,10 +49,6 @@ log = logging.getLogger(__name__)
 ENGINE = "ace-step-v1"
 MAX_SECONDS = 240.0  # the model's maximum length (upstream's training cap)
 ADAPTER = "ace_step_lora"
-TARGET_MODULES = (
-    r"(transformer_blocks\.\d+\.((attn|cross_attn)\.(to_q|to_k|to_v|to_out\.0)|ff\.(inverted_conv|point_conv)\.conv))"
-    r"|(lyric_encoder\.encoders\.\d+\.(self_attn\.linear_(q|k|v|out)|feed_forward\.w_[12]))"
-)
 TRAIN_STEPS, SHIFT = 1000, 3.0
 
 
