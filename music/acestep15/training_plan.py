@@ -2,8 +2,8 @@
 files and safetensors headers alone (no weights read), for the submit-time check and the worker's.
 
 The formula is `music.training.memory`'s, calibrated on the v1 DiT. For 1.5 its activation term
-is an extrapolation (the same bytes per block, token and channel, 1.5's tokens being latent frames
-over its patch size), not a measurement: no 1.5 training step was measured at full size.
+is an extrapolation (the same bytes per token and channel, 1.5's tokens being latent frames over
+its patch size), not a measurement: no 1.5 training step was measured at full size.
 The worker trains on the engine's loaded pipeline (every component in the folder; with `offload`
 only the transformer is on the device while it trains), in the engine's dtype.
 """
@@ -27,7 +27,7 @@ def training_dtype(device_type: str, engine_dtype: str | None) -> str:
 
 
 def estimate(folder: str | Path, *, rank: int, window_seconds: float, dtype: str, offload: bool = False,
-             batch: int = 1, checkpointing: bool = True) -> TrainingMemory:
+             batch: int = 1) -> TrainingMemory:
     """Device memory of a run on the checkpoint in `folder` (windows of `window_seconds`)."""
     folder = Path(folder)
     transformer: dict[str, tuple[int, ...]] = {}
@@ -43,6 +43,5 @@ def estimate(folder: str | Path, *, rank: int, window_seconds: float, dtype: str
     vae = json.loads((folder / "vae" / "config.json").read_text(encoding="utf-8"))
     frames = math.ceil(window_seconds * SAMPLE_RATE / math.prod(vae["downsampling_ratios"]))
     return training_memory(weight_parameters=weights, adapter_parameters=lora_parameters(transformer, TARGET_MODULES, rank),
-                           blocks=config["num_hidden_layers"], width=config["hidden_size"],
-                           frames=math.ceil(frames / config.get("patch_size", 1)), dtype=dtype, rank=rank,
-                           window_seconds=window_seconds, batch=batch, checkpointing=checkpointing)
+                           width=config["hidden_size"], frames=math.ceil(frames / config.get("patch_size", 1)),
+                           dtype=dtype, rank=rank, window_seconds=window_seconds, batch=batch)

@@ -8,17 +8,19 @@ The run's peak is taken as
 * the weights the device holds, at the training dtype;
 * the adapter: rank x (inputs + outputs) per adapted layer, in fp32, four times over (weights,
   gradients and AdamW's two moments);
-* the activations the backward pass holds: ACTIVATION_BYTES per DiT block, latent frame and
-  channel at bf16 (scaled by the dtype's size and the batch), for one block with gradient
-  checkpointing, every block without;
-* RUNTIME: the rest of the measured peak (the framework's own memory, the optimizer's temporaries).
+* the activations, which grow with the window: ACTIVATION_BYTES per latent frame (token) and model
+  channel at bf16, scaled by the dtype's size and the batch. The trainers always checkpoint the
+  transformer blocks, so this is one block's recomputed activations plus the parts outside the
+  blocks, and it does not grow with the number of blocks;
+* RUNTIME: what else the measured peak holds (the framework, the optimizer's temporaries).
 
-Calibration: bench/bench_v1_lora_memory.py at full size (24 blocks of width 2560, bf16, rank 64 on
-the attention and lyric-encoder targets, 69.99 M adapter parameters, a 30 s clip = 322 frames,
-batch 1; peak CPU RSS as the proxy for device memory) measured 6.33 GiB with gradient checkpointing
-and 7.41 GiB without. The 1.08 GiB between them is 23 blocks' activations, which gives
-ACTIVATION_BYTES; RUNTIME is what remains of 6.33 GiB after the weights (4.82 GiB), the adapter
-(1.04 GiB) and one block's activations. Both points are reproduced by `tests/music/training/test_memory.py`.
+Calibration: bench/bench_v1_lora_memory.py (random v1 DiT of width 2560, bf16, rank 64 on today's
+targets, batch 1, gradient checkpointing; peak CPU RSS as the proxy for device memory) with 2 blocks
+measured 1.62 GiB for a 30 s window (322 frames) and 2.25 GiB for 120 s (1291 frames): the slope
+gives ACTIVATION_BYTES, the 30 s point RUNTIME. The full-size run (24 blocks, 30 s, the attention
+and lyric targets of the time, 69.99 M adapter parameters) measured 6.33 GiB; the formula gives
+6.60 GiB for it, 4 % over: the estimate errs on the side of refusing. `tests/music/training/test_memory.py`
+checks all three points.
 """
 
 from __future__ import annotations
@@ -36,15 +38,12 @@ DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
 ADAPTER_COPIES = 4  # fp32 weights, gradients, AdamW exp_avg and exp_avg_sq
 ADAPTER_BYTES = 4
 
-# from the bench (see above): 1.08 GiB / (23 blocks x 322 frames x 2560 channels), bf16
-BENCH_GIB = {"checkpointing": 6.33, "no_checkpointing": 7.41}
-BENCH_RUN = {"blocks": 24, "frames": 322, "width": 2560, "dit_bf16_bytes": 2 * 2_588_427_392,
-             "adapter_parameters": 69_992_448}
-ACTIVATION_BYTES = (BENCH_GIB["no_checkpointing"] - BENCH_GIB["checkpointing"]) * GIB / (
-    (BENCH_RUN["blocks"] - 1) * BENCH_RUN["frames"] * BENCH_RUN["width"])
-RUNTIME = int(BENCH_GIB["checkpointing"] * GIB - BENCH_RUN["dit_bf16_bytes"]
-              - BENCH_RUN["adapter_parameters"] * ADAPTER_BYTES * ADAPTER_COPIES
-              - ACTIVATION_BYTES * BENCH_RUN["frames"] * BENCH_RUN["width"])
+# the two 2-block bench runs (see above): width, DiT and adapter parameters, peak GiB per window's frames
+BENCH_WIDTH, BENCH_DIT_PARAMETERS, BENCH_ADAPTER_PARAMETERS = 2560, 351_453_312, 15_433_728
+BENCH_PEAK_GIB = {322: 1.62, 1291: 2.25}
+ACTIVATION_BYTES = (BENCH_PEAK_GIB[1291] - BENCH_PEAK_GIB[322]) * GIB / ((1291 - 322) * BENCH_WIDTH)
+RUNTIME = int(BENCH_PEAK_GIB[322] * GIB - BENCH_DIT_PARAMETERS * DTYPE_BYTES["bfloat16"]
+              - BENCH_ADAPTER_PARAMETERS * ADAPTER_BYTES * ADAPTER_COPIES - ACTIVATION_BYTES * 322 * BENCH_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -96,18 +95,16 @@ def lora_parameters(shapes: Mapping[str, tuple[int, ...]], target_modules: str, 
     return total
 
 
-def training_memory(*, weight_parameters: int, adapter_parameters: int, blocks: int, width: int, frames: int,
-                    dtype: str, rank: int, window_seconds: float, batch: int = 1,
-                    checkpointing: bool = True) -> TrainingMemory:
-    """The estimate for a model of `blocks` transformer blocks of `width` channels, `frames` latent
-    frames per window; `weight_parameters` are those the device holds (at `dtype`)."""
+def training_memory(*, weight_parameters: int, adapter_parameters: int, width: int, frames: int, dtype: str,
+                    rank: int, window_seconds: float, batch: int = 1) -> TrainingMemory:
+    """The estimate for a model of `width` channels over `frames` latent frames (tokens) per window;
+    `weight_parameters` are those the device holds (at `dtype`)."""
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
-    held_blocks = 1 if checkpointing else blocks
     scale = DTYPE_BYTES[dtype] / DTYPE_BYTES["bfloat16"]
     return TrainingMemory(
         weights=weight_parameters * DTYPE_BYTES[dtype],
         adapter=adapter_parameters * ADAPTER_BYTES * ADAPTER_COPIES,
-        activations=int(ACTIVATION_BYTES * scale * held_blocks * frames * width * batch),
+        activations=int(ACTIVATION_BYTES * scale * frames * width * batch),
         runtime=RUNTIME, adapter_parameters=adapter_parameters, window_seconds=window_seconds, rank=rank, dtype=dtype,
     )

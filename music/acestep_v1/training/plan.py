@@ -8,7 +8,6 @@ engine's dtype elsewhere; with `offload` only the DiT is on the device while it 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from music.acestep_v1.common import frames_for_duration
@@ -22,7 +21,6 @@ TARGET_MODULES = (
     r"|(lyric_encoder\.encoders\.\d+\.(self_attn\.linear_(q|k|v|out)|feed_forward\.w_[12]))"
 )
 DIT_FOLDER = "ace_step_transformer"
-_BLOCK = re.compile(r"^transformer_blocks\.(\d+)\.")
 
 
 def training_dtype(device_type: str, engine_dtype: str | None) -> str:
@@ -41,7 +39,7 @@ def dit_shapes(folder: str | Path) -> dict[str, tuple[int, ...]]:
 
 
 def estimate(folder: str | Path, *, rank: int, window_seconds: float, dtype: str, offload: bool = False,
-             batch: int = 1, checkpointing: bool = True) -> TrainingMemory:
+             batch: int = 1) -> TrainingMemory:
     """Device memory of a run on the checkpoint in `folder` (windows of `window_seconds`)."""
     folder = Path(folder)
     dit = dit_shapes(folder)
@@ -49,8 +47,7 @@ def estimate(folder: str | Path, *, rank: int, window_seconds: float, dtype: str
     if not offload:
         others = [p for p in folder.rglob("*.safetensors") if p.parent.name != DIT_FOLDER]
         weights += sum(parameter_count(safetensors_shapes(p).values()) for p in others)
-    blocks = len({m.group(1) for name in dit if (m := _BLOCK.match(name))})
     width = dit["transformer_blocks.0.attn.to_q.weight"][0]
     return training_memory(weight_parameters=weights, adapter_parameters=lora_parameters(dit, TARGET_MODULES, rank),
-                           blocks=blocks, width=width, frames=frames_for_duration(window_seconds), dtype=dtype,
-                           rank=rank, window_seconds=window_seconds, batch=batch, checkpointing=checkpointing)
+                           width=width, frames=frames_for_duration(window_seconds), dtype=dtype, rank=rank,
+                           window_seconds=window_seconds, batch=batch)
