@@ -1,7 +1,9 @@
 """Peak memory of one full-size ACE-Step v1 LoRA training step, as CPU RSS (the proxy
 bench_v1_memory.py uses): 24-layer DiT with random weights in bf16, LoRA rank 64 on the trainer's
-targets (DiT attention, lyric Conformer attention + feed-forward; adapter weights fp32), a 30 s
-clip (323 latent frames), 64 prompt tokens, 300 lyric tokens, batch 1, AdamW.
+targets (DiT attention and feed-forward 1x1 convolutions, lyric Conformer attention + feed-forward;
+adapter weights fp32), a 30 s clip (322 latent frames), 64 prompt tokens, 300 lyric tokens,
+batch 1, AdamW. (The figures in docs/training.md were measured before the feed-forward targets
+were added; `music.training.memory` is calibrated on them.)
 
 The step is exactly the trainer's: `V1LoraTrainer.loss` on precomputed features (the DCAE and
 UMT5 run once per clip before training and are not resident during it), backward, gradient

@@ -29,6 +29,7 @@ from studio.settings import Settings
 from studio.songs import SongBook, draft_from_lyrics
 from studio.specs import JobSpec, LyricsJobSpec, MusicJobSpec, check_lyrics_spec, check_music_spec, parse_spec
 from studio.tables import Job
+from studio.train_memory import check_at_submit as check_train_memory
 from studio.train_spec import TrainJobSpec, adapters_dir, check_train_spec
 
 
@@ -72,6 +73,7 @@ class Studio:
             self._check_lyrics(spec)
         elif isinstance(spec, TrainJobSpec):
             check_train_spec(spec, adapters=self.adapters)
+            check_train_memory(self.settings, spec)
         return self._queue(spec)
 
     def _queue(self, spec: JobSpec) -> Job:

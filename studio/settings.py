@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     preload_models: bool = Field(
         default=True, description="the worker loads the default music engine and lyrics backend when it starts"
     )
+    device_memory_gib: float | None = Field(
+        default=None, gt=0,
+        description="memory of the worker's device in GiB, the limit a train job's estimate is checked against at "
+                    "submit; unset: the total memory of `device` as this machine sees it",
+    )
 
     # queue
     queue_backend: Literal["sqlite", "redis"] = "sqlite"

@@ -1,7 +1,9 @@
 """The worker's side of `train` jobs: train in `<home>/training/<job id>` (cached features and
 checkpoints, so a retry of a crashed or cancelled job resumes from its last checkpoint), report
 `train` step i/N with the loss curve and ETA as JSON in the job's `partial` field
-({"losses": [...], "loss": ..., "eta_s": ...}), then write and register the adapter.
+({"losses": [...], "loss": ..., "eta_s": ...}), then write and register the adapter. Once the model
+is loaded and before any training work, the run's estimated memory beyond the weights is checked
+against what the device has free (`studio.train_memory`); a job that does not fit fails, retryable.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ import shutil
 import time
 from pathlib import Path
 
+from music.acestep_v1.training.plan import training_dtype as v1_training_dtype
 from music.engine import Cancelled
 from music.registry import engines
+from music.training.memory import TrainingMemory, gib
 from studio.adapter_store import AdapterStore
 from studio.errors import BadInput
 from studio.jobs import LostClaim
 from studio.model_store import resolve_model_dir
 from studio.specs import engine_settings
+from studio.train_memory import WHAT_TO_CHANGE, estimate
 from studio.train_spec import TrainJobSpec, adapters_dir, features_dir, work_dir
+from studio.worker_models import TooLargeForDevice
 
 log = logging.getLogger("songstudio.training")
 LOSS_REPORT_INTERVAL_S = 1.0
@@ -32,7 +38,7 @@ def run_train_job(worker, job, spec: TrainJobSpec) -> None:
     report = worker._progress(job)
     report("load", 0, 1)
     worker.models.close()  # training needs the memory: the warm models go (the next jobs load theirs again)
-    trainer = _make_trainer(worker, spec, work_dir(settings, job.id))
+    trainer, folder = _make_trainer(worker, spec, work_dir(settings, job.id))
     losses_at = {"t": 0.0}
 
     def progress(step: int, total: int, loss: float, eta: float) -> None:
@@ -46,6 +52,7 @@ def run_train_job(worker, job, spec: TrainJobSpec) -> None:
             raise Cancelled(f"job {job.id} cancelled")
 
     try:
+        check_fits(worker, estimate(settings, spec, folder=folder, device=worker.device))
         report("features", 0, 1)
         trainer.prepare([c.source() for c in spec.clips])
         result = trainer.train(progress)
@@ -69,8 +76,19 @@ def run_train_job(worker, job, spec: TrainJobSpec) -> None:
     shutil.rmtree(work_dir(settings, job.id), ignore_errors=True)  # the features stay in the shared cache
 
 
+def check_fits(worker, memory: TrainingMemory) -> None:
+    """The run beyond its loaded weights against what the device has free now (the weights are in)."""
+    need, have = memory.total - memory.weights, worker.models.free_bytes()
+    if need > have:
+        raise TooLargeForDevice(
+            f"this training job needs about {gib(need)} of memory beyond its loaded weights ({memory.describe()}) "
+            f"and the {worker.device} device has {gib(have)} free. {WHAT_TO_CHANGE}, or free the device, then retry the job"
+        )
+
+
 def _make_trainer(worker, spec: TrainJobSpec, work: Path):
-    """The engine's model, built with the settings the worker uses for music jobs, and a trainer on it."""
+    """The engine's model, built with the settings the worker uses for music jobs, and a trainer on
+    it; with the checkpoint folder it loaded."""
     model_dir = resolve_model_dir(worker.settings, engine=spec.engine, model=spec.model)
     settings = engine_settings(worker.settings, engine=spec.engine, model_dir=model_dir)
     engine = engines.create(spec.engine, **{"device": worker.device, **settings})
@@ -80,16 +98,18 @@ def _make_trainer(worker, spec: TrainJobSpec, work: Path):
         from music.acestep_v1.pipeline import ACEStepV1Pipeline  # noqa: PLC0415  (heavy: imports torch, diffusers)
         from music.acestep_v1.training.trainer import V1LoraTrainer  # noqa: PLC0415  (heavy: imports torch, peft)
 
-        # bf16 on a GPU (the memory target); on the CPU the engine's dtype
-        dtype = torch.bfloat16 if str(engine.device).startswith("cuda") else engine.dtype
+        # bf16 on a GPU (the memory target); elsewhere the engine's dtype
+        dtype = getattr(torch, v1_training_dtype(torch.device(engine.device).type, settings.get("dtype")))
         pipe = ACEStepV1Pipeline.from_pretrained(engine.source, device=engine.device, dtype=dtype,
                                                  lyric_vocab=engine.lyric_vocab, cache_dir=engine.cache_dir,
                                                  offload=engine.offload)
-        return V1LoraTrainer(pipe, spec.settings(), work_dir=work, cache_dir=features_dir(worker.settings))
+        trainer = V1LoraTrainer(pipe, spec.settings(), work_dir=work, cache_dir=features_dir(worker.settings))
+        return trainer, pipe.info.folder
     from music.acestep15.training import AceStep15LoraTrainer  # noqa: PLC0415  (heavy: imports torch, diffusers, peft)
 
     engine.load()
     engine.unload_lora()
-    return AceStep15LoraTrainer(engine.pipeline, spec.settings(), turbo=engine.variant.turbo, work_dir=work,
-                                cache_dir=features_dir(worker.settings),
-                                model_folder=engine.location.folder, model_id=engine.location.model_id)
+    trainer = AceStep15LoraTrainer(engine.pipeline, spec.settings(), turbo=engine.variant.turbo, work_dir=work,
+                                   cache_dir=features_dir(worker.settings),
+                                   model_folder=engine.location.folder, model_id=engine.location.model_id)
+    return trainer, engine.location.folder

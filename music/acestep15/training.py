@@ -30,6 +30,7 @@ from peft.utils import get_peft_model_state_dict
 
 from music.acestep15.loading import SAMPLE_RATE
 from music.acestep15.request_mapping import MAX_DURATION
+from music.acestep15.training_plan import TARGET_MODULES
 from music.training.adapter_file import weights_digest, write_adapter
 from music.training.clips import ClipSource, Window, check_clips, dataset_digest, dataset_windows
 from music.training.feature_cache import FeatureCache
@@ -37,7 +38,6 @@ from music.training.loop import LoraRun, RunResult, TrainSettings, fixed_draw_lo
 
 ENGINE = "ace-step-1.5"
 ADAPTER = "songstudio_train"
-TARGET_MODULES = r"layers\.\d+\.((self_attn|cross_attn)\.(to_q|to_k|to_v|to_out\.0)|mlp\.(gate_proj|up_proj|down_proj))"
 FEATURE_RECIPE = "acestep15-features/1"
 TURBO_STEPS, TURBO_SHIFT = 8, 3.0
 CFG_DROPOUT = 0.15

@@ -1,13 +1,17 @@
 """Training through the queue from the CLI, on the demo models (tiny random weights: wiring, never
-quality): `train lora` -> worker -> adapter in the library -> `generate --lora NAME`, in every v1
-task, with the adapter's digest in each take's parameters; submit-time checks; cancel and resume."""
+quality): `train lora` -> worker -> adapter in the library -> `generate --lora NAME`, in every task of
+both engines (v1: text2music, retake, repaint, extend, edit, audio2audio; 1.5 turbo: text2music,
+repaint, cover; 1.5 base: extract, lego, complete): each take records the adapter's digest and
+differs from the same job without the adapter. Submit-time checks, the memory checks; cancel and resume."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from click.testing import CliRunner
 
 from studio.cli import main
@@ -51,13 +55,40 @@ def run(demo_env):
     return invoke
 
 
+MASTER_STEP = 2.0**-23  # one step of the 24-bit FLAC master
+
+
+def take_of(run, job_id: str) -> dict:
+    """The take a one-take job made, as `library show` prints it, with its master's samples."""
+    job = json.loads(run("jobs", "show", job_id).stdout)
+    assert job["status"] == "done", job["error"]
+    found = [json.loads(line) for line in run("library", "list", "--json", "--limit", "100").stdout.splitlines()]
+    (take,) = [t for t in found if t["job_id"] == job_id]
+    detail = json.loads(run("library", "show", str(take["id"])).stdout)
+    detail["audio"] = sf.read(detail["files"]["master"], dtype="float32")[0]
+    return detail
+
+
+def assert_adapter_played(run, with_lora: str, without: str, *, digest: str, task: str) -> dict:
+    """The take of `with_lora` records the adapter and differs from the same job without it."""
+    played, plain = take_of(run, with_lora), take_of(run, without)
+    assert played["task"] == plain["task"] == task
+    assert played["parameters"]["adapter"]["weights_digest"] == digest, task
+    assert "adapter" not in plain["parameters"] or plain["parameters"]["adapter"] is None, task
+    assert played["audio"].shape == plain["audio"].shape, task
+    # the same job without the adapter is bit-identical run to run; on the tiny demo models the
+    # adapter moves the 24-bit master by 20 to 10^4 steps (measured), so 8 steps is no rounding
+    assert np.abs(played["audio"] - plain["audio"]).max() > 8 * MASTER_STEP, f"{task}: the adapter changed nothing"
+    return played
+
+
 def train(run, data: Path, *extra: str) -> str:
     return run("train", "lora", "--engine", "ace-step-v1", "--data", str(data), "--steps", "4", "--rank", "4",
                "--lr", "1e-3", "--checkpoint-every", "2", "--name", "mine", "--no-wait", *extra).stdout.strip()
 
 
 def test_train_then_generate_with_the_adapter_in_every_v1_task(run, tmp_path):
-    job_id = train(run, three_clips(tmp_path / "clips"))
+    job_id = train(run, three_clips(tmp_path / "clips"), "--lr", "1e-2")  # a step large enough to hear
     run("worker", "--drain")
     job = json.loads(run("jobs", "show", job_id).stdout)
     assert job["status"] == "done", job["error"]
@@ -65,28 +96,25 @@ def test_train_then_generate_with_the_adapter_in_every_v1_task(run, tmp_path):
     assert json.loads(job["partial"])["losses"] == pytest.approx(json.loads(run("adapters", "show", "mine").stdout)["loss_curve"])
     assert "mine  ace-step-v1  rank 4  4 steps" in run("adapters", "list").output
     shown = json.loads(run("adapters", "show", "mine").stdout)
-    assert len(shown["base_digest"]) == 64 and len(shown["dataset_digest"]) == 64 and shown["learning_rate"] == 1e-3
+    assert len(shown["base_digest"]) == 64 and len(shown["dataset_digest"]) == 64 and shown["learning_rate"] == 1e-2
     assert len(shown["loss_curve"]) == 4 and Path(shown["path"], "pytorch_lora_weights.safetensors").is_file()
 
     src = write_clip(tmp_path / "src", "source.wav", seconds=2.0)
     jobs = {}
     for task, extra in V1_TASKS.items():
         args = [a.replace("{src}", str(src)) for a in extra]
-        jobs[task] = run("generate", "pop, synth", "--task", task, "-d", "2", "--steps", "2", "-s", "5",
-                         "--lora", "mine", "--lora-weight", "0.7", "--no-wait", *args).stdout.strip()
+        common = ["generate", "pop, synth", "--task", task, "-d", "2", "--steps", "2", "-s", "5", "--no-wait", *args]
+        jobs[task] = (run(*common, "--lora", "mine", "--lora-weight", "2").stdout.strip(), run(*common).stdout.strip())
     run("worker", "--drain")
     take_ids = []
-    for task, job_id in jobs.items():
+    for task, (job_id, plain_id) in jobs.items():
         job = json.loads(run("jobs", "show", job_id).stdout)
-        assert job["status"] == "done", (task, job["error"])
         assert job["spec"]["adapter"]["weights_digest"] == shown["weights_digest"]
-        found = [json.loads(line) for line in run("library", "search", "pop", "--json").stdout.splitlines()]
-        take = next(t for t in found if t["task"] == task)
-        detail = json.loads(run("library", "show", str(take["id"])).stdout)
+        detail = assert_adapter_played(run, job_id, plain_id, digest=shown["weights_digest"], task=task)
         assert detail["parameters"]["adapter"] == {"name": "mine", "weights_digest": shown["weights_digest"],
                                                    "base_digest": shown["base_digest"]}, task
-        assert detail["parameters"]["parameters"]["lora_weight"] == 0.7, task
-        take_ids.append(take["id"])
+        assert detail["parameters"]["parameters"]["lora_weight"] == 2.0, task
+        take_ids.append(detail["id"])
     assert sorted(json.loads(run("adapters", "show", "mine").stdout)["takes"]) == sorted(take_ids)
 
     run("adapters", "delete", "mine")
@@ -159,15 +187,12 @@ def test_a_15_adapter_plays_in_every_turbo_task_and_a_v1_job_refuses_it(run, tmp
     jobs = {}
     for task, extra in {"text2music": [], "repaint": ["--source", str(src), "--region", "2", "5"],
                         "cover": ["--source", str(src)]}.items():
-        jobs[task] = run("generate", "pop", "-e", "ace-step-1.5", "--task", task, "-d", "10", "--steps", "2",
-                         "--lora", "mine15", "--no-wait", *extra).stdout.strip()
+        common = ["generate", "pop", "-e", "ace-step-1.5", "--task", task, "-d", "10", "--steps", "2", "-s", "3",
+                  "--no-wait", *extra]
+        jobs[task] = (run(*common, "--lora", "mine15").stdout.strip(), run(*common).stdout.strip())
     run("worker", "--drain")
-    for task, job_id in jobs.items():
-        job = json.loads(run("jobs", "show", job_id).stdout)
-        assert job["status"] == "done", (task, job["error"])
-        found = [json.loads(line) for line in run("library", "search", "pop", "--json").stdout.splitlines()]
-        take = next(t for t in found if t["task"] == task)
-        assert json.loads(run("library", "show", str(take["id"])).stdout)["parameters"]["adapter"]["weights_digest"] == digest
+    for task, (job_id, plain_id) in jobs.items():
+        assert_adapter_played(run, job_id, plain_id, digest=digest, task=task)
     refused = run("generate", "pop", "-e", "ace-step-v1", "--lora", "mine15", "--no-wait", code=2).output
     assert "adapter 'mine15' was trained for ace-step-1.5; this job runs ace-step-v1" in refused
 
@@ -218,3 +243,71 @@ def test_train_on_library_takes_by_id(run):
     run("worker", "--drain")
     assert json.loads(run("jobs", "show", train_job).stdout)["status"] == "done"
     assert json.loads(run("adapters", "show", "from-takes").stdout)["info"]["clips"] == [f"take {i}" for i in ids]
+
+
+def test_a_training_job_over_the_device_memory_is_refused_at_submit(run, tmp_path, monkeypatch):
+    clips = three_clips(tmp_path / "clips")
+    # the demo model's run: 0.53 GiB of runtime plus a few MiB (see music.training.memory)
+    monkeypatch.setenv("SONGSTUDIO_DEVICE_MEMORY_GIB", "0.3")
+    out = run("train", "lora", "-e", "ace-step-v1", "--data", str(clips), "--name", "big", "--rank", "4",
+              "--no-wait", code=2).output
+    assert "this training job needs about 0.54 GiB of memory (weights" in out, out
+    assert "rank 4 adapter" in out and "30 s window" in out
+    assert "the limit is 0.30 GiB (SONGSTUDIO_DEVICE_MEMORY_GIB)" in out
+    assert "lower rank (--rank) or fewer seconds per window (--window)" in out
+    monkeypatch.setenv("SONGSTUDIO_DEVICE_MEMORY_GIB", "0.6")
+    out = run("train", "lora", "-e", "ace-step-v1", "--data", str(clips), "--name", "big", "--rank", "256",
+              "--no-wait", code=2).output
+    assert "rank 256 adapter" in out and "the limit is 0.60 GiB" in out
+    assert run("jobs", "list").output.strip() == ""  # nothing was queued
+    job_id = run("train", "lora", "-e", "ace-step-v1", "--data", str(clips), "--name", "big", "--rank", "4",
+                 "--no-wait").stdout.strip()
+    assert json.loads(run("jobs", "show", job_id).stdout)["status"] == "queued"
+    monkeypatch.delenv("SONGSTUDIO_DEVICE_MEMORY_GIB")  # unset: the device's total memory here (the CPU's RAM)
+    run("train", "lora", "-e", "ace-step-v1", "--data", str(clips), "--name", "big2", "--rank", "4", "--no-wait")
+
+
+def test_the_worker_refuses_a_training_job_larger_than_free_memory_and_it_can_be_retried(run, tmp_path, monkeypatch):
+    from studio import worker_models
+
+    job_id = train(run, three_clips(tmp_path / "clips"))
+    monkeypatch.setattr(worker_models, "free_bytes", lambda device: 2**20)
+    run("worker", "--drain")
+    failed = json.loads(run("jobs", "show", job_id).stdout)
+    assert failed["status"] == "failed"
+    assert "this training job needs about 0.53 GiB" in failed["error"] and "beyond its loaded weights" in failed["error"]
+    assert "the cpu device has 0.00 GiB free" in failed["error"] and "retry the job" in failed["error"]
+    # refused once the model was loaded: no features stage, no training step
+    assert [e["stage"] for e in json.loads(failed["timeline"])] == ["load"] and failed["partial"] is None
+    monkeypatch.setattr(worker_models, "free_bytes", lambda device: 2**40)
+    run("jobs", "retry", job_id)
+    run("worker", "--drain")
+    assert json.loads(run("jobs", "show", job_id).stdout)["status"] == "done"
+
+
+def test_a_15_base_adapter_plays_in_extract_lego_and_complete(run, demo_env, tmp_path, monkeypatch):
+    """The base-only tasks, on a tiny base checkpoint (the demo 1.5 model is turbo)."""
+    from music.acestep15.tiny import build_tiny_checkpoint
+
+    base = build_tiny_checkpoint(tmp_path / "acestep-v15-base-tiny", turbo=False, seed=0)
+    options = {**json.loads(demo_env["SONGSTUDIO_ENGINE_OPTIONS"]),
+               "ace-step-1.5": {"model_id_or_dir": str(base), "device": "cpu"}}
+    monkeypatch.setenv("SONGSTUDIO_ENGINE_OPTIONS", json.dumps(options))
+    job_id = run("train", "lora", "--engine", "ace-step-1.5", "--data", str(three_clips(tmp_path / "clips")),
+                 "--steps", "3", "--rank", "4", "--lr", "1e-2", "--name", "base15", "--no-wait").stdout.strip()
+    run("worker", "--drain")
+    assert json.loads(run("jobs", "show", job_id).stdout)["status"] == "done"
+    shown = json.loads(run("adapters", "show", "base15").stdout)
+    assert shown["info"]["turbo"] is False
+    src = write_clip(tmp_path / "src", "source.wav", seconds=10.0, rate=48000)
+    jobs = {}
+    for task, extra in {"extract": ["-o", "track_name=vocals"],
+                        "lego": ["-o", "track_name=drums", "--region", "1", "6"],
+                        "complete": ["-o", 'complete_track_classes=["bass", "guitar"]']}.items():
+        common = ["generate", "pop", "-e", "ace-step-1.5", "--task", task, "--source", str(src), "-d", "10",
+                  "--steps", "2", "-s", "4", "--no-wait", *extra]
+        jobs[task] = (run(*common, "--lora", "base15").stdout.strip(), run(*common).stdout.strip())
+    run("worker", "--drain")
+    for task, (with_id, plain_id) in jobs.items():
+        assert_adapter_played(run, with_id, plain_id, digest=shown["weights_digest"], task=task)
+    assert len(json.loads(run("adapters", "show", "base15").stdout)["takes"]) == 3

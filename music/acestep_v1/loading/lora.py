@@ -3,7 +3,10 @@
 Files are the ones upstream's trainer writes (`save_lora_adapter`): a folder (or hub repo) with
 `pytorch_lora_weights.safetensors` whose keys are `<module>.lora_A.weight` / `<module>.lora_B.weight`
 relative to the transformer (e.g. `transformer_blocks.3.attn.to_q.lora_A.weight`,
-`lyric_encoder.encoders.0.self_attn.linear_q.lora_B.weight`). The adapter configuration comes from
+`lyric_encoder.encoders.0.self_attn.linear_q.lora_B.weight`). Targets are linear layers and the
+DiT feed-forward's two 1x1 convolutions (`ff.inverted_conv.conv`, `ff.point_conv.conv`), whose
+LoRA matrices are stored as peft's Conv1d ones: lora_A (r, in, 1), lora_B (out, r, 1). The
+depthwise convolution is not a target. The adapter configuration comes from
 the file's `lora_adapter_metadata` when diffusers wrote one; otherwise rank is read off the
 weights and alpha = rank, exactly as diffusers' loader (and so upstream) does. The effective
 scale is `lora_weight * alpha / r` (`alpha / sqrt(r)` with rsLoRA).
@@ -110,18 +113,19 @@ def _check_against_model(model: nn.Module, lora: LoraFile) -> tuple[dict[str, to
             continue
         per_module.setdefault(match["module"], {})[match["part"]] = tensor
     for name, parts in sorted(per_module.items()):
-        target = modules.get(name)
-        if not isinstance(target, nn.Linear):
+        sizes = _target_sizes(modules.get(name))
+        if sizes is None:
             bad_names.extend(f"{name}.{part}" for part in sorted(parts))
             continue
         a, b = parts.get("lora_A.weight"), parts.get("lora_B.weight")
         if a is None or b is None:
             bad_names.append(f"{name} (needs both lora_A.weight and lora_B.weight)")
             continue
-        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != target.in_features or b.shape[0] != target.out_features or a.shape[0] != b.shape[1]:
-            bad_shapes.append(
-                f"{name}: lora_A {tuple(a.shape)}, lora_B {tuple(b.shape)} vs layer in={target.in_features} out={target.out_features}"
-            )
+        n_in, n_out, kernel = sizes
+        rank = a.shape[0] if a.ndim else 0
+        if tuple(a.shape) != (rank, n_in, *kernel) or tuple(b.shape) != (n_out, rank, *kernel):
+            bad_shapes.append(f"{name}: lora_A {tuple(a.shape)}, lora_B {tuple(b.shape)} vs layer in={n_in} out={n_out}"
+                              + (" (a 1x1 convolution: lora_A (r, in, 1), lora_B (out, r, 1))" if kernel else ""))
             continue
         ranks[name] = int(b.shape[1])
         if "alpha" in parts:
@@ -132,11 +136,22 @@ def _check_against_model(model: nn.Module, lora: LoraFile) -> tuple[dict[str, to
     if bad_names or bad_shapes:
         problems = []
         if bad_names:
-            problems.append("keys with no matching linear layer in the ACE-Step v1 transformer: " + _list(bad_names))
+            problems.append("keys with no matching linear layer or 1x1 feed-forward convolution in the ACE-Step v1 "
+                            "transformer: " + _list(bad_names))
         if bad_shapes:
             problems.append("keys whose shapes do not fit: " + _list(bad_shapes))
         raise LoraError(f"LoRA {lora.source!r} does not match this model; " + "; ".join(problems))
     return state, ranks, alphas
+
+
+def _target_sizes(module: nn.Module | None) -> tuple[int, int, tuple[int, ...]] | None:
+    """(inputs, outputs, kernel) of a layer a LoRA may adapt: a linear layer, or a 1x1 Conv1d (the
+    DiT feed-forward's, whose forward honours a wrapped conv); None for anything else."""
+    if isinstance(module, nn.Linear):
+        return module.in_features, module.out_features, ()
+    if isinstance(module, nn.Conv1d) and module.kernel_size == (1,) and module.groups == 1 and module.stride == (1,):
+        return module.in_channels, module.out_channels, (1,)
+    return None
 
 
 def _list(items: list[str], limit: int = 10) -> str:

@@ -185,13 +185,33 @@ class GLUMBConv(nn.Module):
         self.point_conv = _Conv1d(hidden, width, 1, bias=False)
 
     def forward(self, x):
-        h = F.silu(F.linear(x, self.inverted_conv.conv.weight[..., 0], self.inverted_conv.conv.bias))
+        h = F.silu(_pointwise(self.inverted_conv.conv, x))
         taps = self.depth_conv.conv.weight[:, 0, :]  # (2H, 3): previous, current, next frame
         y = h * taps[:, 1] + self.depth_conv.conv.bias
         y[:, 1:] += h[:, :-1] * taps[:, 0]
         y[:, :-1] += h[:, 1:] * taps[:, 2]
         y, gate = y.chunk(2, dim=-1)
-        return F.linear(y * F.silu(gate), self.point_conv.conv.weight[..., 0])
+        return _pointwise(self.point_conv.conv, y * F.silu(gate))
+
+
+def _pointwise(conv, x):
+    """A 1x1 Conv1d applied token-major, as a linear layer on its weight. A LoRA target (peft's
+    `lora.Conv1d` holds the conv as its base layer) adds each active adapter's update the same way,
+    B(A(x)) * scaling with A and B read as matrices, in peft's dtypes. Merged, disabled or DoRA
+    adapters go through peft's own forward (channels-first, hence the transposes)."""
+    if isinstance(conv, nn.Conv1d):  # no LoRA: the plain path
+        return F.linear(x, conv.weight[..., 0], conv.bias)
+    if conv.merged or conv.disable_adapters or conv.lora_variant:
+        return conv(x.transpose(1, 2)).transpose(1, 2)
+    base = conv.get_base_layer()
+    out = F.linear(x, base.weight[..., 0], base.bias)
+    dtype = out.dtype
+    for name in conv.active_adapters:
+        if name in conv.lora_A:
+            a, b = conv.lora_A[name], conv.lora_B[name]
+            low = F.linear(conv.lora_dropout[name](x.to(a.weight.dtype)), a.weight[..., 0])
+            out = out + F.linear(low, b.weight[..., 0], b.bias) * conv.scaling[name]
+    return out.to(dtype)
 
 
 class DiTBlock(nn.Module):

@@ -2,10 +2,10 @@
 read from `trainer.py` of ace-step/ACE-Step; no code taken from it).
 
 * LoRA (peft) on the DiT's self- and cross-attention projections (`to_q/to_k/to_v/to_out.0`, the
-  layers upstream's LoRA config targets in the DiT) and on the lyric Conformer's attention and
-  feed-forward projections (`linear_q/k/v/out`, `w_1/w_2`). The DiT's own feed-forward
-  (GLUMBConv) is three convolutions that the forward computes from their weights directly, and
-  the v1 loader takes LoRA on linear layers only, so it stays frozen.
+  layers upstream's LoRA config targets in the DiT), on its feed-forward's two 1x1 convolutions
+  (`ff.inverted_conv.conv`, `ff.point_conv.conv`: peft Conv1d LoRA, which `GLUMBConv` applies
+  token-major; the depthwise convolution stays frozen), and on the lyric Conformer's attention and
+  feed-forward projections (`linear_q/k/v/out`, `w_1/w_2`).
 * Flow matching: sigma from upstream's shifted training table (1000 steps, shift 3) at an index
   drawn logit-normal (mean 0, std 1); x_t = sigma * noise + (1 - sigma) * x0; the DiT's velocity
   v gives x0_pred = x_t - sigma * v; loss = MSE(x0_pred, x0).
@@ -32,6 +32,7 @@ from safetensors.torch import save_file
 from torch.utils.checkpoint import checkpoint
 
 from music.acestep_v1.training.features import SAMPLE_RATE, window_features
+from music.acestep_v1.training.plan import TARGET_MODULES
 from music.training.adapter_file import (
     LORA_FILE,
     METADATA_KEY,
@@ -48,10 +49,6 @@ log = logging.getLogger(__name__)
 ENGINE = "ace-step-v1"
 MAX_SECONDS = 240.0  # the model's maximum length (upstream's training cap)
 ADAPTER = "ace_step_lora"
-TARGET_MODULES = (
-    r"(transformer_blocks\.\d+\.(attn|cross_attn)\.(to_q|to_k|to_v|to_out\.0))"
-    r"|(lyric_encoder\.encoders\.\d+\.(self_attn\.linear_(q|k|v|out)|feed_forward\.w_[12]))"
-)
 TRAIN_STEPS, SHIFT = 1000, 3.0
 
 

@@ -176,3 +176,113 @@ def test_hub_id_is_downloaded_into_the_cache(tmp_path, model_and_base, monkeypat
     with pytest.raises(LoraError, match="cannot fetch LoRA 'someone/other'.*pass the folder"):
         slot.apply("someone/other", 1.0)
     assert torch.equal(velocity(model), base)
+
+
+FF_TARGETS = ("ff.inverted_conv.conv", "ff.point_conv.conv")
+
+
+def write_ff_lora(folder, model, *, rank=3, seed=5, extra=None):
+    """A LoRA on the feed-forward's 1x1 convolutions, in peft's Conv1d layout (A (r, in, 1), B (out, r, 1))."""
+    g = torch.Generator().manual_seed(seed)
+    tensors = {}
+    modules = dict(model.named_modules())
+    for block in range(len(model.transformer_blocks)):
+        for target in FF_TARGETS:
+            name = f"transformer_blocks.{block}.{target}"
+            conv = modules[name]
+            tensors[f"{name}.lora_A.weight"] = torch.randn(rank, conv.in_channels, 1, generator=g) * 0.3
+            tensors[f"{name}.lora_B.weight"] = torch.randn(conv.out_channels, rank, 1, generator=g) * 0.3
+    tensors.update(extra or {})
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(folder / LORA_FILE))
+    return folder
+
+
+def channels_first_ff(ff, x):
+    """GLUMBConv as upstream writes it (Conv1d modules, channels first), so a wrapped conv runs peft's own forward."""
+    h = torch.nn.functional.silu(ff.inverted_conv.conv(x.transpose(1, 2)))
+    y, gate = ff.depth_conv.conv(h).chunk(2, dim=1)
+    return ff.point_conv.conv(y * torch.nn.functional.silu(gate)).transpose(1, 2)
+
+
+def test_feed_forward_lora_changes_the_output_matches_peft_and_unloads_bit_exactly(tmp_path, model_and_base):
+    model, base, base_state = model_and_base
+    slot = LoraSlot(model)
+    slot.apply(str(write_ff_lora(tmp_path / "ff", model)), 1.0)
+    ff = model.transformer_blocks[1].ff
+    assert type(ff.inverted_conv.conv).__name__ == "Conv1d" and hasattr(ff.inverted_conv.conv, "lora_A")
+    x = torch.randn(2, 9, ff.inverted_conv.conv.in_features)
+    with torch.no_grad():
+        torch.testing.assert_close(ff(x), channels_first_ff(ff, x), rtol=1e-5, atol=1e-6)  # token-major = peft's maths
+        one = velocity(model)
+        assert (one - base).abs().max() > 1e-3
+        slot.set_weight(0.0)
+        assert torch.equal(velocity(model), base)
+        slot.set_weight(-1.5)
+        assert not torch.allclose(velocity(model), one)
+    slot.unload()
+    assert type(model.transformer_blocks[1].ff.inverted_conv.conv) is torch.nn.Conv1d
+    state = model.state_dict()
+    assert set(state) == set(base_state) and all(torch.equal(state[k], base_state[k]) for k in base_state)
+    assert torch.equal(velocity(model), base)
+
+
+def test_switching_between_feed_forward_and_attention_loras(tmp_path, model_and_base):
+    model, base, _ = model_and_base
+    slot = LoraSlot(model)
+    slot.apply(str(write_ff_lora(tmp_path / "ff", model)), 1.0)
+    ff = velocity(model)
+    slot.apply(str(write_lora(tmp_path / "attn", model)), 1.0)  # the ff layers are unwrapped on the switch
+    assert type(model.transformer_blocks[0].ff.point_conv.conv) is torch.nn.Conv1d
+    attn = velocity(model)
+    slot.apply(str(tmp_path / "ff"), 1.0)
+    torch.testing.assert_close(velocity(model), ff, rtol=0, atol=1e-6)
+    assert not torch.allclose(ff, attn)
+    slot.unload()
+    assert torch.equal(velocity(model), base)
+
+
+def test_an_upstream_attention_only_lora_still_loads(tmp_path, model_and_base):
+    """The layers upstream's trainer adapts (config/zh_rap_lora_config.json): speaker_embedder,
+    the lyric Conformer's linear_q/k/v and the DiT's to_q/k/v/to_out.0; no metadata (alpha = rank)."""
+    model, base, _ = model_and_base
+    g = torch.Generator().manual_seed(9)
+    modules = dict(model.named_modules())
+    names = ["speaker_embedder"]
+    names += [f"lyric_encoder.encoders.{i}.self_attn.linear_{p}" for i in range(2) for p in "qkv"]
+    names += [f"transformer_blocks.{i}.{a}.{p}" for i in range(2) for a in ("attn", "cross_attn")
+              for p in ("to_q", "to_k", "to_v", "to_out.0")]
+    tensors = {}
+    for name in names:
+        layer = modules[name]
+        tensors[f"{name}.lora_A.weight"] = torch.randn(8, layer.in_features, generator=g) * 0.2
+        tensors[f"{name}.lora_B.weight"] = torch.randn(layer.out_features, 8, generator=g) * 0.2
+    (tmp_path / "up").mkdir()
+    save_file(tensors, str(tmp_path / "up" / LORA_FILE))
+    slot = LoraSlot(model)
+    slot.apply(str(tmp_path / "up"), 1.0)
+    assert (velocity(model) - base).abs().max() > 1e-3
+    assert model.speaker_embedder.scaling[LoraSlot.ADAPTER] == pytest.approx(1.0)
+    assert type(model.transformer_blocks[0].ff.inverted_conv.conv) is torch.nn.Conv1d  # not a target here
+    slot.unload()
+    assert torch.equal(velocity(model), base)
+
+
+def test_the_depthwise_conv_and_flat_conv_matrices_are_refused_by_name(tmp_path, model_and_base):
+    model, base, _ = model_and_base
+    depth = model.transformer_blocks[0].ff.depth_conv.conv
+    bad = write_ff_lora(tmp_path / "depth", model, extra={
+        "transformer_blocks.0.ff.depth_conv.conv.lora_A.weight": torch.zeros(3, depth.in_channels, 3),
+        "transformer_blocks.0.ff.depth_conv.conv.lora_B.weight": torch.zeros(depth.out_channels, 3, 1)})
+    slot = LoraSlot(model)
+    with pytest.raises(LoraError, match=r"1x1 feed-forward convolution.*ff\.depth_conv\.conv\.lora_A\.weight"):
+        slot.apply(str(bad), 1.0)
+    conv = model.transformer_blocks[0].ff.inverted_conv.conv
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    save_file({"transformer_blocks.0.ff.inverted_conv.conv.lora_A.weight": torch.zeros(3, conv.in_channels),
+               "transformer_blocks.0.ff.inverted_conv.conv.lora_B.weight": torch.zeros(conv.out_channels, 3)},
+              str(flat / LORA_FILE))
+    with pytest.raises(LoraError, match=r"inverted_conv\.conv: lora_A \(3, 16\).*a 1x1 convolution: lora_A \(r, in, 1\)"):
+        slot.apply(str(flat), 1.0)
+    assert not slot.active and torch.equal(velocity(model), base)

@@ -67,6 +67,13 @@ def test_training_lowers_the_loss_and_the_adapter_changes_and_leaves_the_model(p
         keys, meta = list(handle.keys()), json.loads(handle.metadata()["lora_adapter_metadata"])
     assert "transformer_blocks.0.attn.to_q.lora_A.weight" in keys
     assert "lyric_encoder.encoders.0.feed_forward.w_1.lora_B.weight" in keys
+    with safe_open(str(folder / "pytorch_lora_weights.safetensors"), "pt") as handle:
+        ff = {k: handle.get_tensor(k) for k in keys if ".ff." in k}
+    assert len(ff) == 2 * 2 * len(pipe.transformer.transformer_blocks)  # A and B of both 1x1 convs per block
+    assert not any(".depth_conv." in k for k in keys)
+    assert ff["transformer_blocks.0.ff.inverted_conv.conv.lora_A.weight"].shape[::2] == (8, 1)  # peft Conv1d layout
+    # B starts at zero and moves only by its gradient: training reached every feed-forward LoRA
+    assert all(t.abs().max() > 0 for k, t in ff.items() if "lora_B" in k)
     assert (meta["r"], meta["lora_alpha"]) == (8, 8)
     info = json.loads((folder / "adapter.json").read_text())
     assert info["steps"] == 40 and info["rank"] == 8 and len(info["losses"]) == 40 and info["clips"] == ["a.wav", "b.flac", "c.wav"]
@@ -151,6 +158,10 @@ def test_gradient_checkpointing_gives_the_same_gradients(pipe, clips, tmp_path):
             run.optimizer.zero_grad(set_to_none=True)
         for a, b in zip(*grads):
             assert torch.allclose(a, b, atol=1e-6)
+        names = [n for n, p in pipe.transformer.named_parameters() if p.requires_grad]
+        ff_b = [g for n, g in zip(names, grads[1]) if ".ff." in n and "lora_B" in n]
+        assert len(ff_b) == 2 * len(pipe.transformer.transformer_blocks)
+        assert all(g.abs().max() > 0 for g in ff_b)  # the gradient reaches the feed-forward LoRA (B = 0 at first)
     finally:
         trainer.close()
 
