@@ -68,6 +68,7 @@ class StepCacheView:
     def __init__(self, cache: StepCache, groups: list[tuple[str, slice]]):
         self.cache = cache
         self.groups = groups
+        self.skipped: list[str] = []  # after `run`: the passes that reused their residual
 
     def run(self, run_blocks: Callable[..., torch.Tensor], h: torch.Tensor, *, depth: int, **inputs) -> torch.Tensor:
         """Blocks 0..depth-1 of one forward, with blocks 1.. skipped for the passes whose first-block
@@ -82,6 +83,7 @@ class StepCacheView:
             change = cache.relative_change(name, residual[rows])
             if change is not None and change < cache.threshold and state.rest_residual is not None:
                 state.skipped += 1
+                self.skipped.append(name)
                 skip.append((rows, state.rest_residual))
             else:
                 state.first_residual = residual[rows].clone()
