@@ -10,7 +10,7 @@ Why this and not `torch.ao.quantization.quantize_dynamic` or torchao (both tried
 one thread, a (644 x 2560) x (2560 x 12800) layer, see docs/acestep-v1.md): torch.ao's fbgemm
 layer is 5 % faster but quantizes activations per tensor (SNR 32 dB against 38.5 dB here), warns
 on every use that it is deprecated and due for removal, and takes fp32 input only; torchao gives
-38.5 dB but was 29 % slower in eager mode on the CPU and is one more dependency that loads CUDA
+38.5 dB but was 29-60 % slower in eager mode on the CPU and is one more dependency that loads CUDA
 libraries at import. `torch._int_mm` is the op torchao's CPU path rests on.
 
 What is quantized: every linear layer inside the DiT blocks (self- and cross-attention q/k/v/out)
