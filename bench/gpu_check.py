@@ -46,7 +46,7 @@ if str(REPO) not in sys.path:
 
 SECTIONS = ("v1", "guided", "fast", "v15", "lyrics")
 # seconds of the whole budget each section may use (shares of --budget; the rest is start-up)
-SHARES = {"v1": 0.42, "guided": 0.09, "fast": 0.14, "v15": 0.13, "lyrics": 0.20}
+SHARES = {"v1": 0.36, "guided": 0.08, "fast": 0.12, "v15": 0.14, "lyrics": 0.30}
 PROMPT = "pop, synth, upbeat, female vocal, 120 bpm, catchy"
 LYRICS = "[verse]\nNeon lights are calling me tonight\nCity sings a song for two\n\n[chorus]\nWe sing la la la"
 NO_CUDA = 3  # exit code: no CUDA GPU (and not --device cpu / --dry-run)
@@ -85,6 +85,19 @@ def peak_gib(device: str) -> float | None:
     import torch
 
     return torch.cuda.max_memory_allocated() / 2**30 if device.startswith("cuda") else None
+
+
+class RowLog(list):
+    """A section's rows, written to its JSON file as each is added: a section killed at its time
+    limit still hands over the rows it finished."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+
+    def append(self, row: Row) -> None:
+        super().append(row)
+        self.path.write_text(json.dumps([asdict(r) for r in self]))
 
 
 class Budget:
@@ -159,8 +172,7 @@ def v1_pipeline(args, *, offload: bool):
                              device=args.device, dtype=dtype, offload=offload), "random"
 
 
-def section_v1(args, budget: Budget) -> list[Row]:
-    rows = []
+def section_v1(args, budget: Budget, rows: "RowLog") -> None:
     for offload in (False, True):
         label = "offload" if offload else "no offload"
         if offload and not args.device.startswith("cuda"):
@@ -185,7 +197,6 @@ def section_v1(args, budget: Budget) -> list[Row]:
                                 vram_gib=peak_gib(args.device), weights=weights, note=f"stages s: {stages}"))
         del pipe
         reset_peak(args.device)  # the next setting's models start from an empty device
-    return rows
 
 
 # ---- one guided step: batched against two forwards ------------------------------------------------
@@ -206,7 +217,7 @@ def v1_dit(args):
     return build_random(lambda: ACEStepDiT(DiTConfig()), args.device, dtype), dtype, "random"
 
 
-def section_guided(args, budget: Budget) -> list[Row]:
+def section_guided(args, budget: Budget, rows: "RowLog") -> None:
     import torch
 
     from music.acestep_v1.common import frames_for_duration
@@ -227,7 +238,6 @@ def section_guided(args, budget: Budget) -> list[Row]:
                              lyric_ids=ids.repeat(2, 1), lyric_mask=torch.ones(2, 300, device=device),
                              lyric_q_scale=torch.tensor([1.0, 0.01], device=device))
         conditions = pipe.assemble_conditions(encoded, names=["cond", "null"], batch_size=1, use_erg_diffusion=True)
-    rows = []
     for seconds in args.seconds:
         latents = torch.randn(1, 8, 16, frames_for_duration(seconds), generator=g).to(device, dtype)
         times = {}
@@ -252,12 +262,11 @@ def section_guided(args, budget: Budget) -> list[Row]:
         rows.append(Row("guided", "guided step", f"{seconds:g} s, batched", f"{times[True] * 1000:.1f} ms", weights=weights))
         rows.append(Row("guided", "guided step", f"{seconds:g} s, two forwards", f"{times[False] * 1000:.1f} ms",
                         weights=weights, note=f"batched / two forwards = {times[True] / times[False]:.2f}"))
-    return rows
 
 
 # ---- fast modes -------------------------------------------------------------------------------------
 
-def section_fast(args, budget: Budget) -> list[Row]:
+def section_fast(args, budget: Budget, rows: "RowLog") -> None:
     from bench.bench_v1_fast_modes import random_weights
 
     dit, dtype, weights = v1_dit(args)
@@ -265,7 +274,6 @@ def section_fast(args, budget: Budget) -> list[Row]:
     result = random_weights(dtype_name="bf16" if args.device.startswith("cuda") else "fp32", layers=0,
                             seconds=seconds, steps=steps, thresholds=[args.threshold], text_tokens=64,
                             lyric_tokens=300, device=args.device, model=dit)
-    rows = []
     for label, row in result["modes"].items():
         skips = row["step_cache"]
         note = "" if not skips else "skipped / run: " + ", ".join(
@@ -277,7 +285,6 @@ def section_fast(args, budget: Budget) -> list[Row]:
     if args.device.startswith("cuda"):
         rows.append(Row("fast", "DiT loop", "int8", "not run: int8 runs on the CPU only",
                         note="refused at submit on a CUDA worker"))
-    return rows
 
 
 # ---- ACE-Step 1.5 turbo ------------------------------------------------------------------------------
@@ -305,7 +312,7 @@ def random_v15_pipeline(device: str):
     return AceStepPipeline(tokenizer=byte_level_tokenizer(), scheduler=scheduler, **parts)
 
 
-def section_v15(args, budget: Budget) -> list[Row]:
+def section_v15(args, budget: Budget, rows: "RowLog") -> None:
     from music.acestep15.engine import ACEStep15Engine
     from music.acestep15.loading import CheckpointLocation
     from music.acestep15.tiny import build_pipeline
@@ -320,7 +327,6 @@ def section_v15(args, budget: Budget) -> list[Row]:
         pipe.to(args.device)
         location = CheckpointLocation(folder=Path("."), model_id=f"{weights}-acestep-v15-turbo", revision=None)
         engine = ACEStep15Engine(pipe=pipe, variant=VARIANTS["turbo"], location=location, device=args.device)
-    rows = []
     for seconds in args.seconds:
         setting = f"{seconds:g} s, turbo 8 steps"
         if not engine.min_duration <= seconds <= engine.max_duration:
@@ -338,24 +344,21 @@ def section_v15(args, budget: Budget) -> list[Row]:
         wall = time.perf_counter() - started
         rows.append(Row("v15", "1.5 song", setting, f"{wall:.1f} s", rtf=seconds / wall, vram_gib=peak_gib(args.device),
                         weights=weights))
-    return rows
 
 
 # ---- lyrics LLM ---------------------------------------------------------------------------------------
 
-def section_lyrics(args, budget: Budget) -> list[Row]:
-    import llama_cpp
-
+def section_lyrics(args, budget: Budget, rows: "RowLog") -> None:
+    """transformers first (its folder is built anyway), then llama.cpp from a GGUF of the same weights."""
     from bench.bench_lyrics_backends import measure
     from lyrics import backends
     from lyrics.gguf_export import export_llama_gguf
 
     cuda = args.device.startswith("cuda")
     work = Path(tempfile.mkdtemp(prefix="gpu-check-llm-"))
-    weights = "real" if args.llm_hf or args.llm_gguf else ("tiny" if args.tiny else "random")
-    hf = Path(args.llm_hf) if args.llm_hf else None
-    if hf is None:
-        hf = work / "hf"
+    made = "tiny" if args.tiny else "random"
+    hf = Path(args.llm_hf) if args.llm_hf else work / "hf"
+    if not args.llm_hf:
         if args.tiny:
             from lyrics.tiny import build_tiny_llama
 
@@ -363,31 +366,34 @@ def section_lyrics(args, budget: Budget) -> list[Row]:
         else:
             from bench.make_random_3b_gguf import build_hf
 
-            build_hf(hf, 0)
-    rows = []
-    offload = cuda and llama_cpp.llama_supports_gpu_offload()
-    if cuda and not offload:
-        rows.append(Row("lyrics", "llama.cpp", "all layers on the GPU", "not run",
-                        note="this llama-cpp-python has no GPU offload (build it with CUDA)"))
-    elif budget.left() < 30:
-        rows.append(Row("lyrics", "llama.cpp", "", "skipped: section budget spent", weights=weights))
-    else:
-        gguf = Path(args.llm_gguf) if args.llm_gguf else export_llama_gguf(
-            hf, work / "model.gguf", dtype="f32" if args.tiny else "f16")
-        llama = backends.create("llama-cpp", model_path=gguf, n_gpu_layers=-1 if cuda else 0, n_ctx=4096)
-        result = measure(llama, tokens=args.tokens, repeats=args.repeats, constraint=None)
-        llama.close()
-        rows.append(Row("lyrics", "llama.cpp", f"{'GPU' if cuda else 'CPU'}, {gguf.name}",
-                        f"{result['tok_s']:.1f} tok/s", weights=weights, note=f"first token {result['ttft_s']:.3f} s"))
-    if budget.left() < 15:
-        rows.append(Row("lyrics", "transformers", "", "skipped: section budget spent", weights=weights))
-        return rows
+            build_hf(hf, 0, device=args.device)
     dtype = "bfloat16" if cuda else "float32"
     model = backends.create("transformers", model=str(hf), device=args.device, dtype=dtype)
     result = measure(model, tokens=args.tokens, repeats=args.repeats, constraint=None)
     rows.append(Row("lyrics", "transformers", f"{args.device}, {dtype}", f"{result['tok_s']:.1f} tok/s",
-                    weights=weights, note=f"first token {result['ttft_s']:.3f} s"))
-    return rows
+                    weights="real" if args.llm_hf else made, note=f"first token {result['ttft_s']:.3f} s"))
+    del model
+    try:
+        import llama_cpp
+    except ImportError:
+        rows.append(Row("lyrics", "llama.cpp", "", "not run", note="llama-cpp-python is not installed"))
+        return
+    if cuda and not llama_cpp.llama_supports_gpu_offload():
+        rows.append(Row("lyrics", "llama.cpp", "all layers on the GPU", "not run",
+                        note="this llama-cpp-python has no GPU offload (build it with CUDA)"))
+        return
+    if budget.left() < 30:
+        rows.append(Row("lyrics", "llama.cpp", "", "skipped: section budget spent"))
+        return
+    gguf = Path(args.llm_gguf) if args.llm_gguf else export_llama_gguf(
+        hf, work / "model.gguf", dtype="f32" if args.tiny else "f16")
+    llama = backends.create("llama-cpp", model_path=gguf, n_gpu_layers=-1 if cuda else 0, n_ctx=4096)
+    result = measure(llama, tokens=args.tokens, repeats=args.repeats, constraint=None)
+    llama.close()
+    rows.append(Row("lyrics", "llama.cpp", f"{'all layers on the GPU' if cuda else 'CPU'}, {gguf.name}",
+                    f"{result['tok_s']:.1f} tok/s", weights="real" if args.llm_gguf else made,
+                    note=f"first token {result['ttft_s']:.3f} s" + ("" if args.llm_gguf or args.tiny else
+                                                                   "; an f16 GGUF (the studio's default is Q4_K_M)")))
 
 
 RUNNERS = {"v1": section_v1, "guided": section_guided, "fast": section_fast, "v15": section_v15,
@@ -412,7 +418,7 @@ def planned_rows(args) -> list[Row]:
         elif section == "v15":
             rows += [Row("v15", "1.5 song", f"{s:g} s, turbo 8 steps") for s in args.seconds]
         else:
-            rows += [Row("lyrics", "llama.cpp", "all layers on the GPU"), Row("lyrics", "transformers", "bf16")]
+            rows += [Row("lyrics", "transformers", "bf16"), Row("lyrics", "llama.cpp", "all layers on the GPU")]
     for row in rows:
         row.result = "not run (dry run)"
     return rows
@@ -452,11 +458,15 @@ def run_section(args, section: str, seconds: float) -> list[Row]:
     try:
         done = subprocess.run(command, cwd=REPO, timeout=max(seconds, 1), capture_output=True, text=True)
     except subprocess.TimeoutExpired:
-        return [Row(section, section, "", f"timed out after {seconds:.0f} s")]
-    if done.returncode != 0 or not out.is_file():
+        return finished(out) + [Row(section, section, "", f"timed out after {seconds:.0f} s (rows above finished)")]
+    if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        return [Row(section, section, "", f"failed (exit {done.returncode})", note=tail[0][:200])]
-    return [Row(**row) for row in json.loads(out.read_text())]
+        return finished(out) + [Row(section, section, "", f"failed (exit {done.returncode})", note=tail[0][:200])]
+    return finished(out)
+
+
+def finished(out: Path) -> list[Row]:
+    return [Row(**row) for row in json.loads(out.read_text())] if out.is_file() else []
 
 
 def parse(argv: list[str] | None):
@@ -486,6 +496,8 @@ def parse(argv: list[str] | None):
         parser.error(f"unknown section(s): {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
     args.seconds = [float(s) for s in args.seconds.split(",") if s]
     args.steps = [int(s) for s in args.steps.split(",") if s]
+    if args.v1_weights and not args.v1_vocab:
+        parser.error("--v1-weights needs --v1-vocab (upstream's lyric vocab.json; it is not in the checkpoint)")
     return args
 
 
@@ -495,8 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.manual_seed(0)
-        rows = RUNNERS[args.section](args, Budget(args.section_budget))
-        Path(args.section_out).write_text(json.dumps([asdict(r) for r in rows]))
+        RUNNERS[args.section](args, Budget(args.section_budget), RowLog(Path(args.section_out)))
         return 0
     if args.dry_run:
         rows = planned_rows(args)

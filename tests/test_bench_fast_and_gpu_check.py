@@ -73,3 +73,21 @@ def test_fast_mode_bench_reports_each_mode_on_its_last_line(capsys):
     assert 20 < modes["int8"]["latents"]["snr_db"] < 80 and modes["int8"]["int8_quantize_s"] > 0
     assert modes["step-cache@0.05"]["step_cache"]["calls"]["cond"] == 4
     assert all(row["loop_s"] > 0 for row in modes.values())
+
+
+def test_a_gpu_check_section_that_runs_out_of_time_keeps_the_rows_it_finished(tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO))
+    from bench import gpu_check
+
+    def killed(command, **kwargs):
+        out = Path(command[command.index("--section-out") + 1])
+        gpu_check.RowLog(out).append(gpu_check.Row("v1", "v1 song", "30 s, 27 steps, no offload", "4.0 s", rtf=7.5))
+        raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+
+    monkeypatch.setattr(gpu_check.subprocess, "run", killed)
+    args = gpu_check.parse(["--sections", "v1"])
+    finished, stopped = gpu_check.run_section(args, "v1", 60)
+    assert (finished.setting, finished.rtf) == ("30 s, 27 steps, no offload", 7.5)
+    assert stopped.result == "timed out after 60 s (rows above finished)"
+    with pytest.raises(SystemExit):  # the vocabulary is not in the checkpoint: asked for up front
+        gpu_check.parse(["--v1-weights", str(tmp_path)])
