@@ -28,7 +28,8 @@ LLAMA_32_3B = dict(
 )
 
 
-def build_hf(folder: Path, seed: int) -> None:
+def build_hf(folder: Path, seed: int, *, device: str = "cpu") -> None:
+    """`device`: where the random weights are drawn (a GPU draws 3 B of them in a second)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -40,7 +41,8 @@ def build_hf(folder: Path, seed: int) -> None:
     torch.manual_seed(seed)
     torch.set_default_dtype(torch.bfloat16)
     try:
-        model = LlamaForCausalLM(config)
+        with torch.device(device):
+            model = LlamaForCausalLM(config)
     finally:
         torch.set_default_dtype(torch.float32)
     folder.mkdir(parents=True, exist_ok=True)

@@ -205,6 +205,11 @@ def _print_progress(job) -> None:
 @click.option("--tag", "tags", multiple=True, help="library tag; repeatable")
 @click.option("--parent", type=int, help="parent take id (lineage)")
 @click.option("-o", "--option", "options", multiple=True, help="engine option KEY=VALUE (JSON values allowed)")
+@click.option("--fast", "fast", multiple=True, metavar="MODES",
+              help="ace-step-v1 opt-in fast modes, comma-separated or repeated: int8 (CPU only), step-cache; "
+                   "faster, with slightly different audio (docs/acestep-v1.md)")
+@click.option("--cache-threshold", type=float,
+              help="step-cache threshold (default 0.05): larger skips more steps and changes the audio more")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="wait and print the files / print the job id")
 @click.option("--timeout", type=float, help="seconds to wait before giving up (the job stays queued)")
 @pass_state
@@ -214,7 +219,8 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
              region: tuple[float, float] | None, reference: Path | None, reference_strength: float | None,
              preset: str | None, lora: str | None, lora_weight: float | None, title: str, song_id: int | None,
              tags: tuple[str, ...], parent: int | None,
-             options: tuple[str, ...], wait: bool, timeout: float | None) -> None:
+             options: tuple[str, ...], fast: tuple[str, ...], cache_threshold: float | None, wait: bool,
+             timeout: float | None) -> None:
     """Queue a music job. Prints the master files (--wait) or the job id (--no-wait)."""
     if prompt_opt and prompt:
         raise BadInput("give the prompt once: as the argument or with --prompt")
@@ -246,6 +252,8 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
         if repeated:
             raise BadInput(f"give --preset {preset} or -o {', '.join(repeated)}, not both")
         request["options"].update(presets[preset])
+    request["options"].update(_fast_options(fast, cache_threshold, options=request["options"],
+                                            engine=engine or state.settings.engine))
     if source is not None:
         request["source_audio"] = str(source)  # made absolute against this folder by the submit check
     if region is not None:
@@ -269,6 +277,25 @@ def generate(state: State, prompt: str, prompt_opt: str | None, lyrics: str, lyr
     _exit_unless_done(job)
     for path in studio.output_paths(job.id):
         click.echo(str(path))
+
+
+def _fast_options(fast: tuple[str, ...], threshold: float | None, *, options: dict[str, Any],
+                  engine: str) -> dict[str, Any]:
+    """--fast / --cache-threshold as ace-step-v1's options (their values are checked by the engine)."""
+    chosen: dict[str, Any] = {}
+    modes = [mode.strip() for part in fast for mode in part.split(",") if mode.strip()]
+    if modes:
+        chosen["fast_modes"] = modes
+    if threshold is not None:
+        chosen["step_cache_threshold"] = threshold
+    if not chosen:
+        return chosen
+    if not engine.startswith("ace-step-v1"):
+        raise BadInput(f"--fast and --cache-threshold are ace-step-v1 options; engine {engine!r} takes neither")
+    repeated = sorted(set(chosen) & set(options))
+    if repeated:
+        raise BadInput(f"give --fast / --cache-threshold or -o {', '.join(repeated)}, not both")
+    return chosen
 
 
 def _exit_unless_done(job) -> None:

@@ -174,8 +174,11 @@ def check_music_spec(spec: MusicJobSpec, *, settings: Settings) -> MusicJobSpec:
 def check_with_engine(spec: MusicJobSpec, request: MusicRequest, *, settings: Settings) -> CheckedRequest:
     model_dir = resolve_model_dir(settings, engine=spec.engine, model=spec.model)
     options = engine_settings(settings, engine=spec.engine, model_dir=model_dir)
-    for name in ("device", "dtype", "offload"):  # how to run, not what to run
+    for name in ("dtype", "offload"):  # how to run, not what to run
         options.pop(name, None)
+    # where it runs does decide what can run (ACE-Step v1's int8 fast mode is CPU only): an engine
+    # option pins the device, else the studio's setting ("auto" is resolved by the engine's check)
+    options["device"] = options.get("device") or settings.device
     try:
         return engines.check(spec.engine, request, model_dir=options.pop("model_dir", None), settings=options)
     except RequestError as exc:

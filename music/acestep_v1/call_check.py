@@ -8,7 +8,7 @@ only), that `ACEStepV1Pipeline.build_call` turns into a runnable call without ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from music.acestep_v1.common import (
@@ -19,6 +19,7 @@ from music.acestep_v1.common import (
     check_duration,
     parse_seeds,
 )
+from music.acestep_v1.fast.options import FastSpec, check_fast
 from music.acestep_v1.modes.prepare import CheckedMode, check_mode
 from music.acestep_v1.sampling.guidance import GuidancePlan
 from music.acestep_v1.sampling.schedulers import make_schedule, parse_oss_steps
@@ -53,6 +54,12 @@ class CheckedCall:
     overlapped_decode: bool | None
     lyric_tokens: int
     mode: CheckedMode
+    # opt-in fast modes (music.acestep_v1.fast.options); absent from jobs stored before them: none
+    fast_modes: list[str] = field(default_factory=list)
+    step_cache_threshold: float | None = None
+
+    def fast_spec(self) -> FastSpec:
+        return FastSpec(modes=tuple(self.fast_modes), step_cache_threshold=self.step_cache_threshold)
 
     def guidance_plan(self) -> GuidancePlan:
         return GuidancePlan(
@@ -94,6 +101,8 @@ def check_call(
     sample_rate: int = 48000,
     overlapped_decode: bool = False,
     debug: bool = False,  # upstream's logging switch; accepted, no effect on numbers
+    fast_modes=None,  # ours, not upstream's: "int8", "step-cache" (music.acestep_v1.fast)
+    step_cache_threshold: float | None = None,
     **mode_kwargs,
 ) -> CheckedCall:
     """Check every argument of generate (no model work, no decoding); `InvalidArguments` (or the
@@ -128,6 +137,9 @@ def check_call(
             # editing modes and LoRA: mode arguments checked, the audio's header read
             mode=check_mode(task=task, batch_size=batch_size, **mode_kwargs),
         )
+        fast = check_fast(fast_modes, step_cache_threshold, task=task,
+                          lora=checked.mode.arguments.get("lora_name_or_path"))
+        checked.fast_modes, checked.step_cache_threshold = list(fast.modes), fast.step_cache_threshold
         checked.guidance_plan()  # cfg_type
         make_schedule(scheduler_type=scheduler_type, infer_step=checked.infer_step, omega_scale=checked.omega_scale,
                       oss_steps=checked.oss_steps)

@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from music.acestep_v1.fast.options import EXACT, FastSpec
 from music.acestep_v1.models.transformer import Conditions
 from music.acestep_v1.modes.prepare import PreparedMode
 from music.acestep_v1.sampling.guidance import GuidancePlan
@@ -45,6 +46,7 @@ class Text2MusicCall:
     parameters: dict[str, Any]
     mode: PreparedMode  # task, checked mode arguments, source audio, retake seeds
     tokenize_seconds: float = 0.0
+    fast: FastSpec = EXACT  # opt-in fast modes (music.acestep_v1.fast); EXACT: none
 
 
 @dataclass

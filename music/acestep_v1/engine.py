@@ -29,7 +29,9 @@ import numpy as np
 import torch
 
 from music.acestep_v1.call_check import CheckedCall
-from music.acestep_v1.common import unknown_structure_tags
+from music.acestep_v1.common import InvalidArguments, unknown_structure_tags
+from music.acestep_v1.fast.int8 import variant_bytes
+from music.acestep_v1.fast.options import FastSpec, check_fast_device
 from music.acestep_v1.loading import checkpoint as ckpt
 from music.acestep_v1.modes.arguments import EDIT_PRESETS
 from music.acestep_v1.pipeline import ACEStepV1Pipeline
@@ -52,6 +54,7 @@ ENGINE_NAME = "ace-step-v1"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 MAX_STEPS = 1000  # upstream's UI slider ends at 1000 steps
 FULL_WIDTH = 2560  # the released DiT's width (20 heads x 128)
+FULL_LAYERS = 24
 # Activation memory per take and second of song at the full config, from bench/bench_v1_memory.py
 # (docs/acestep-v1-modes.md, 240 s rows): (guided step + one-shot decode), and the guided step
 # alone plus a fixed windowed decode when overlapped_decode is on.
@@ -152,7 +155,7 @@ class ACEStepV1Engine(MusicEngine):
 
     def check_settings(self) -> dict[str, Any]:
         settings = {"model_dir": self.source if self.source != ckpt.HUB_REPO_ID else None,
-                    "lyric_vocab": self.lyric_vocab, "cache_dir": self.cache_dir}
+                    "lyric_vocab": self.lyric_vocab, "cache_dir": self.cache_dir, "device": self.device}
         if self._pipeline is not None:  # loaded: count lyrics with its tokenizer, as the run will
             settings["tokenize_lyrics"] = self._pipeline.tokenize_lyrics
         return settings
@@ -162,7 +165,8 @@ class ACEStepV1Engine(MusicEngine):
     @classmethod
     def run_memory_bytes(cls, checked: CheckedRequest, *, settings: Mapping[str, Any]) -> int:
         """From the full-size measurements, scaled by the model's width (a tiny demo model needs
-        a fraction); float16 counts as bfloat16."""
+        a fraction); float16 counts as bfloat16. The int8 fast mode adds its variant's int8 weights
+        (counted for every int8 job, also once the variant is built and kept)."""
         dtype = "float32" if str(settings.get("dtype") or "float32") == "float32" else "bfloat16"
         seconds = float(checked.facts.get("output_seconds", checked.request.duration))
         take_seconds = checked.request.batch_size * seconds
@@ -170,7 +174,12 @@ class ACEStepV1Engine(MusicEngine):
             need = take_seconds * WINDOWED_PER_TAKE_SECOND[dtype] + WINDOWED_DECODE[dtype]
         else:
             need = take_seconds * ONE_SHOT_PER_TAKE_SECOND[dtype]
-        return int(need * _width(settings.get("model_dir")) / FULL_WIDTH)
+        config = _dit_config(settings.get("model_dir"))
+        width = _width(config)
+        int8 = 0
+        if FastSpec.from_dict(checked.facts.get("call")).int8:
+            int8 = variant_bytes(width, int(config.get("num_layers", FULL_LAYERS)), float(config.get("mlp_ratio", 2.5)))
+        return int(need * width / FULL_WIDTH) + int8
 
     @classmethod
     def stored_weight_bytes(cls, *, settings: Mapping[str, Any]) -> int:
@@ -197,6 +206,10 @@ class ACEStepV1Engine(MusicEngine):
     def run(self, checked: CheckedRequest, progress: ProgressCallback = no_progress) -> MusicResult:
         """Run a checked request without checking it again: the source audio is decoded once, by `build_call`."""
         request = checked.request
+        try:  # before the weights load: the device the job was checked for may not be this worker's
+            check_fast_device(FastSpec.from_dict(checked.facts.get("call")), self.device)
+        except InvalidArguments as exc:
+            raise RequestError(f"ace-step-v1: {exc}") from None
         started = time.perf_counter()
         pipe = self.pipeline
         load_seconds = time.perf_counter() - started
@@ -234,12 +247,20 @@ class ACEStepV1Engine(MusicEngine):
         )
 
 
-def _width(model_dir: str | None) -> int:
-    """The DiT's width from its config.json (no weights read); the full width when unknown."""
+def _dit_config(model_dir: str | None) -> dict[str, Any]:
+    """The DiT's config.json (no weights read); empty when unknown (the full config is assumed)."""
     if not model_dir:
-        return FULL_WIDTH
+        return {}
     try:
         config = json.loads((Path(model_dir) / "ace_step_transformer" / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _width(config: dict[str, Any]) -> int:
+    """The DiT's width from its config; the full width when unknown."""
+    try:
         return int(config["num_attention_heads"]) * int(config["attention_head_dim"])
-    except (OSError, ValueError, KeyError):
+    except (KeyError, TypeError, ValueError):
         return FULL_WIDTH

@@ -51,6 +51,8 @@ from music.acestep_v1.common import (
     parse_seeds,
     unknown_structure_tags,
 )
+from music.acestep_v1.fast.session import FastModes
+from music.acestep_v1.fast.step_cache import step_cache_view
 from music.acestep_v1.loading import checkpoint as ckpt
 from music.acestep_v1.loading.lora import LoraSlot
 from music.acestep_v1.loading.offload import ModelOffload
@@ -120,6 +122,10 @@ class ACEStepV1Pipeline:
         self.compile_dit = compile_dit
         if compile_dit:
             transformer.compile_blocks()
+        # opt-in fast modes (music.acestep_v1.fast): the int8 variant, kept once built; the step
+        # cache of the call running (None: every step runs every block)
+        self.fast = FastModes()
+        self.step_cache = None
 
     # ---- loading ----------------------------------------------------------------------------
     @classmethod
@@ -279,15 +285,19 @@ class ACEStepV1Pipeline:
     ) -> torch.Tensor:
         """Guided (guider given) or conditional velocity for one loop step."""
         batch = latents.shape[0]
+        cache = self.step_cache
         if guider is None:
-            return self.transformer.decode(latents=latents, timestep=timestep.expand(batch), conditions=conditions.cond)
+            return self.transformer.decode(latents=latents, timestep=timestep.expand(batch), conditions=conditions.cond,
+                                           step_cache=step_cache_view(cache, ["cond"], batch))
         kinds = 3 if conditions.text_only is not None else 2
+        names = ["cond"] + (["text_only"] if kinds == 3 else []) + ["null"]  # the step cache's passes
         if self.batched_guidance:
             out = self.transformer.decode(
                 latents=latents.repeat(kinds, 1, 1, 1),
                 timestep=timestep.expand(batch * kinds),
                 conditions=conditions.guided,
                 q_scale=conditions.guided_q_scale,
+                step_cache=step_cache_view(cache, names, batch),
             )
             parts = list(out.split(batch))
         else:
@@ -296,9 +306,9 @@ class ACEStepV1Pipeline:
             parts = [
                 self.transformer.decode(
                     latents=latents, timestep=timestep.expand(batch), conditions=context,
-                    q_scale=None if bool((q == 1).all()) else q,
+                    q_scale=None if bool((q == 1).all()) else q, step_cache=step_cache_view(cache, [name], batch),
                 )
-                for context, q in zip(contexts, q_scales)
+                for context, q, name in zip(contexts, q_scales, names)
             ]
         cond, uncond = parts[0], parts[-1]
         text_only = parts[1] if kinds == 3 else None
@@ -414,7 +424,7 @@ class ACEStepV1Pipeline:
             "sample_rate": checked.sample_rate, "overlapped_decode": overlapped,
             "frames": frames_for_duration(checked.audio_duration), "lyric_tokens": len(lyric_token_ids),
             "dtype": str(self.dtype).removeprefix("torch."), "device": str(self.device),
-            **mode.parameters,
+            **mode.parameters, **checked.fast_spec().to_dict(),
         }
         schedule_args = dict(
             scheduler_type=checked.scheduler_type, infer_step=checked.infer_step, omega_scale=checked.omega_scale,
@@ -425,10 +435,18 @@ class ACEStepV1Pipeline:
             plan=checked.guidance_plan(), schedule_args=schedule_args, seeds=seeds, batch_size=checked.batch_size,
             sample_rate=checked.sample_rate, use_erg_tag=checked.use_erg_tag, use_erg_lyric=checked.use_erg_lyric,
             use_erg_diffusion=checked.use_erg_diffusion, overlapped_decode=overlapped, parameters=parameters,
-            tokenize_seconds=tokenize_seconds, mode=mode,
+            tokenize_seconds=tokenize_seconds, mode=mode, fast=checked.fast_spec(),
         )
 
     def run_text2music(self, call: Text2MusicCall, *, progress: ProgressCallback = no_progress) -> GenerationOutput:
+        """Run a built call; its opt-in fast modes (`call.fast`) hold for this call only."""
+        with self.fast.applied(self, call.fast) as fast:
+            out = self._run_text2music(call, progress=progress)
+        out.parameters.update(fast.parameters())
+        out.timings.update(fast.timings)
+        return out
+
+    def _run_text2music(self, call: Text2MusicCall, *, progress: ProgressCallback) -> GenerationOutput:
         parameters = dict(call.parameters)
         parameters.update(self._apply_lora(call.mode.arguments))
         if self.transformer.compiled_blocks is not None:  # same maths, other rounding: say so

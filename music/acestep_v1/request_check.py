@@ -18,8 +18,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
+import torch
+
 from music.acestep_v1.call_check import check_call
 from music.acestep_v1.common import MAX_LYRIC_TOKENS, MODE_DEFAULTS, NATIVE_SAMPLE_RATE, SAMPLES_PER_FRAME
+from music.acestep_v1.fast.options import check_fast_device
 from music.acestep_v1.loading import checkpoint as ckpt
 from music.acestep_v1.loading.lora import check_lora_source
 from music.acestep_v1.lyric_frontend.tokenizer import LyricTokenizer
@@ -42,8 +45,9 @@ SAMPLER_OPTIONS = (
     "min_guidance_scale", "use_erg_tag", "use_erg_lyric", "use_erg_diffusion", "oss_steps",
     "guidance_scale_text", "guidance_scale_lyric", "sample_rate", "overlapped_decode", "debug",
 )
+FAST_OPTIONS = ("fast_modes", "step_cache_threshold")  # ours (music.acestep_v1.fast), not upstream's
 MODE_OPTIONS = tuple(k for k in MODE_DEFAULTS if k not in MAPPED_MODE_ARGUMENTS)
-OPTION_NAMES = SAMPLER_OPTIONS + MODE_OPTIONS
+OPTION_NAMES = SAMPLER_OPTIONS + MODE_OPTIONS + FAST_OPTIONS
 
 
 def check_v1_request(request: MusicRequest, *, settings: Mapping[str, Any], sample_rate: int) -> CheckedRequest:
@@ -67,6 +71,9 @@ def check_v1_request(request: MusicRequest, *, settings: Mapping[str, Any], samp
             **{"sample_rate": sample_rate, **request.options, **mode},
         )
         check_lora_source(request.lora)
+        device = run_device(settings)
+        if device is not None:  # where the engine will run, as the settings say (the run checks again)
+            check_fast_device(call.fast_spec(), device)
     except RequestError:
         raise
     except (TypeError, ValueError) as exc:
@@ -83,6 +90,18 @@ def check_v1_request(request: MusicRequest, *, settings: Mapping[str, Any], samp
     facts["output_seconds"] = frames * SAMPLES_PER_FRAME / NATIVE_SAMPLE_RATE if frames is not None else request.duration
     return CheckedRequest(engine="ace-step-v1", request=replace(request, steps=steps, guidance_scale=guidance),
                           facts=facts)
+
+
+def run_device(settings: Mapping[str, Any]) -> str | None:
+    """The device the settings name ("auto" resolved as the worker resolves it on this machine);
+    None when the caller named none."""
+    device = settings.get("device")
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else "cpu"
 
 
 def seeds_for(request: MusicRequest) -> list[int] | None:

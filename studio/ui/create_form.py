@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from music.acestep_v1.fast.options import DEFAULT_STEP_CACHE_THRESHOLD, INT8, STEP_CACHE, parse_fast_modes
 from music.engine import MusicRequest, RequestError
 
 MAX_TAKES = 4
@@ -29,6 +30,32 @@ class AdvancedV1:
     use_erg_tag: bool = True
     use_erg_lyric: bool = False
     use_erg_diffusion: bool = True
+    # opt-in fast modes (docs/acestep-v1.md, "Fast modes"): sent only when on
+    fast_int8: bool = False
+    fast_step_cache: bool = False
+    step_cache_threshold: float = DEFAULT_STEP_CACHE_THRESHOLD
+
+    def options(self) -> dict[str, Any]:
+        """The engine options: the sampler's by upstream's names, plus the fast modes that are on."""
+        options = {k: v for k, v in vars(self).items() if k not in FAST_FIELDS}
+        modes = [mode for mode, on in ((INT8, self.fast_int8), (STEP_CACHE, self.fast_step_cache)) if on]
+        if modes:
+            options["fast_modes"] = modes
+        if self.fast_step_cache:
+            options["step_cache_threshold"] = float(self.step_cache_threshold)
+        return options
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> "AdvancedV1":
+        """A stored request's options back into the form (fast modes included)."""
+        sampler = {k: options[k] for k in vars(cls()) if k in options and k not in FAST_FIELDS}
+        modes = parse_fast_modes(options.get("fast_modes"))  # a stored request passed this check
+        threshold = options.get("step_cache_threshold")
+        return cls(**sampler, fast_int8=INT8 in modes, fast_step_cache=STEP_CACHE in modes,
+                   step_cache_threshold=DEFAULT_STEP_CACHE_THRESHOLD if threshold is None else float(threshold))
+
+
+FAST_FIELDS = ("fast_int8", "fast_step_cache", "step_cache_threshold")
 
 
 @dataclass(kw_only=True)
@@ -108,7 +135,7 @@ def build_request(form: CreateForm) -> MusicRequest:
     options: dict[str, Any] = {}
     family = engine_family(form.engine)
     if family == "v1":
-        options = dict(vars(form.v1))
+        options = form.v1.options()
     elif family == "1.5":
         options = {k: v for k, v in vars(form.v15).items() if v not in (None, "")}
     return MusicRequest(
@@ -131,7 +158,7 @@ def form_from_request(params: dict[str, Any], *, engine: str, seed: int | None =
     lyrics = params.get("lyrics") or ""
     seeds = [seed] if seed is not None else list(params.get("seeds") or [])
     takes = 1 if seed is not None else max(1, min(MAX_TAKES, int(params.get("batch_size") or 1)))
-    v1 = AdvancedV1(**{k: options[k] for k in vars(AdvancedV1()) if k in options})
+    v1 = AdvancedV1.from_options(options)
     v15 = Advanced15(**{k: options[k] for k in vars(Advanced15()) if k in options})
     return CreateForm(
         prompt=params.get("prompt") or "",

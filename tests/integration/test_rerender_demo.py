@@ -94,3 +94,30 @@ def test_verify_rerender_finds_an_edits_source_by_hash_and_names_it_when_missing
             in result.output)
     assert f"the parent take {parent.id}'s master" in result.output
     assert "the masters of the library's takes" in result.output and "the uploads folder" in result.output
+
+
+def test_verify_rerender_reproduces_a_take_made_with_the_fast_modes(demo_home, tmp_path):
+    """#18: the fast modes travel in the recipe's request (and what the step cache skipped in its
+    parameters), so a re-render runs them again and gives the same samples; without them it does not."""
+    settings = Settings()
+    studio = Studio.open(settings)
+    worker = Worker(settings=settings, db=studio.db, queue=studio.queue)
+    worker.prepare()
+    job = studio.submit_music(engine="ace-step-v1", prompt="pop, synth", duration=2.0, seeds=[11], steps=6,
+                              options={"fast_modes": ["int8", "step-cache"], "step_cache_threshold": 0.1})
+    assert worker.run_next().status == "done"
+    (take,) = studio.library.takes_of_job(job.id)
+    recipe = json.loads(take.recipe)
+    assert recipe["request"]["options"] == {"fast_modes": ["int8", "step-cache"], "step_cache_threshold": 0.1}
+    assert recipe["parameters"]["fast_modes"] == ["int8", "step-cache"]
+    assert recipe["parameters"]["step_cache"]["calls"]["cond"] == 6
+    master = studio.library.path(take)
+
+    result = CliRunner().invoke(main, ["verify", str(master), "--rerender"])
+    assert result.exit_code == 0, result.output
+    assert "reproduced: identical audio hash" in result.output
+
+    recipe["request"]["options"] = {}  # the exact path: close, not the same samples
+    (tmp_path / "exact.json").write_text(json.dumps(recipe))
+    result = CliRunner().invoke(main, ["verify", str(master), "--recipe", str(tmp_path / "exact.json"), "--rerender"])
+    assert result.exit_code == 1 and "not reproduced: the re-render differs" in result.output, result.output

@@ -119,3 +119,42 @@ def test_the_engine_refuses_before_its_weights_load(source):
     with pytest.raises(RequestError, match="outside the source"):
         engine.generate(MusicRequest(task="repaint", prompt="pop", source_audio=source, region_start=0, region_end=5))
     assert engine._pipeline is None
+
+
+def test_cli_fast_modes_reach_the_job_and_bad_ones_are_refused(studio_env):
+    """#18: --fast / --cache-threshold become ace-step-v1's fast_modes / step_cache_threshold options."""
+    runner = CliRunner()
+
+    def generate(*args: str, code: int, engine: str = "ace-step-v1"):
+        result = runner.invoke(main, ["generate", "pop", "-e", engine, "-d", "2", *args, "--no-wait"])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    job_id = generate("--fast", "int8,step-cache", "--cache-threshold", "0.1", code=0).strip()
+    options = json.loads(runner.invoke(main, ["jobs", "show", job_id]).output)["spec"]["request"]["options"]
+    assert options == {"fast_modes": ["int8", "step-cache"], "step_cache_threshold": 0.1}
+    job_id = generate("--fast", "step-cache", "--fast", "int8", code=0).strip()
+    spec = json.loads(runner.invoke(main, ["jobs", "show", job_id]).output)["spec"]
+    assert spec["request"]["options"] == {"fast_modes": ["step-cache", "int8"]}
+    assert spec["facts"]["call"]["fast_modes"] == ["int8", "step-cache"]  # checked: each once, in order
+    assert spec["facts"]["call"]["step_cache_threshold"] == 0.05  # the default, recorded
+    assert "unknown fast mode(s): turbo" in generate("--fast", "turbo", code=2)
+    assert "add step-cache to fast_modes" in generate("--cache-threshold", "0.1", code=2)
+    assert "step_cache_threshold must be a number in (0, 1]" in generate("--fast", "step-cache",
+                                                                         "--cache-threshold", "0", code=2)
+    assert "not both" in generate("--fast", "int8", "-o", "fast_modes=int8", code=2)
+    assert "ace-step-v1 options" in generate("--fast", "int8", engine="fake", code=2)
+
+
+def test_int8_is_refused_at_submit_where_the_studio_runs_on_a_gpu(studio_env, monkeypatch):
+    from studio.service import Studio
+    from studio.settings import Settings
+
+    monkeypatch.setenv("SONGSTUDIO_DEVICE", "cuda")
+    gpu_studio = Studio.open(Settings())
+    with pytest.raises(BadInput, match="int8 fast mode runs on the CPU only, and this engine runs on cuda"):
+        gpu_studio.submit_music(engine="ace-step-v1", prompt="pop", duration=2.0, options={"fast_modes": ["int8"]})
+    job = gpu_studio.submit_music(engine="ace-step-v1", prompt="pop", duration=2.0,
+                                  options={"fast_modes": ["step-cache"]})  # any device
+    assert gpu_studio.jobs.list() == [gpu_studio.jobs.get(job.id)]
+    gpu_studio.db.dispose()

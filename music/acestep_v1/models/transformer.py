@@ -168,6 +168,12 @@ class _Conv1d(nn.Module):
     def forward(self, x):
         return self.conv(x)
 
+    def linear(self, x):
+        """A 1x1 convolution applied token-major, as a linear layer on its weights, LoRA included
+        (`_pointwise`); the int8 fast mode swaps this holder for one with int8 weights and the
+        same method."""
+        return _pointwise(self.conv, x)
+
 
 class GLUMBConv(nn.Module):
     """1x1 expand + SiLU, depthwise k=3 over time, GLU gate, 1x1 project (no bias).
@@ -185,13 +191,13 @@ class GLUMBConv(nn.Module):
         self.point_conv = _Conv1d(hidden, width, 1, bias=False)
 
     def forward(self, x):
-        h = F.silu(_pointwise(self.inverted_conv.conv, x))
+        h = F.silu(self.inverted_conv.linear(x))
         taps = self.depth_conv.conv.weight[:, 0, :]  # (2H, 3): previous, current, next frame
         y = h * taps[:, 1] + self.depth_conv.conv.bias
         y[:, 1:] += h[:, :-1] * taps[:, 0]
         y[:, :-1] += h[:, 1:] * taps[:, 2]
         y, gate = y.chunk(2, dim=-1)
-        return _pointwise(self.point_conv.conv, y * F.silu(gate))
+        return self.point_conv.linear(y * F.silu(gate))
 
 
 def _pointwise(conv, x):
@@ -360,11 +366,13 @@ class ACEStepDiT(nn.Module):
         frame_mask: torch.Tensor | None = None,
         q_scale: torch.Tensor | None = None,
         erg_blocks: range = ERG_DIFFUSION_BLOCKS,
+        step_cache=None,
     ) -> torch.Tensor:
         """Velocity (B, 8, 16, W) for latents (B, 8, 16, W) at `timestep` (B,) on 0..1000.
 
         `frame_mask` (B, W) is upstream's `attention_mask` (all ones in every upstream mode; None
         skips the multiply). `q_scale` (B,) scales the `to_q` outputs of `erg_blocks` per row.
+        `step_cache` (None: the exact path) is the step cache's view of this call's rows.
         """
         cfg = self.config
         dtype = latents.dtype
@@ -380,9 +388,23 @@ class ACEStepDiT(nn.Module):
                 context.shape[1], cfg.attention_head_dim, cfg.rope_theta, device=h.device, dtype=context.dtype
             )
         attn_mask = cross_attention_mask(frame_mask, conditions.mask, dtype=h.dtype)
-        blocks = self.compiled_blocks if self.compiled_blocks is not None and not torch.is_grad_enabled() else self.transformer_blocks
-        for index, block in enumerate(blocks):
-            h = block(
+        inputs = dict(context=context, temb=temb, rope=rope, context_rope=context_rope, frame_mask=frame_mask,
+                      attn_mask=attn_mask, q_scale=q_scale, kv=conditions.kv, erg_blocks=erg_blocks)
+        if step_cache is None:
+            h = self.run_blocks(h, range(len(self.transformer_blocks)), **inputs)
+        else:  # opt-in fast mode (music.acestep_v1.fast.step_cache): may skip blocks 1.. on a step
+            h = step_cache.run(self.run_blocks, h, depth=len(self.transformer_blocks), **inputs)
+        return self.final_layer(h, embedded_timestep, output_length)
+
+    def run_blocks(self, h, indices: range, *, context, temb, rope, context_rope, frame_mask, attn_mask, q_scale, kv,
+                   erg_blocks: range) -> torch.Tensor:
+        """The DiT blocks `indices` in order; every input holds one row per row of `h`. Compiled
+        blocks (`compile_blocks`) serve inference only: with gradients on (LoRA training) the
+        plain modules run, for autograd and checkpointing."""
+        compiled = self.compiled_blocks is not None and not torch.is_grad_enabled()
+        blocks = self.compiled_blocks if compiled else self.transformer_blocks
+        for index in indices:
+            h = blocks[index](
                 h,
                 context=context,
                 temb=temb,
@@ -391,9 +413,9 @@ class ACEStepDiT(nn.Module):
                 frame_mask=frame_mask,
                 attn_mask=attn_mask,
                 q_scale=q_scale if index in erg_blocks else None,
-                kv=None if conditions.kv is None else conditions.kv[index],
+                kv=None if kv is None else kv[index],
             )
-        return self.final_layer(h, embedded_timestep, output_length)
+        return h
 
 
 def cross_attention_mask(

@@ -68,7 +68,9 @@ def load_form(form: CreateForm) -> None:
         "create-cfg": v1.cfg_type, "create-omega": float(v1.omega_scale), "create-interval": float(v1.guidance_interval),
         "create-decay": float(v1.guidance_interval_decay), "create-min-guidance": float(v1.min_guidance_scale),
         "create-erg-tag": v1.use_erg_tag, "create-erg-lyric": v1.use_erg_lyric,
-        "create-erg-diffusion": v1.use_erg_diffusion, "create-bpm": v15.bpm or 0,
+        "create-erg-diffusion": v1.use_erg_diffusion, "create-fast-int8": v1.fast_int8,
+        "create-fast-step-cache": v1.fast_step_cache, "create-step-cache-threshold": float(v1.step_cache_threshold),
+        "create-bpm": v15.bpm or 0,
         "create-key": v15.keyscale if v15.keyscale in KEYS else "auto",
         "create-signature": v15.timesignature if v15.timesignature in SIGNATURES else "auto",
     })
@@ -144,7 +146,9 @@ def form_from_state() -> CreateForm:
         v1=AdvancedV1(scheduler_type=v["create-scheduler"], cfg_type=v["create-cfg"], omega_scale=v["create-omega"],
                       guidance_interval=v["create-interval"], guidance_interval_decay=v["create-decay"],
                       min_guidance_scale=v["create-min-guidance"], use_erg_tag=v["create-erg-tag"],
-                      use_erg_lyric=v["create-erg-lyric"], use_erg_diffusion=v["create-erg-diffusion"]),
+                      use_erg_lyric=v["create-erg-lyric"], use_erg_diffusion=v["create-erg-diffusion"],
+                      fast_int8=v["create-fast-int8"], fast_step_cache=v["create-fast-step-cache"],
+                      step_cache_threshold=v["create-step-cache-threshold"]),
         v15=Advanced15(bpm=int(v["create-bpm"]) or None, keyscale=None if v["create-key"] == "auto" else v["create-key"],
                        timesignature=None if v["create-signature"] == "auto" else v["create-signature"]),
     )
@@ -235,6 +239,14 @@ with st.form("create"):
         c1.checkbox("ERG for tags", key="create-erg-tag")
         c2.checkbox("ERG for lyrics", key="create-erg-lyric")
         c3.checkbox("ERG for diffusion", key="create-erg-diffusion")
+        c1, c2, c3 = st.columns(3)
+        c1.checkbox("Fast: int8", key="create-fast-int8",
+                    help="Int8 linear layers in the DiT: faster on a CPU, slightly different audio. CPU only")
+        c2.checkbox("Fast: step cache", key="create-fast-step-cache",
+                    help="Skips most of the DiT on steps where its input barely changes: faster, slightly "
+                         "different audio. Any device")
+        c3.number_input("Step cache threshold", 0.001, 1.0, key="create-step-cache-threshold", step=0.01,
+                        format="%.3f", help="Larger skips more steps and changes the audio more")
         st.markdown("**ACE-Step 1.5**")
         c1, c2, c3 = st.columns(3)
         c1.number_input("BPM (0 = auto)", 0, 300, key="create-bpm")

@@ -70,6 +70,20 @@ def test_use_these_settings_round_trip_locks_the_take_seed():
     assert again.seeds == [original.seeds[1]] and again.options == original.options
 
 
+def test_v1_fast_modes_are_sent_only_when_on_and_come_back_with_use_these_settings():
+    plain = build_request(CreateForm(prompt="x", engine="ace-step-v1"))
+    assert "fast_modes" not in plain.options and "step_cache_threshold" not in plain.options
+    assert form_from_request(plain.to_dict(), engine="ace-step-v1").v1 == AdvancedV1()
+    int8 = build_request(CreateForm(prompt="x", engine="ace-step-v1", v1=AdvancedV1(fast_int8=True)))
+    assert int8.options["fast_modes"] == ["int8"] and "step_cache_threshold" not in int8.options
+    both = build_request(CreateForm(prompt="x", engine="ace-step-v1",
+                                    v1=AdvancedV1(fast_int8=True, fast_step_cache=True, step_cache_threshold=0.2)))
+    assert both.options["fast_modes"] == ["int8", "step-cache"] and both.options["step_cache_threshold"] == 0.2
+    form = form_from_request(both.to_dict(), engine="ace-step-v1")
+    assert form.v1.fast_int8 and form.v1.fast_step_cache and form.v1.step_cache_threshold == 0.2
+    assert build_request(form).options == both.options
+
+
 def test_compose_prompt_merges_presets_without_duplicates():
     assert compose_prompt("Dreamy, synth", genres=["synthwave"], moods=["dreamy"], instruments=["piano"]) == \
         "Dreamy, synth, synthwave, piano"

@@ -155,6 +155,20 @@ def test_every_create_control_reaches_the_queued_request(app, service):
     }
 
 
+def test_create_sends_the_v1_fast_modes(app, service):
+    """#18: the fast modes in Advanced settings reach the request (off, nothing is sent: the control
+    test above sees exactly the sampler options)."""
+    app.run()
+    app.text_area(key="create-prompt").set_value("night drive")
+    app.toggle(key="create-instrumental").set_value(True)
+    app.selectbox(key="create-engine").set_value("ace-step-v1")
+    app.checkbox(key="create-fast-int8").set_value(True)
+    app.checkbox(key="create-fast-step-cache").set_value(True)
+    app.number_input(key="create-step-cache-threshold").set_value(0.1)
+    options = submitted_request(app, service)["request"]["options"]
+    assert options["fast_modes"] == ["int8", "step-cache"] and options["step_cache_threshold"] == 0.1
+
+
 def test_create_sends_the_1_5_metadata_to_a_1_5_engine_only(app, service):
     app.run()
     app.text_area(key="create-prompt").set_value("waltz")
