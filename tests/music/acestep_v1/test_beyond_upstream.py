@@ -140,13 +140,20 @@ def test_conditions_once_per_call_and_one_forward_per_guided_step(v1_pipeline, m
 
     monkeypatch.setattr(v1_pipeline.transformer, "encode", encode)
     monkeypatch.setattr(v1_pipeline.transformer, "decode", decode)
+    monkeypatch.setattr(v1_pipeline, "batched_guidance", True)  # the accelerators' path
+    kwargs = dict(
+        lyric_token_ids=IDS, prompt="folk", audio_duration=0.5, infer_step=4, guidance_interval=1.0,
+        guidance_scale=12.0, guidance_scale_text=5.0, guidance_scale_lyric=2.5, manual_seeds=[1, 2], batch_size=2,
+        sample_rate=44100,
+    )
     try:
-        v1_pipeline.generate_with_token_ids(
-            lyric_token_ids=IDS, prompt="folk", audio_duration=0.5, infer_step=4, guidance_interval=1.0,
-            guidance_scale=12.0, guidance_scale_text=5.0, guidance_scale_lyric=2.5, manual_seeds=[1, 2], batch_size=2,
-            sample_rate=44100,
-        )
+        v1_pipeline.generate_with_token_ids(**kwargs)
+        assert counts["umt5"] == 1 and counts["encode"] == 1
+        assert counts["decode"] == [2 * 3] * 4  # [cond | text-only | uncond] rows of both items, one forward a step
+        counts.update(umt5=0, encode=0, decode=[])
+        monkeypatch.setattr(v1_pipeline, "batched_guidance", False)  # the CPU's path: a forward per kind
+        v1_pipeline.generate_with_token_ids(**kwargs)
     finally:
         handle.remove()
     assert counts["umt5"] == 1 and counts["encode"] == 1
-    assert counts["decode"] == [2 * 3] * 4  # [cond | text-only | uncond] rows of both items, one forward a step
+    assert counts["decode"] == [2] * 3 * 4

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from music.acestep_v1.engine import ACEStepV1Engine
+from music.acestep_v1.fast.int8 import int8_variant
 from music.acestep_v1.pipeline import ACEStepV1Pipeline, batched_guidance_for
 from tests.music.acestep_v1.reference_cases import TOLERANCE, max_abs, stored_lyric_ids
 
@@ -102,3 +103,11 @@ def test_the_engine_setting_reaches_the_pipeline(v1_reference, tmp_path):
     assert engine.pipeline.compile_dit is True and engine.pipeline.transformer.compiled_blocks is not None
     plain = ACEStepV1Engine.from_settings(model_dir=v1_reference / "checkpoint", cache_dir=tmp_path)
     assert plain.compile_dit is False
+
+
+def test_the_int8_variant_of_a_compiled_model_runs_its_own_int8_blocks(compiled):
+    """The variant shares the exact model's modules; it must not inherit its compiled blocks,
+    which would run the exact weights under the int8 label."""
+    variant = int8_variant(compiled.transformer)
+    assert compiled.transformer.compiled_blocks is not None
+    assert variant.compiled_blocks is None
