@@ -29,6 +29,7 @@ for this torch), stand-ins are registered for this process only: an empty `libro
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
 import json
 import statistics
 import sys
@@ -153,15 +154,21 @@ class _UnusedMelScale(nn.Module):
         raise RuntimeError("torchaudio is not installed: the bench's MelScale stand-in cannot encode audio")
 
 
+def _stand_in(name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__spec__ = importlib.machinery.ModuleSpec(name, None)  # find_spec callers expect one
+    return module
+
+
 def register_stand_ins() -> None:
     """See the module docstring: only modules that are missing get a stand-in."""
     for name in ("librosa", "torchaudio"):
         try:
             __import__(name)
         except ImportError:
-            sys.modules[name] = types.ModuleType(name)
+            sys.modules[name] = _stand_in(name)
             if name == "torchaudio":
-                transforms = types.ModuleType("torchaudio.transforms")
+                transforms = _stand_in("torchaudio.transforms")
                 transforms.MelScale = _UnusedMelScale
                 sys.modules["torchaudio.transforms"] = transforms
                 sys.modules["torchaudio"].transforms = transforms

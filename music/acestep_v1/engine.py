@@ -30,6 +30,7 @@ import torch
 
 from music.acestep_v1.call_check import CheckedCall
 from music.acestep_v1.common import InvalidArguments, unknown_structure_tags
+from music.acestep_v1.compile_policy import parse_compile_setting
 from music.acestep_v1.fast.int8 import variant_bytes
 from music.acestep_v1.fast.options import FastSpec, check_fast_device
 from music.acestep_v1.loading import checkpoint as ckpt
@@ -81,7 +82,7 @@ class ACEStepV1Engine(MusicEngine):
         lyric_vocab: str | None,
         overlapped_decode: bool = False,
         offload: bool = False,
-        compile_dit: bool = False,
+        compile_dit: bool | str = "auto",
         pipeline=None,
     ):
         self.source = source
@@ -105,18 +106,23 @@ class ACEStepV1Engine(MusicEngine):
         lyric_vocab: str | os.PathLike | None = None,
         offload: bool = False,
         overlapped_decode: bool = False,
-        compile_dit: bool = False,
+        compile_dit: bool | str = "auto",
         **unknown: Any,
     ) -> "ACEStepV1Engine":
         """Cheap: checks the settings and a local folder's layout; weights load on first use.
         `model_dir` None means the hub repo, downloaded into `cache_dir` when online.
         `overlapped_decode` decodes songs over 48 s in DCAE windows (lower peak memory).
-        `compile_dit` runs the DiT blocks through torch.compile (exact path, rounding-level
-        differences; the first song of a worker pays the compile, see docs/acestep-v1.md)."""
+        `compile_dit` (true, false or "auto") runs the DiT blocks through torch.compile: exact
+        path, rounding-level differences, the first song of a worker pays the compile; "auto"
+        compiles the full-size DiT on a CPU (music.acestep_v1.compile_policy, docs/acestep-v1.md)."""
         if unknown:
             raise TypeError(f"unknown ace-step-v1 setting(s): {', '.join(sorted(unknown))}")
         if dtype not in DTYPES:
             raise RequestError(f"ace-step-v1: dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        try:
+            compile_dit = parse_compile_setting(compile_dit)
+        except ValueError as exc:
+            raise RequestError(f"ace-step-v1: {exc}") from None
         source = os.fspath(model_dir) if model_dir is not None else ckpt.HUB_REPO_ID
         if model_dir is not None:
             ckpt.resolve_checkpoint(source, cache_dir=cache_dir)  # raises MissingWeightsError naming the layout
@@ -124,7 +130,7 @@ class ACEStepV1Engine(MusicEngine):
             source=source, device=device, dtype=DTYPES[dtype],
             cache_dir=None if cache_dir is None else os.fspath(cache_dir),
             lyric_vocab=None if lyric_vocab is None else os.fspath(lyric_vocab),
-            overlapped_decode=overlapped_decode, offload=offload, compile_dit=bool(compile_dit),
+            overlapped_decode=overlapped_decode, offload=offload, compile_dit=compile_dit,
         )
 
     @property

@@ -51,6 +51,7 @@ from music.acestep_v1.common import (
     parse_seeds,
     unknown_structure_tags,
 )
+from music.acestep_v1.compile_policy import decide as decide_compile
 from music.acestep_v1.fast.session import FastModes
 from music.acestep_v1.fast.step_cache import step_cache_view
 from music.acestep_v1.loading import checkpoint as ckpt
@@ -96,7 +97,7 @@ class ACEStepV1Pipeline:
         info: ckpt.CheckpointInfo | None = None,
         cache_dir: str | os.PathLike | None = None,
         offload: bool = False,
-        compile_dit: bool = False,
+        compile_dit: bool | str = False,
     ):
         self.transformer = transformer
         self.dcae = dcae
@@ -119,9 +120,12 @@ class ACEStepV1Pipeline:
         parked += [text_encoder.model] if text_encoder is not None else []
         self.offload.park_all(*parked)
         self.lora = LoraSlot(transformer, cache_dir=cache_dir)
-        self.compile_dit = compile_dit
-        if compile_dit:
+        choice = decide_compile(compile_dit, width=transformer.config.width, device=self.device)
+        self.compile_dit = choice.enabled
+        if choice.enabled:
             transformer.compile_blocks()
+        if compile_dit is not False:
+            log.info("ace-step-v1 DiT %s (%s)", "compiled" if choice.enabled else "eager", choice.reason)
         # opt-in fast modes (music.acestep_v1.fast): the int8 variant, kept once built; the step
         # cache of the call running (None: every step runs every block)
         self.fast = FastModes()
@@ -138,7 +142,7 @@ class ACEStepV1Pipeline:
         lyric_vocab: str | os.PathLike | None = None,
         cache_dir: str | os.PathLike | None = None,
         offload: bool = False,
-        compile_dit: bool = False,
+        compile_dit: bool | str = False,
     ) -> "ACEStepV1Pipeline":
         """Load the official folder layout (or download a hub id into `cache_dir`)."""
         if dtype not in (torch.float32, torch.bfloat16, torch.float16):

@@ -82,7 +82,7 @@ def decode_windowed(
         z = item[None] / LATENT_SCALE + LATENT_SHIFT
         mel = windowed_apply(decoder, z, dcae_plan, ratio=TIME_DOWNSAMPLE)  # (1, 2, 128, 8W) normalised
         mel = (mel * 0.5 + 0.5) * (MEL_MAX - MEL_MIN) + MEL_MIN
-        channels = mel[0].to(dcae.dtype)  # (2, 128, T): the stereo pair as one vocoder batch
-        audio = windowed_apply(lambda m: vocoder(m)[:, 0].float(), channels, vocoder_plan, ratio=HOP)
+        channels = mel[0].to(dcae.dtype)  # (2, 128, T): the stereo pair, as the device prefers
+        audio = windowed_apply(lambda m: vocoder.decode_channels(m)[:, 0].float(), channels, vocoder_plan, ratio=HOP)
         songs.append(audio)
     return torch.stack(songs)

@@ -67,10 +67,10 @@ class MusicDCAE:
 
     @torch.no_grad()
     def mel_to_audio(self, normalised_mel: torch.Tensor) -> torch.Tensor:
-        """(N, 2, 128, T) normalised mel -> float32 (N, 2, 512 T); both channels in one vocoder batch."""
+        """(N, 2, 128, T) normalised mel -> float32 (N, 2, 512 T); see `decode_channels`."""
         mel = (normalised_mel * 0.5 + 0.5) * (MEL_MAX - MEL_MIN) + MEL_MIN
-        # item by item keeps the peak bounded for long songs; the channels share one batch
-        waves = [self.vocoder(item.to(self.dtype))[:, 0].float() for item in mel]
+        # item by item keeps the peak bounded for long songs; channels as the device prefers
+        waves = [self.vocoder.decode_channels(item.to(self.dtype))[:, 0].float() for item in mel]
         return torch.stack(waves)
 
     @torch.no_grad()

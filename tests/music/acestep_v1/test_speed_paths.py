@@ -8,9 +8,12 @@ from __future__ import annotations
 import pytest
 import torch
 
+from music.acestep_v1 import compile_policy
+from music.acestep_v1.compile_policy import decide, parse_compile_setting
 from music.acestep_v1.engine import ACEStepV1Engine
 from music.acestep_v1.fast.int8 import int8_variant
 from music.acestep_v1.pipeline import ACEStepV1Pipeline, batched_guidance_for
+from music.engine import RequestError
 from tests.music.acestep_v1.reference_cases import TOLERANCE, max_abs, stored_lyric_ids
 
 
@@ -101,8 +104,33 @@ def test_the_engine_setting_reaches_the_pipeline(v1_reference, tmp_path):
                                            lyric_vocab=v1_reference / "lyrics_vocab.json", cache_dir=tmp_path)
     assert engine.compile_dit is True
     assert engine.pipeline.compile_dit is True and engine.pipeline.transformer.compiled_blocks is not None
-    plain = ACEStepV1Engine.from_settings(model_dir=v1_reference / "checkpoint", cache_dir=tmp_path)
-    assert plain.compile_dit is False
+    auto = ACEStepV1Engine.from_settings(model_dir=v1_reference / "checkpoint", cache_dir=tmp_path,
+                                         lyric_vocab=v1_reference / "lyrics_vocab.json")
+    assert auto.compile_dit == "auto"  # the default: the tiny reference DiT stays eager
+    assert auto.pipeline.compile_dit is False and auto.pipeline.transformer.compiled_blocks is None
+    with pytest.raises(RequestError, match="compile_dit must be true, false or \"auto\""):
+        ACEStepV1Engine.from_settings(model_dir=v1_reference / "checkpoint", compile_dit="sometimes")
+
+
+def test_auto_compiles_the_full_size_dit_on_a_cpu_only(monkeypatch):
+    monkeypatch.setattr(compile_policy, "has_cxx_compiler", lambda: True)
+    assert decide("auto", width=2560, device="cpu").enabled is True
+    assert decide("auto", width=64, device="cpu").enabled is False  # the demo DiT
+    not_measured = decide("auto", width=2560, device="cuda")
+    assert not_measured.enabled is False and "compile_dit=true" in not_measured.reason
+    assert decide(True, width=64, device="cuda").enabled is True
+    assert decide(False, width=2560, device="cpu").enabled is False
+    monkeypatch.setattr(compile_policy, "has_cxx_compiler", lambda: False)
+    no_compiler = decide("auto", width=2560, device="cpu")
+    assert no_compiler.enabled is False and "g++" in no_compiler.reason
+
+
+def test_the_setting_reads_json_and_text_and_refuses_numbers():
+    assert parse_compile_setting(True) is True and parse_compile_setting("false") is False
+    assert parse_compile_setting("AUTO") == "auto"
+    for bad in (1, 0, "yes", None):
+        with pytest.raises(ValueError, match="compile_dit"):
+            parse_compile_setting(bad)
 
 
 def test_the_int8_variant_of_a_compiled_model_runs_its_own_int8_blocks(compiled):
