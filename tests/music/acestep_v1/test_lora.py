@@ -286,3 +286,28 @@ def test_the_depthwise_conv_and_flat_conv_matrices_are_refused_by_name(tmp_path,
     with pytest.raises(LoraError, match=r"inverted_conv\.conv: lora_A \(3, 16\).*a 1x1 convolution: lora_A \(r, in, 1\)"):
         slot.apply(str(flat), 1.0)
     assert not slot.active and torch.equal(velocity(model), base)
+
+
+def test_a_lora_on_compiled_blocks_gives_the_eager_numbers_and_unloads(tmp_path):
+    """`compile_dit` and LoRA together: loading an adapter into a compiled DiT changes its
+    numbers exactly as it changes the eager DiT's (attention and feed-forward targets), and
+    unloading brings the base back."""
+    model = tiny_dit()
+    base = velocity(model)
+    slot = LoraSlot(model)
+    slot.apply(str(write_lora(tmp_path / "attn", model)), 1.0)
+    eager_attn = velocity(model)
+    slot.apply(str(write_ff_lora(tmp_path / "ff", model)), 1.0)
+    eager_ff = velocity(model)
+    slot.unload()
+    model.compile_blocks()
+    try:
+        torch.testing.assert_close(velocity(model), base, rtol=1e-4, atol=1e-5)
+        slot.apply(str(tmp_path / "attn"), 1.0)
+        torch.testing.assert_close(velocity(model), eager_attn, rtol=1e-4, atol=1e-5)
+        slot.apply(str(tmp_path / "ff"), 1.0)
+        torch.testing.assert_close(velocity(model), eager_ff, rtol=1e-4, atol=1e-5)
+        slot.unload()
+        torch.testing.assert_close(velocity(model), base, rtol=1e-4, atol=1e-5)
+    finally:
+        model.compiled_blocks = None
