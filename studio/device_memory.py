@@ -38,15 +38,22 @@ def device_type(device: str) -> str:
     """The type of a device name on this machine (cuda, mps or cpu); `auto` picked as the worker picks it."""
     if device == "cpu":
         return device  # plain "cpu" never imports torch
+    if device == "auto":
+        return auto_device()
     import torch  # heavy: as above
 
-    if device == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return "mps"
-        return "cpu"
     return torch.device(device).type
+
+
+def auto_device() -> str:
+    """What `auto` means on this machine: cuda, else Apple mps, else cpu (the worker's choice)."""
+    import torch  # heavy: only when a device must be picked
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
 
 
 def total_bytes(device: str) -> int:

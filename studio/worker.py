@@ -20,6 +20,7 @@ from music.engine import Cancelled, RequestError
 from music.registry import engines
 from studio import lyrics_jobs
 from studio.db import Database
+from studio.device_memory import auto_device
 from studio.errors import BadInput, EnvironmentProblem, StudioError
 from studio.job_timeline import Timeline
 from studio.jobs import JobStore, LostClaim, new_worker_id
@@ -45,14 +46,10 @@ def resolve_device(device: str) -> str:
     when the worker starts rather than by every job failing with torch's message."""
     if device == "cpu":
         return device  # plain "cpu" never imports torch
+    if device == "auto":
+        return auto_device()
     import torch
 
-    if device == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return "mps"
-        return "cpu"
     usage = "use auto, cpu, cuda, cuda:N or mps (--device or SONGSTUDIO_DEVICE)"
     try:
         parsed = torch.device(device)
