@@ -14,8 +14,10 @@ Stages, with the pipeline's defaults (Euler, APG, guidance interval 0.5, ERG tag
   inside the interval;
 * DCAE decode: latents -> mel (diffusers' AutoencoderDC decoder in both), on the shared input
   latents rather than each run's random-weight DiT output, so both decode the same numbers;
-* vocoder: mel -> 44.1 kHz stereo (ours: both channels in one batch, weight norm folded;
-  upstream: one channel at a time).
+* vocoder: mel -> 44.1 kHz stereo (ours: `decode_channels`, one channel at a time on a CPU,
+  weight norm folded; upstream: one channel at a time, weight norm as loaded, its gains set so
+  that its weights have our random weights' scale; `bench_v1_vocoder_same_weights.py` compares
+  the two on identical weights).
 
 Each stage runs once as a warm-up (the DiT loop: one step), then once timed. Ours and upstream's
 run in separate processes, one after the other; the last line reads

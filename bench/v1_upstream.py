@@ -174,6 +174,19 @@ def register_stand_ins() -> None:
                 sys.modules["torchaudio"].transforms = transforms
 
 
+def unit_weight_norm_(model: nn.Module) -> None:
+    """Set each weight-norm gain g to ||v||, so the effective weight is v itself: N(0, 0.02) per
+    element like our vocoder's random (folded) weights. With g drawn at random too, upstream's
+    filters would have another scale and its signal would decay towards denormals, which are slow
+    on a CPU: the two vocoders would be timed on different kinds of numbers."""
+    with torch.no_grad():
+        for module in model.modules():
+            g, v = getattr(module, "weight_g", None), getattr(module, "weight_v", None)
+            if isinstance(g, nn.Parameter) and isinstance(v, nn.Parameter):
+                dims = [d for d in range(v.dim()) if g.shape[d] == 1]
+                g.copy_(v.float().norm(dim=dims, keepdim=True).to(g.dtype))
+
+
 def song_stages(path: Path, *, dtype: torch.dtype, args) -> dict:
     """Seconds per stage of one song (one run after a warm-up of each stage)."""
     from bench_v1_memory import DCAE_FULL, UMT5_BASE  # noqa: PLC0415  (bench-only configs)
@@ -193,6 +206,7 @@ def song_stages(path: Path, *, dtype: torch.dtype, args) -> dict:
         dcae = AutoencoderDC(**DCAE_FULL)
         vocoder = ADaMoSHiFiGANV1()
     umt5, dcae, vocoder = (randomise_(m.to_empty(device="cpu")).to(dtype) for m in (umt5, dcae, vocoder))
+    unit_weight_norm_(vocoder)
     inputs = make_inputs(seconds=args.seconds, text_tokens=args.text_tokens, lyric_tokens=args.lyric_tokens, dtype=dtype)
     token_ids = torch.randint(0, UMT5_BASE["vocab_size"], (1, args.text_tokens), generator=torch.Generator().manual_seed(2))
     token_mask = torch.ones_like(token_ids)
