@@ -183,8 +183,8 @@ def unit_weight_norm_(model: nn.Module) -> None:
         for module in model.modules():
             g, v = getattr(module, "weight_g", None), getattr(module, "weight_v", None)
             if isinstance(g, nn.Parameter) and isinstance(v, nn.Parameter):
-                dims = [d for d in range(v.dim()) if g.shape[d] == 1]
-                g.copy_(v.float().norm(dim=dims, keepdim=True).to(g.dtype))
+                # torch's weight_norm default (upstream's): the norm over every dim but 0
+                g.copy_(torch.linalg.vector_norm(v.float(), dim=tuple(range(1, v.dim())), keepdim=True).to(g.dtype))
 
 
 def song_stages(path: Path, *, dtype: torch.dtype, args) -> dict:
