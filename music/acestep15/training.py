@@ -34,7 +34,7 @@ from music.acestep15.training_plan import TARGET_MODULES
 from music.training.adapter_file import weights_digest, write_adapter
 from music.training.clips import ClipSource, Window, check_clips, dataset_digest, dataset_windows
 from music.training.feature_cache import FeatureCache
-from music.training.loop import LoraRun, RunResult, TrainSettings, fixed_draw_loss, step_seed
+from music.training.loop import LoraRun, RunResult, TrainSettings, epoch_example, fixed_draw_loss, step_seed
 
 ENGINE = "ace-step-1.5"
 ADAPTER = "songstudio_train"
@@ -114,10 +114,7 @@ class AceStep15LoraTrainer:
         return {"latents": x0.float(), "conditions": states[0].float(), "context": torch.cat([src, chunk], -1)[0].float()}
 
     def example_for(self, step: int) -> dict[str, torch.Tensor]:
-        count = len(self.examples)
-        epoch, position = divmod(step - 1, count)
-        order = torch.randperm(count, generator=torch.Generator().manual_seed(step_seed(self.settings.seed, -1 - epoch)))
-        return self.examples[int(order[position])]
+        return epoch_example(self.examples, step, self.settings.seed)
 
     # ---- one step ---------------------------------------------------------------------------
     def loss(self, step: int, *, dropout: bool = True) -> torch.Tensor:

@@ -20,12 +20,14 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence, TypeVar
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from music.engine import Cancelled, RequestError
+
+T = TypeVar("T")
 
 MAX_STEPS = 100_000
 MAX_RANK = 256
@@ -82,6 +84,14 @@ def check_settings(s: TrainSettings) -> None:
 def step_seed(seed: int, step: int) -> int:
     """A 63-bit seed for step `step` of a run seeded with `seed` (independent streams per step)."""
     return int.from_bytes(hashlib.sha256(f"{seed}:{step}".encode()).digest()[:8], "big") >> 1
+
+
+def epoch_example(examples: Sequence[T], step: int, seed: int) -> T:
+    """The example for training step `step` (from 1): each epoch visits every example once, in an
+    order fixed by (seed, epoch), so a resumed run sees what an uninterrupted one would."""
+    epoch, position = divmod(step - 1, len(examples))
+    order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(step_seed(seed, -1 - epoch)))
+    return examples[int(order[position])]
 
 
 def fixed_draw_loss(loss: Callable[..., torch.Tensor], examples: int, draws: int, seed: int) -> float:

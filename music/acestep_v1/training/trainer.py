@@ -42,7 +42,7 @@ from music.training.adapter_file import (
 )
 from music.training.clips import ClipSource, check_clips, dataset_digest, dataset_windows
 from music.training.feature_cache import FeatureCache
-from music.training.loop import LoraRun, RunResult, TrainSettings, fixed_draw_loss, step_seed
+from music.training.loop import LoraRun, RunResult, TrainSettings, epoch_example, fixed_draw_loss, step_seed
 
 log = logging.getLogger(__name__)
 
@@ -162,11 +162,7 @@ class V1LoraTrainer:
         return len(self.examples)
 
     def example_for(self, step: int) -> dict[str, torch.Tensor]:
-        """Each epoch visits every window once, in an order fixed by (seed, epoch)."""
-        count = len(self.examples)
-        epoch, position = divmod(step - 1, count)
-        order = torch.randperm(count, generator=torch.Generator().manual_seed(step_seed(self.settings.seed, -1 - epoch)))
-        return self.examples[int(order[position])]
+        return epoch_example(self.examples, step, self.settings.seed)
 
     # ---- one step ---------------------------------------------------------------------------
     def loss(self, step: int, *, dropout: bool = True) -> torch.Tensor:
