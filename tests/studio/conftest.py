@@ -12,12 +12,27 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from click.testing import CliRunner
 
+from studio.cli import main
 from studio.settings import Settings
 from tests.studio.fake_engine import TARGET
 
 REPO = Path(__file__).resolve().parents[2]
 PG_URLS = ("postgresql+psycopg://postgres@127.0.0.1:5432/test", "postgresql+psycopg://root@127.0.0.1:5432/test")
+
+
+def cli_invoker() -> Callable[..., object]:
+    """`invoke(*args, code=0)`: the CLI in this process, its exit code asserted (the output shown
+    when it differs)."""
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0):
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == code, f"{args}: exit {result.exit_code}\n{result.output}"
+        return result
+
+    return invoke
 
 
 def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, every: float = 0.05):

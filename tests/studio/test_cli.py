@@ -11,20 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from studio.cli import main
-from tests.studio.conftest import REPO, wait_for
+from tests.studio.conftest import REPO, cli_invoker, wait_for
 from tests.studio.test_migrations import HEAD_REVISION
 
 
 @pytest.fixture
 def run(studio_env):
-    runner = CliRunner()
-
-    def invoke(*args: str, code: int = 0):
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert result.exit_code == code, f"{args}: exit {result.exit_code}\n{result.output}"
-        return result
-
-    return invoke
+    return cli_invoker()
 
 
 def test_help_lists_every_command():

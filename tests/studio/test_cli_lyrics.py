@@ -9,9 +9,8 @@ import threading
 import time
 
 import pytest
-from click.testing import CliRunner
 
-from studio.cli import main
+from tests.studio.conftest import cli_invoker
 from tests.studio.fake_lyrics import ScriptedBackend, lyrics_backend  # noqa: F401 (fixture)
 
 SONG = "Title: Rain\n\n[verse]\nrain on the window\ngrey on the glass\n\n[chorus]\nwe wait it out\nwe let it pass\n"
@@ -19,14 +18,7 @@ SONG = "Title: Rain\n\n[verse]\nrain on the window\ngrey on the glass\n\n[chorus
 
 @pytest.fixture
 def cli(studio_env):
-    runner = CliRunner()
-
-    def invoke(*args: str, code: int = 0):
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert result.exit_code == code, f"{args}: exit {result.exit_code}\n{result.output}"
-        return result
-
-    return invoke
+    return cli_invoker()
 
 
 @pytest.fixture

@@ -12,11 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from click.testing import CliRunner
 
-from studio.cli import main
 from tests.music.training.clip_files import three_clips, write_clip
-from tests.studio.conftest import wait_for
+from tests.studio.conftest import cli_invoker, wait_for
 
 V1_TASKS = {
     "text2music": [],
@@ -45,14 +43,7 @@ def demo_env(studio_env, demo_env_vars, monkeypatch) -> dict[str, str]:
 
 @pytest.fixture
 def run(demo_env):
-    runner = CliRunner()
-
-    def invoke(*args: str, code: int = 0):
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert result.exit_code == code, f"{args}: exit {result.exit_code}\n{result.output}"
-        return result
-
-    return invoke
+    return cli_invoker()
 
 
 MASTER_STEP = 2.0**-23  # one step of the 24-bit FLAC master
