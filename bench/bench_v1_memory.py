@@ -70,18 +70,10 @@ def _reset_peak() -> None:
 
 
 def _randomise(model, generator):
-    import torch
-    from torch import nn
+    """A meta-built model materialised on the CPU with random weights (`v1_bench_inputs.randomise_`)."""
+    from v1_bench_inputs import randomise_
 
-    model = model.to_empty(device="cpu")
-    with torch.no_grad():
-        for module in model.modules():
-            for name, param in module.named_parameters(recurse=False):
-                if isinstance(module, (nn.LayerNorm, nn.GroupNorm)) or "norm" in type(module).__name__.lower():
-                    param.fill_(1.0 if name == "weight" else 0.0)
-                else:
-                    param.normal_(0.0, 0.02, generator=generator)
-    return model.eval().requires_grad_(False)
+    return randomise_(model.to_empty(device="cpu"), generator=generator)
 
 
 def build_models(*, dtype, layers: int):

@@ -113,20 +113,11 @@ def build_random(factory, device: str, dtype, *, seed: int = 0):
     cast to `dtype`, every parameter redrawn N(0, 0.02) (norms 1 / 0, as bench_v1_full_size.py
     draws them: the default initialisers can overflow a 24-block random DiT), in eval mode."""
     import torch
-    from torch import nn
+    from v1_bench_inputs import randomise_
 
     with torch.device(device):
         model = factory()
-    model = model.to(dtype)
-    generator = torch.Generator(device=device).manual_seed(seed)
-    with torch.no_grad():
-        for module in model.modules():
-            for name, param in module.named_parameters(recurse=False):
-                if isinstance(module, (nn.LayerNorm, nn.GroupNorm)) or "norm" in type(module).__name__.lower():
-                    param.fill_(1.0 if name == "weight" else 0.0)
-                else:
-                    param.normal_(0.0, 0.02, generator=generator)
-    return model.eval().requires_grad_(False)
+    return randomise_(model.to(dtype), seed=seed)
 
 
 # ---- ACE-Step v1 ----------------------------------------------------------------------------------

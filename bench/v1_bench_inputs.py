@@ -39,9 +39,13 @@ def make_inputs(*, seconds: float, text_tokens: int, lyric_tokens: int, dtype: t
     return BenchInputs(text=text, lyric_ids=ids, latents=latents)
 
 
-def randomise_(model: nn.Module, *, seed: int = WEIGHT_SEED) -> nn.Module:
-    """Fill every parameter in place: norm layers weight 1 / bias 0, the rest N(0, 0.02)."""
-    generator = torch.Generator().manual_seed(seed)
+def randomise_(model: nn.Module, *, seed: int = WEIGHT_SEED, generator: torch.Generator | None = None) -> nn.Module:
+    """Fill every parameter in place: norm layers weight 1 / bias 0, the rest N(0, 0.02). Draws
+    from `generator` (several models from one stream) or a fresh one seeded with `seed` on the
+    model's device."""
+    if generator is None:
+        device = next(model.parameters()).device
+        generator = torch.Generator(device=device).manual_seed(seed)
     with torch.no_grad():
         for module in model.modules():
             is_norm = isinstance(module, (nn.LayerNorm, nn.GroupNorm)) or "norm" in type(module).__name__.lower()
